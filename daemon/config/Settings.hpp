@@ -1,0 +1,41 @@
+// The daemon's settings: /etc/stubdomd/stubdomd.json, then command-line overrides.
+// Defaults are those of DESIGN.md section 7.
+#pragma once
+
+#include "core/Types.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace stubdomd {
+
+struct HelperSettings {
+    std::string name;                 // "fs-backend"
+    std::string path;                 // program to run
+    std::vector<std::string> args;    // its arguments
+    bool enabled = true;
+    bool required = false;            // stub domains wait until it runs
+    unsigned startLimitBurst = 5;     // starts ...
+    std::chrono::seconds startLimitInterval{60}; // ... within this window, then `failed`
+    std::chrono::milliseconds stopTimeout{5000}; // SIGTERM, then SIGKILL after this
+};
+
+struct Settings {
+    std::string toolstack = "/usr/sbin/xl";
+    std::string xenConfigDir = "/etc/xen";
+    std::string stateDir = "/var/lib/stubdomd";
+    std::string runtimeDir = "/run/stubdomd"; // generated stub-domain configs
+    std::string stubKernel = "/usr/lib/xen/boot/ioemu-stubdom.gz";
+    std::uint64_t stubMemoryMiB = 32;
+    std::chrono::milliseconds startTimeout{30000}; // unpause until `running`
+    std::chrono::milliseconds toolstackTimeout{60000}; // one xl command
+    unsigned maxParallelSpawns = 4;
+    StubDeathPolicy onStubdomDeath = StubDeathPolicy::CrashGuest;
+    unsigned maxRestarts = 5; // `restart` policy: give up (failed) after this many in a row
+    std::string exportsDir = "/exports";
+    std::vector<HelperSettings> helpers;
+};
+
+} // namespace stubdomd
