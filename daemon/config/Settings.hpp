@@ -12,12 +12,12 @@
 namespace stubdomd {
 
 struct HelperSettings {
-    std::string name;                 // "fs-backend"
-    std::string path;                 // program to run
-    std::vector<std::string> args;    // its arguments
+    std::string name;              // "fs-backend"
+    std::string path;              // program to run
+    std::vector<std::string> args; // its arguments
     bool enabled = true;
-    bool required = false;            // stub domains wait until it runs
-    unsigned startLimitBurst = 5;     // starts ...
+    bool required = false;                       // stub domains wait until it runs
+    unsigned startLimitBurst = 5;                // starts ...
     std::chrono::seconds startLimitInterval{60}; // ... within this window, then `failed`
     std::chrono::milliseconds stopTimeout{5000}; // SIGTERM, then SIGKILL after this
 };
@@ -29,7 +29,7 @@ struct Settings {
     std::string runtimeDir = "/run/stubdomd"; // generated stub-domain configs
     std::string stubKernel = "/usr/lib/xen/boot/ioemu-stubdom.gz";
     std::uint64_t stubMemoryMiB = 32;
-    std::chrono::milliseconds startTimeout{30000}; // unpause until `running`
+    std::chrono::milliseconds startTimeout{30000};     // unpause until `running`
     std::chrono::milliseconds toolstackTimeout{60000}; // one xl command
     unsigned maxParallelSpawns = 4;
     StubDeathPolicy onStubdomDeath = StubDeathPolicy::CrashGuest;

@@ -75,20 +75,30 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 12> kErrors{{
 
 } // namespace
 
-std::string_view toString(GuestState state) { return nameOf(kStates, state); }
-std::string_view toString(Flavour flavour) { return nameOf(kFlavours, flavour); }
+std::string_view toString(GuestState state) {
+    return nameOf(kStates, state);
+}
+std::string_view toString(Flavour flavour) {
+    return nameOf(kFlavours, flavour);
+}
 std::optional<Flavour> flavourFromString(std::string_view text) {
     return valueOf(kFlavours, text);
 }
-std::string_view toString(DisplayMode mode) { return nameOf(kDisplayModes, mode); }
+std::string_view toString(DisplayMode mode) {
+    return nameOf(kDisplayModes, mode);
+}
 std::optional<DisplayMode> displayModeFromString(std::string_view text) {
     return valueOf(kDisplayModes, text);
 }
-std::string_view toString(StubDeathPolicy policy) { return nameOf(kPolicies, policy); }
+std::string_view toString(StubDeathPolicy policy) {
+    return nameOf(kPolicies, policy);
+}
 std::optional<StubDeathPolicy> stubDeathPolicyFromString(std::string_view text) {
     return valueOf(kPolicies, text);
 }
-std::string_view toString(ErrorCode code) { return nameOf(kErrors, code); }
+std::string_view toString(ErrorCode code) {
+    return nameOf(kErrors, code);
+}
 
 std::uint32_t differingFields(const GuestView& a, const GuestView& b) {
     std::uint32_t fields = 0;

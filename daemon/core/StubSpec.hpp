@@ -12,11 +12,11 @@
 namespace stubdomd {
 
 struct StubSpec {
-    std::string sourceFile;             // for messages: "/etc/xen/stubdom-hvmconfig"
-    std::optional<std::string> kernel;  // unset: the daemon's default stub kernel
+    std::string sourceFile;            // for messages: "/etc/xen/stubdom-hvmconfig"
+    std::optional<std::string> kernel; // unset: the daemon's default stub kernel
     std::optional<std::string> ramdisk;
     std::optional<std::uint64_t> memoryMiB;
-    std::vector<std::string> vifs;      // vifs[0] is reserved for VNC in the stub domain
+    std::vector<std::string> vifs; // vifs[0] is reserved for VNC in the stub domain
     std::vector<std::string> disks;
     std::vector<std::string> vfbs;
     Flavour flavour = Flavour::Ioemu;
