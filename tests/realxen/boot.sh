@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Boots Xen 4.17 in QEMU (TCG) with the images build-images.sh left in DIR, serial console to
+# DIR/serial.log; echoes REALXEN/STUBDM markers as they appear, with the host time since QEMU
+# started. Bounded: QEMU is killed after TIMEOUT seconds, on "Panic on CPU" or
+# "crashed: 'noreboot'", and on any exit of this script (its whole process group).
+# Usage: boot.sh DIR [TIMEOUT]   exit status: 0 QEMU powered off, 1 panic/crash, 124 timeout
+set -uo pipefail
+dir=$1
+limit=${2:-240}
+log=$dir/serial.log
+: >"$log"
+qemu=${REALXEN_QEMU:-qemu-system-x86_64}
+# Multiboot: Xen is the kernel, the modules are "-initrd", comma-separated, each "file args".
+# Paths must not contain commas or spaces.
+case "$dir" in *,*|*' '*) echo "boot.sh: '$dir' must not contain commas or spaces" >&2; exit 2 ;; esac
+start=$(date +%s.%N)
+setsid timeout -k 5 "$limit" "$qemu" -accel tcg,thread=multi -cpu qemu64,+svm,+npt \
+  -m 2048 -smp 2 -display none -vga none -monitor none -nodefaults -no-user-config \
+  -serial "file:$log" -no-reboot \
+  -kernel "$dir/xen.elf" \
+  -append "dom0_mem=512M,max:512M console=com1 com1=115200,8n1 noreboot" \
+  -initrd "$dir/vmlinuz console=hvc0 loglevel=4,$dir/dom0.cpio" \
+  </dev/null >"$dir/qemu.out" 2>&1 &
+pid=$!
+trap 'kill -- -$pid 2>/dev/null; sleep 0.2; kill -9 -- -$pid 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
+
+seen=0 status=0 done_at=
+while kill -0 "$pid" 2>/dev/null; do
+  sleep 0.5
+  now=$(date +%s.%N)
+  total=$(wc -l <"$log")
+  if [[ $total -gt $seen ]]; then
+    sed -n "$((seen + 1)),${total}p" "$log" | tr -d '\r' | grep -a -E '^(REALXEN|STUBDM|FAKEDM|FAKESTUBDM|AWAITDM):' |
+      while IFS= read -r l; do printf '[%6.1fs] %s\n' "$(echo "$now $start" | awk '{print $1-$2}')" "$l"; done
+    seen=$total
+  fi
+  if grep -a -q -e 'Panic on CPU' -e "crashed: 'noreboot'" "$log"; then
+    echo "boot.sh: Xen panicked or dom0 crashed; killing QEMU" >&2
+    status=1; break
+  fi
+  if [[ -z "$done_at" ]] && grep -a -q '^REALXEN: DONE' "$log"; then done_at=$now; fi
+  if [[ -n "$done_at" ]] && awk -v a="$now" -v b="$done_at" 'BEGIN{exit !(a-b > 15)}'; then
+    echo "boot.sh: dom0 finished but QEMU did not power off; killing it" >&2
+    break
+  fi
+done
+if [[ $status -eq 0 ]]; then
+  wait "$pid"; rc=$?
+  [[ $rc -eq 124 || $rc -eq 137 ]] && { echo "boot.sh: timed out after ${limit}s" >&2; status=124; }
+fi
+# the lines the loop may not have seen yet
+total=$(wc -l <"$log")
+sed -n "$((seen + 1)),\$p" "$log" | tr -d '\r' | grep -a -E '^(REALXEN|STUBDM|FAKEDM|FAKESTUBDM|AWAITDM):' |
+  sed 's/^/[  end ] /'
+printf 'boot.sh: QEMU ran %.1fs\n' "$(echo "$(date +%s.%N) $start" | awk '{print $1-$2}')"
+exit $status

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Builds what the realxen test boots, from the installed Debian packages:
+#   OUT/xen.elf      Debian's Xen 4.17 hypervisor, uncompressed (QEMU's multiboot loader takes it)
+#   OUT/vmlinuz      Debian's kernel (dom0 and, inside the dom0 initramfs, the stub domain's)
+#   OUT/dom0.cpio    the dom0 initramfs: busybox, the Xen userspace and its libraries, the Xen
+#                    kernel modules, dbus-daemon + busctl, the project installed in DESTDIR,
+#                    the stub domain's kernel + initramfs, the scenario
+#   OUT/stub.cpio    the stub domain's initramfs (also inside dom0.cpio)
+# Usage: build-images.sh --out DIR [--destdir DIR] [--link-helper PATH]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+out= destdir= link_helper=
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --out) out=$2; shift ;;
+    --destdir) destdir=$2; shift ;;
+    --link-helper) link_helper=$2; shift ;;
+    *) echo "build-images: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -n "$out" ]] || { echo "build-images: --out DIR is required" >&2; exit 2; }
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+XEN_GZ=${REALXEN_XEN:-/boot/xen-4.17-amd64.gz}
+KERNEL=${REALXEN_KERNEL:-$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1)}
+KVER=${KERNEL##*/vmlinuz-}
+XENLIB=/usr/lib/xen-4.17
+BUSYBOX=$(command -v busybox || echo /bin/busybox)
+
+# Map a host path into the image's merged-/usr layout (/lib, /bin, /sbin, /lib64 -> /usr/...).
+norm() {
+  case "$1" in
+    /lib/*|/lib64/*|/bin/*|/sbin/*) echo "/usr$1" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+skeleton() { # ROOT
+  local r=$1
+  rm -rf "$r"
+  mkdir -p "$r"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,run,tmp,etc,root,var/lib,var/log}
+  ln -s usr/bin "$r/bin"; ln -s usr/sbin "$r/sbin"; ln -s usr/lib "$r/lib"; ln -s usr/lib64 "$r/lib64"
+  ln -s ../run "$r/var/run"
+  install -m 755 "$BUSYBOX" "$r/usr/bin/busybox"
+}
+
+# Busybox applets for whatever the image does not have as a real binary (run last).
+busybox_links() { # ROOT
+  local r=$1 a
+  for a in $("$BUSYBOX" --list-full); do
+    a=$(norm "/$a")
+    [[ -e "$r$a" || -L "$r$a" ]] && continue
+    mkdir -p "$r$(dirname "$a")"
+    ln -s /usr/bin/busybox "$r$a"
+  done
+}
+
+add_file() { # ROOT SRC [DST]
+  local r=$1 src=$2 dst=${3:-$(norm "$2")}
+  [[ -e "$r$dst" ]] && return 0
+  mkdir -p "$r$(dirname "$dst")"
+  cp -L --preserve=mode "$src" "$r$dst"
+}
+
+add_libs() { # ROOT ELF  (its ldd libraries; LD_LIBRARY_PATH may point into a destdir)
+  local r=$1 f=$2 lib
+  for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\//{print $1}'); do
+    case "$lib" in "${destdir:-/nonexistent}"/*) continue ;; esac  # in the image already
+    add_file "$r" "$lib"
+  done
+}
+
+add_bin() { # ROOT SRC [DST]
+  add_file "$@"
+  add_libs "$1" "$2"
+}
+
+mkcpio() { # ROOT FILE
+  (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$2"
+}
+
+# --- the stub domain's initramfs -------------------------------------------------------------
+stub=$out/stub-root
+skeleton "$stub"
+install -m 755 "$here/stub-init" "$stub/init"
+add_bin "$stub" /usr/bin/xenstore
+for t in read write ls list exists rm chmod watch; do ln -s xenstore "$stub/usr/bin/xenstore-$t"; done
+busybox_links "$stub"
+mkcpio "$stub" "$out/stub.cpio"
+
+# --- the dom0 initramfs ---------------------------------------------------------------------
+root=$out/dom0-root
+skeleton "$root"
+install -m 755 "$here/dom0-init" "$root/init"
+
+# Xen userspace
+for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenstore-control; do
+  add_bin "$root" "$XENLIB/bin/$b"
+done
+ln -s ../lib/xen-4.17/bin/xl "$root/usr/sbin/xl"
+add_bin "$root" /usr/bin/xenstore
+for t in read write ls list exists rm chmod watch; do ln -s xenstore "$root/usr/bin/xenstore-$t"; done
+add_file "$root" "$XENLIB/boot/hvmloader"
+# glibc dlopens libgcc_s for pthread_cancel (xl aborts at exit without it)
+add_file "$root" /lib/x86_64-linux-gnu/libgcc_s.so.1
+mkdir -p "$root/usr/lib/xen/bin" "$root/usr/lib/xen/boot"
+add_file "$root" /etc/xen/xl.conf
+cp -a /etc/xen/scripts "$root/etc/xen/scripts"
+[[ -f /usr/share/seabios/bios-256k.bin ]] && add_file "$root" /usr/share/seabios/bios-256k.bin
+mkdir -p "$root"/var/lib/xen "$root"/var/lib/xenstored "$root"/var/log/xen/console
+
+# Xen kernel modules, dependencies first
+mkdir -p "$root/modules"
+declare -A seen=()
+add_module() {
+  local m=$1 d f
+  [[ -n "${seen[$m]:-}" ]] && return 0
+  seen[$m]=1
+  for d in $(modinfo -k "$KVER" -F depends "$m" | tr ',' ' '); do add_module "$d"; done
+  f=$(modinfo -k "$KVER" -F filename "$m")
+  case "$f" in
+    *.ko) cp "$f" "$root/modules/" ;;
+    *.ko.xz) xz -dc "$f" >"$root/modules/$(basename "${f%.xz}")" ;;
+    *.ko.zst) zstd -qdc "$f" >"$root/modules/$(basename "${f%.zst}")" ;;
+    *) echo "build-images: cannot use module file '$f'" >&2; exit 1 ;;
+  esac
+  echo "$(basename "${f%.ko*}").ko" >>"$root/modules/order"
+}
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do add_module "$m"; done
+
+# D-Bus: a system bus with a system.conf-like default policy that includes the project's policy
+add_bin "$root" "$(command -v dbus-daemon)"
+add_bin "$root" "$(command -v busctl)"
+mkdir -p "$root/etc/dbus-1" "$root/usr/share/dbus-1/system.d" "$root/etc/dbus-1/system.d"
+install -m 644 "$here/dbus-system.conf" "$root/etc/dbus-1/realxen-system.conf"
+cat >"$root/etc/passwd" <<'PW'
+root:x:0:0:root:/root:/bin/sh
+messagebus:x:100:101::/nonexistent:/bin/false
+PW
+cat >"$root/etc/group" <<'GR'
+root:x:0:
+messagebus:x:101:
+GR
+echo 'passwd: files' >"$root/etc/nsswitch.conf"; echo 'group: files' >>"$root/etc/nsswitch.conf"
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$root/etc/machine-id"; echo >>"$root/etc/machine-id"
+
+# The realxen pieces: scenario, stub kernel + initramfs, fake device model, link helper
+mkdir -p "$root/realxen/bin" "$root/realxen/stub"
+install -m 755 "$here/scenario.sh" "$root/realxen/scenario.sh"
+for f in fake-dm shell-stubdom-dm await-dm; do install -m 755 "$here/$f" "$root/realxen/bin/$f"; done
+cp "$KERNEL" "$root/realxen/stub/vmlinuz"
+cp "$out/stub.cpio" "$root/realxen/stub/initrd"
+if [[ -n "$link_helper" ]]; then
+  add_bin "$root" "$link_helper" /realxen/bin/realxen-link
+fi
+
+# The project, as `meson install --destdir` left it
+if [[ -n "$destdir" && -d "$destdir" ]]; then
+  cp -a "$destdir"/. "$root"/
+  libpath=$(find "$destdir" -name '*.so*' -printf '%h\n' 2>/dev/null | sort -u | tr '\n' ':')
+  while IFS= read -r -d '' f; do
+    if head -c4 "$f" | grep -q 'ELF'; then
+      LD_LIBRARY_PATH=$libpath add_libs "$root" "$f"
+    fi
+  done < <(find "$destdir" -type f -print0)
+  # where the project's libraries live inside the image
+  find "$destdir" -name '*.so*' -printf '/%P\n' | xargs -r -n1 dirname | sort -u >"$root/realxen/ld-paths"
+fi
+[[ -f "$root/realxen/ld-paths" ]] || : >"$root/realxen/ld-paths"
+
+busybox_links "$root"
+mkcpio "$root" "$out/dom0.cpio"
+
+# Hypervisor and kernel for QEMU
+zcat "$XEN_GZ" >"$out/xen.elf"
+cp "$KERNEL" "$out/vmlinuz"
+rm -rf "$stub" "$root"
+echo "build-images: $(du -h "$out/dom0.cpio" | cut -f1) dom0 initramfs, $(du -h "$out/stub.cpio" | cut -f1) stub initramfs, kernel $KVER"

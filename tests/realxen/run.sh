@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The realxen test: builds the images, boots Xen 4.17 in QEMU, reads the scenario's markers.
+# Usage: run.sh [--build-dir DIR] [--link-helper PATH] [--out DIR] [--timeout SECONDS]
+#   --build-dir   the meson build dir whose `meson install` goes into dom0 (default: build-rx)
+#   --link-helper realxen-link, built by meson in BUILD/tests/realxen (default: found there)
+#   --out         where images and the serial log go (default: BUILD/tests/realxen/realxen-run)
+# Exit status: 0 pass, 1 fail, 77 skipped (something needed is not installed).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+build= helper= out= limit=240
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build-dir) build=$2; shift ;;
+    --link-helper) helper=$2; shift ;;
+    --out) out=$2; shift ;;
+    --timeout) limit=$2; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "realxen: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+build=$(cd "${build:-$src/build-rx}" && pwd)
+helper=${helper:-$build/tests/realxen/realxen-link}
+out=${out:-$build/tests/realxen/realxen-run}
+
+skip() { echo "realxen: SKIP: $*"; exit 77; }
+[[ -f /boot/xen-4.17-amd64.gz ]] || skip "/boot/xen-4.17-amd64.gz missing (scripts/install-deps --realxen)"
+ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no /boot/vmlinuz-* (linux-image-amd64)"
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (qemu-system-x86)"
+for f in /usr/lib/xen-4.17/bin/xl /usr/lib/xen-4.17/bin/xenstored /usr/bin/xenstore /usr/bin/cpio /usr/bin/dbus-daemon /usr/bin/busctl; do
+  [[ -x $f ]] || skip "$f missing (scripts/install-deps --realxen)"
+done
+command -v busybox >/dev/null || [[ -x /bin/busybox ]] || skip "busybox missing (busybox-static)"
+[[ -x "$helper" ]] || { echo "realxen: link helper '$helper' not built" >&2; exit 1; }
+
+mkdir -p "$out"
+stage=$(mktemp -d "${TMPDIR:-/tmp}/realxen.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+t0=$(date +%s.%N)
+# The project as it would be installed; nothing installed yet is fine.
+if ! meson install -C "$build" --destdir "$stage/destdir" --no-rebuild --quiet >"$stage/install.log" 2>&1; then
+  cat "$stage/install.log" >&2; echo "realxen: FAIL meson install --destdir" >&2; exit 1
+fi
+mkdir -p "$stage/destdir"
+echo "realxen: project install: $(find "$stage/destdir" -type f | wc -l) files; $(find "$stage/destdir" -type f -name stubdomd -printf '%P ' ; true)"
+"$here/build-images.sh" --out "$out" --destdir "$stage/destdir" --link-helper "$helper"
+t1=$(date +%s.%N)
+printf 'realxen: images built in %.1fs\n' "$(echo "$t1 $t0" | awk '{print $1-$2}')"
+
+set +e
+"$here/boot.sh" "$out" "$limit"
+boot_rc=$?
+set -e
+log=$out/serial.log
+missing=()
+for m in 'dom0 xen userspace up' 'xl info OK' 'stage1 HVM guest' 'stage1 stub domain .* created paused' \
+         'stage1 link' 'stage1 target read back' 'stage1 stub domain wrote' 'stage1 teardown' \
+         'RESULT PASS' 'DONE rc=0'; do
+  grep -a -q -E "^REALXEN: $m" "$log" || missing+=("$m")
+done
+if grep -a -q '^REALXEN: stubdomd not installed' "$log"; then
+  echo "realxen: NOTE: stubdomd is not installed by this build: stage 2 (stubdomd on real Xen) was SKIPPED"
+fi
+if [[ $boot_rc -eq 0 && ${#missing[@]} -eq 0 ]] && ! grep -a -q '^REALXEN: FAIL' "$log"; then
+  echo "realxen: PASS (serial log: $log)"
+  exit 0
+fi
+echo "realxen: FAIL (boot.sh status $boot_rc; missing markers: ${missing[*]:-none})"
+echo "---- relevant lines of $log ----"
+grep -a -n -E 'REALXEN|STUBDM|FAKE|AWAITDM|libxl: error|xl: |\(XEN\).*(Panic|crash|FATAL|Assertion)|Kernel panic|BUG|Oops|\[stubdomd\]|Error|error:' "$log" | tail -n 80
+echo "---- last 40 lines ----"
+tail -n 40 "$log"
+exit 1

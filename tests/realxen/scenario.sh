@@ -1,0 +1,274 @@
+#!/bin/sh
+# The realxen scenario, run by dom0's /init inside Xen 4.17 (see README.md).
+#   stage 1: the stub-domain protocol with plain xl and the test's own link helper
+#   libxl:   the qemu-xen-traditional + device_model_override route (what stubdom-dm answers)
+#   stage 2: the real stubdomd (only when the project installed it into the image)
+# Markers on the console: "REALXEN: <step> OK", "REALXEN: FAIL <why>", "REALXEN: INFO ...".
+# Exit status 0 only when every step that ran passed.
+mark() { echo "REALXEN: $*"; }
+up() { cut -d' ' -f1 /proc/uptime; }
+failures=0
+fail() { mark "FAIL $*"; failures=$((failures + 1)); }
+STUB_KERNEL=/realxen/stub/vmlinuz
+STUB_RAMDISK=/realxen/stub/initrd
+STUB_MEM=128   # a PV Linux needs ~128 MB ("segment kernel too large" at 64)
+CFG=/tmp/realxen
+mkdir -p $CFG
+
+domid_of() { xl domid "$1" 2>/dev/null; }
+# wait_key PATH VALUE SECONDS
+wait_key() {
+  _end=$(( $(date +%s) + $3 ))
+  while [ "$(date +%s)" -le $_end ]; do
+    [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+# wait_gone NAME SECONDS
+wait_gone() {
+  _end=$(( $(date +%s) + $2 ))
+  while [ "$(date +%s)" -le $_end ]; do
+    domid_of "$1" >/dev/null || return 0
+    sleep 0.2
+  done
+  return 1
+}
+show_console() { # NAME [all]: what the domain printed on its console (xenconsoled --log=guest)
+  _f=/var/log/xen/console/guest-$1.log
+  [ -f "$_f" ] || { echo "  [$1] (no console log)"; return; }
+  if [ "${2:-}" = all ]; then sed "s/^/  [$1] /" "$_f"; else grep -a '^STUBDM' "$_f" | sed "s/^/  [$1] /"; fi
+}
+# hvm_cfg FILE NAME DM
+hvm_cfg() {
+  cat >"$1" <<C
+type = "hvm"
+name = "$2"
+memory = 64
+vcpus = 1
+vga = "none"
+serial = "none"
+vnc = 0
+device_model_version = "qemu-xen-traditional"
+device_model_override = "$3"
+C
+}
+stub_cfg() { # FILE NAME GUESTDOMID
+  cat >"$1" <<C
+name = "$2"
+kernel = "$STUB_KERNEL"
+ramdisk = "$STUB_RAMDISK"
+memory = $STUB_MEM
+extra = "-d $3"
+C
+}
+
+# --- xl info -----------------------------------------------------------------------------
+t=$(up)
+if xl info >$CFG/xlinfo 2>&1; then
+  grep -E '^(xen_version|xen_caps|total_memory|free_memory|nr_cpus|virt_caps)' $CFG/xlinfo
+  mark "xl info OK ($(up)s, took $(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
+else
+  cat $CFG/xlinfo; fail "xl info"
+fi
+
+# --- stage 1 -----------------------------------------------------------------------------
+# An HVM guest, paused, whose dom0 "device model" is the test's fake-dm (qemu-xen-traditional
+# route); then what stubdomd does, by hand: xl create -p of the stub, link, unpause, wait.
+stage1() {
+  G=rx1 S=rx1-dm
+  hvm_cfg $CFG/$G $G /realxen/bin/fake-dm
+  t=$(up)
+  if ! xl create -p $CFG/$G >$CFG/$G.out 2>&1; then
+    cat $CFG/$G.out; fail "stage1 xl create -p of the HVM guest"; return
+  fi
+  g=$(domid_of $G)
+  mark "stage1 HVM guest $G created paused, domid $g OK (xl create took $(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
+  mark "INFO libxl qemu-xen-traditional route: ACCEPTED by Debian's libxl 4.17 (device_model_override ran, xl create waited on /local/domain/0/device-model/$g/state)"
+  echo "  guest image keys: $(xenstore-ls -f /local/domain/$g/image 2>&1 | tr '\n' ' ')"
+
+  stub_cfg $CFG/$S $S $g
+  t=$(up)
+  if ! xl create -p $CFG/$S >$CFG/$S.out 2>&1; then
+    cat $CFG/$S.out; fail "stage1 xl create -p of the stub domain"; return
+  fi
+  s=$(domid_of $S)
+  mark "stage1 stub domain $S created paused, domid $s OK (took $(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
+  xl list
+
+  if ! /realxen/bin/realxen-link $s $g; then fail "stage1 link $s -> $g"; return; fi
+  mark "stage1 link (xc_domain_set_target, xs_set_target, keys) OK"
+  tgt=$(xenstore-read /local/domain/$s/target)
+  dmd=$(xenstore-read /local/domain/$g/image/device-model-domid)
+  /realxen/bin/realxen-link --perms /local/domain/$s/device-model/$g
+  /realxen/bin/realxen-link --perms /local/domain/0/device-model/$g
+  if [ "$tgt" = "$g" ] && [ "$dmd" = "$s" ]; then
+    mark "stage1 target read back: /local/domain/$s/target = $tgt, /local/domain/$g/image/device-model-domid = $dmd OK"
+  else
+    fail "stage1 target read back: target='$tgt' device-model-domid='$dmd'"
+  fi
+
+  t=$(up)
+  xl unpause $S || { fail "stage1 xl unpause $S"; return; }
+  if wait_key /local/domain/$s/device-model/$g/state running 60; then
+    mark "stage1 stub domain wrote /local/domain/$s/device-model/$g/state = running OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s after unpause)"
+  else
+    show_console $S all; fail "stage1 stub state never became running"
+  fi
+  xl list
+  sleep 0.5; show_console $S
+
+  t=$(up)
+  xl destroy $G
+  # libxl's destroy of G also destroys the domain named by G's image/device-model-domid
+  if domid_of $S >/dev/null; then
+    mark "INFO xl destroy $G left $S alive (libxl did not take the stub domain down)"
+    xl destroy $S
+  else
+    mark "INFO xl destroy $G destroyed $S too (libxl follows /local/domain/$g/image/device-model-domid)"
+  fi
+  if wait_gone $S 20 && wait_gone $G 20; then
+    mark "stage1 teardown: $G and $S destroyed OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
+  else
+    xl list; fail "stage1 teardown"
+  fi
+  xenstore-rm /local/domain/0/device-model/$g 2>/dev/null
+  pkill -f "fake-dm -d $g" 2>/dev/null
+}
+stage1
+
+# --- the toolstack route with a shell stubdom-dm ------------------------------------------
+# libxl runs shell-stubdom-dm as the guest's qemu-xen-traditional device model; it does what
+# stubdom-dm + stubdomd will: xl create -p the stub (while the outer xl create is still
+# waiting), link, unpause; the stub domain writes the legacy state key libxl waits on.
+route() {
+  G=rx2
+  hvm_cfg $CFG/$G $G /realxen/bin/shell-stubdom-dm
+  t=$(up)
+  timeout 90 xl create -p $CFG/$G >$CFG/$G.out 2>&1
+  rc=$?
+  g=$(domid_of $G)
+  s=$(domid_of $G-dm)
+  if [ $rc -eq 0 ] && [ -n "$s" ]; then
+    mark "toolstack route: xl create of $G (dm = shell-stubdom-dm) completed, stub $G-dm domid $s, $(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s OK"
+  else
+    cat $CFG/$G.out; cat /tmp/shell-stubdom-dm.log 2>/dev/null; [ -n "$s" ] && show_console $G-dm all
+    fail "toolstack route: xl create rc=$rc guest='$g' stub='$s'"
+  fi
+  xl list
+  sleep 0.5; show_console $G-dm
+  xl destroy $G 2>/dev/null; [ -n "$s" ] && xl destroy $s 2>/dev/null
+  wait_gone $G-dm 20 || fail "toolstack route teardown"
+  [ -n "$g" ] && xenstore-rm /local/domain/0/device-model/$g 2>/dev/null
+}
+route
+
+# --- stage 2: the real stubdomd -------------------------------------------------------------
+STUBDOMD=
+for p in /usr/sbin/stubdomd /usr/local/sbin/stubdomd /usr/bin/stubdomd /usr/local/bin/stubdomd; do
+  [ -x $p ] && { STUBDOMD=$p; break; }
+done
+STUBDOM_DM=
+for p in /usr/lib/xen/bin/stubdom-dm /usr/local/lib/xen/bin/stubdom-dm /usr/libexec/stubdom-dm \
+         /usr/local/libexec/stubdom-dm /usr/local/bin/stubdom-dm /usr/bin/stubdom-dm; do
+  [ -x $p ] && { STUBDOM_DM=$p; break; }
+done
+
+stage2() {
+  G=rxguest S=rxguest-dm
+  XD=/etc/realxen/xen
+  mkdir -p $XD /run/stubdomd /var/lib/stubdomd
+  # The stub domain's config, xl syntax: the test's stub needs its initramfs (ramdisk).
+  cat >$XD/stubdom-$G <<C
+kernel = "$STUB_KERNEL"
+ramdisk = "$STUB_RAMDISK"
+memory = $STUB_MEM
+C
+  cat >/etc/realxen/stubdomd.json <<C
+{
+  "toolstack": "/usr/sbin/xl",
+  "stub_kernel": "$STUB_KERNEL",
+  "stub_memory_mib": $STUB_MEM,
+  "start_timeout_ms": 60000,
+  "runtime_dir": "/run/stubdomd",
+  "state_dir": "/var/lib/stubdomd"
+}
+C
+  dbus-daemon --config-file=/etc/dbus-1/realxen-system.conf || { fail "stage2 dbus-daemon"; return; }
+  export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
+  t=$(up)
+  $STUBDOMD --config /etc/realxen/stubdomd.json --xen-config-dir $XD >/tmp/stubdomd.log 2>&1 &
+  daemon=$!
+  i=0
+  until busctl --system status org.xen.Stubdom >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 $daemon 2>/dev/null; then
+      sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; fail "stage2 stubdomd did not take org.xen.Stubdom"; return
+    fi
+    sleep 0.2
+  done
+  mark "stage2 stubdomd on the system bus OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
+
+  dm=${STUBDOM_DM:-/realxen/bin/await-dm}
+  [ -n "$STUBDOM_DM" ] || mark "INFO stubdom-dm not installed: the guest's device model is the test's await-dm placeholder"
+  hvm_cfg $CFG/$G $G $dm
+  t=$(up)
+  # xl create returns once the device model state is running; run it beside the checks
+  (timeout 90 xl create -p $CFG/$G >$CFG/$G.out 2>&1; echo "rc=$?" >>$CFG/$G.out) &
+  xlpid=$!
+  end=$(( $(date +%s) + 90 ))
+  until s=$(domid_of $S) && [ -n "$s" ] && g=$(domid_of $G) && \
+        [ "$(xenstore-read /local/domain/$s/device-model/$g/state 2>/dev/null)" = running ]; do
+    if [ "$(date +%s)" -gt $end ] || ! kill -0 $daemon 2>/dev/null; then
+      xl list; cat $CFG/$G.out; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; show_console $S all
+      fail "stage2 $S never reached running"; return
+    fi
+    sleep 0.2
+  done
+  mark "stage2 stubdomd spawned $S (domid $s) for $G (domid $g), state running OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s after xl create)"
+  wait $xlpid; cat $CFG/$G.out
+  xl list
+  n=$(xl list | awk -v n=$S '$1 == n' | wc -l)
+  [ "$n" = 1 ] && mark "stage2 exactly one $S OK" || fail "stage2 $n domains named $S"
+
+  path=$(busctl --system call org.xen.Stubdom /org/xen/Stubdom org.xen.Stubdom.Manager GetGuest s $G 2>&1 | awk '{print $2}' | tr -d '"')
+  busctl --system call org.xen.Stubdom /org/xen/Stubdom org.xen.Stubdom.Manager ListGuests
+  state=$(busctl --system get-property org.xen.Stubdom "$path" org.xen.Stubdom.Guest State 2>&1)
+  echo "  busctl: $path State: $state"
+  [ "$state" = 's "running"' ] && mark "stage2 busctl State of $G is running OK" || fail "stage2 busctl State: $state"
+
+  tgt=$(xenstore-read /local/domain/$s/target)
+  [ "$tgt" = "$g" ] && mark "stage2 target read back: /local/domain/$s/target = $tgt OK" || fail "stage2 target '$tgt'"
+  /realxen/bin/realxen-link --perms /local/domain/$s/device-model/$g
+  show_console $S
+
+  t=$(up)
+  xl destroy $G
+  if wait_gone $S 30; then
+    mark "stage2 teardown: xl destroy $G removed $S OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
+  else
+    xl list; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; fail "stage2 $S still there after xl destroy $G"
+  fi
+  # libxl itself destroys S (it follows image/device-model-domid), so also check what only
+  # stubdomd does: the legacy device-model directory goes, the guest leaves the registry.
+  i=0
+  while xenstore-exists /local/domain/0/device-model/$g 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+  if xenstore-exists /local/domain/0/device-model/$g 2>/dev/null; then
+    fail "stage2 /local/domain/0/device-model/$g still there after teardown"
+  else
+    mark "stage2 stubdomd removed /local/domain/0/device-model/$g OK"
+  fi
+  echo "  busctl after teardown: $(busctl --system call org.xen.Stubdom /org/xen/Stubdom org.xen.Stubdom.Manager ListGuests 2>&1)"
+  kill $daemon 2>/dev/null; sleep 0.5
+  sed 's/^/  [stubdomd] /' /tmp/stubdomd.log | tail -40
+}
+if [ -n "$STUBDOMD" ]; then
+  mark "INFO stubdomd is $STUBDOMD, stubdom-dm is ${STUBDOM_DM:-not installed}"
+  stage2
+else
+  mark "stubdomd not installed, stage 2 skipped"
+fi
+
+xl list
+[ $failures -eq 0 ] && mark "RESULT PASS" || mark "RESULT FAIL ($failures failures)"
+exit $failures
