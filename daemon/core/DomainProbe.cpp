@@ -1,0 +1,87 @@
+#include "core/DomainProbe.hpp"
+
+#include "core/XenPaths.hpp"
+
+#include <cctype>
+#include <charconv>
+
+namespace stubdomd {
+
+namespace {
+constexpr DomId kDomidMax = 0x7FEF; // DOMID_FIRST_RESERVED - 1
+} // namespace
+
+std::optional<DomId> parseDomid(const std::string& text) {
+    DomId value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty() || value > kDomidMax)
+        return std::nullopt;
+    return value;
+}
+
+std::optional<std::string> uuidFromVmPath(const std::string& vmPath) {
+    const std::string prefix = "/vm/";
+    if (vmPath.compare(0, prefix.size(), prefix) != 0)
+        return std::nullopt;
+    std::string uuid = vmPath.substr(prefix.size());
+    // 8-4-4-4-12 hex digits, the only form libxl writes.
+    if (uuid.size() != 36)
+        return std::nullopt;
+    for (std::size_t i = 0; i < uuid.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? uuid[i] != '-' : !std::isxdigit(static_cast<unsigned char>(uuid[i])))
+            return std::nullopt;
+    }
+    return uuid;
+}
+
+std::variant<std::optional<std::string>, ProbeRefusal>
+DomainProbe::readTrusted(const std::string& path) {
+    auto perms = store_.permissions(path);
+    if (!perms)
+        return std::optional<std::string>{};
+    if (perms->front().domid != 0)
+        return ProbeRefusal{path + " is owned by domain " + std::to_string(perms->front().domid) +
+                                ", not dom0; ignoring it",
+                            false};
+    return store_.read(path);
+}
+
+std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
+    DomainFacts facts;
+    facts.domid = domid;
+
+    auto name = readTrusted(paths::name(domid));
+    if (auto* refusal = std::get_if<ProbeRefusal>(&name))
+        return *refusal;
+    auto& nameValue = std::get<std::optional<std::string>>(name);
+    if (!nameValue)
+        return ProbeRefusal{paths::name(domid) + " does not exist yet", true};
+    facts.name = *nameValue;
+
+    auto vm = readTrusted(paths::vm(domid));
+    if (auto* refusal = std::get_if<ProbeRefusal>(&vm))
+        return *refusal;
+    auto& vmValue = std::get<std::optional<std::string>>(vm);
+    if (!vmValue)
+        return ProbeRefusal{paths::vm(domid) + " does not exist yet", true};
+    auto uuid = uuidFromVmPath(*vmValue);
+    if (!uuid)
+        return ProbeRefusal{paths::vm(domid) + " is '" + *vmValue + "', not /vm/<uuid>", false};
+    facts.uuid = *uuid;
+
+    auto target = readTrusted(paths::target(domid));
+    if (auto* refusal = std::get_if<ProbeRefusal>(&target))
+        return *refusal;
+    auto& targetValue = std::get<std::optional<std::string>>(target);
+    if (targetValue) {
+        facts.target = parseDomid(*targetValue);
+        if (!facts.target)
+            return ProbeRefusal{paths::target(domid) + " is '" + *targetValue + "', not a domid",
+                                false};
+    }
+    return facts;
+}
+
+} // namespace stubdomd

@@ -1,0 +1,45 @@
+// Reads what stubdomd needs to know about a domain it has not seen before, applying
+// the trust rule: only nodes owned by dom0 count, since a guest can write parts of
+// its own subtree and must not be able to steer the daemon.
+#pragma once
+
+#include "Store.hpp"
+#include "Types.hpp"
+
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace stubdomd {
+
+struct DomainFacts {
+    DomId domid = 0;
+    std::string name;
+    std::string uuid;
+    std::optional<DomId> target; // set: this is some guest's stub domain
+};
+
+// Why a domain's facts could not be trusted or read; the domain is then ignored.
+struct ProbeRefusal {
+    std::string reason;
+    bool retryLater = false; // the toolstack has not written the node yet
+};
+
+class DomainProbe {
+public:
+    explicit DomainProbe(Store& store) : store_(store) {}
+
+    // name, vm (→ uuid) and target, each only if dom0 owns it.
+    std::variant<DomainFacts, ProbeRefusal> probe(DomId domid);
+    // A dom0-owned node's value; nullopt if missing; a refusal text if guest-owned.
+    std::variant<std::optional<std::string>, ProbeRefusal> readTrusted(const std::string& path);
+
+private:
+    Store& store_;
+};
+
+// "/vm/<uuid>" → "<uuid>", checked to be a uuid; nullopt otherwise.
+std::optional<std::string> uuidFromVmPath(const std::string& vmPath);
+std::optional<DomId> parseDomid(const std::string& text);
+
+} // namespace stubdomd

@@ -1,0 +1,289 @@
+// What happens on request (Start, Stop, Restart, Attach, Reload) and when a stub
+// domain dies on its own (the on_stubdom_death policy).
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/Log.hpp"
+#include "core/XenPaths.hpp"
+
+#include <algorithm>
+
+namespace stubdomd {
+
+using namespace internal;
+
+// ---------------------------------------------------------------------------
+// A stub domain died on its own
+
+void GuestManager::stubDied(Guest& guest, DomId stub) {
+    bool wasRunning = guest.view.state == GuestState::Running;
+    stopWatching(guest);
+    destroyStub(stub); // a crashed domain lingers until destroyed
+    try {
+        linker_.unlink(guest.view.domid, guest.view.uuid);
+    } catch (const Error& e) {
+        logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
+    }
+    std::string what = guest.view.name + "-dm (domid " + std::to_string(stub) + ") died";
+    if (!wasRunning) {
+        mutate(guest, [](GuestView& v) { v.stubDomid = 0; });
+        failSpawn(guest, ErrorCode::SpawnFailed, what + " while starting");
+        return;
+    }
+    mutate(guest, [](GuestView& v) { v.stubDomid = 0; });
+    switch (settings_.onStubdomDeath) {
+    case StubDeathPolicy::CrashGuest: {
+        std::string reason = what + "; the guest was crashed (on_stubdom_death = crash-guest)";
+        mutate(guest, [&](GuestView& v) {
+            v.state = GuestState::Failed;
+            v.stateReason = reason;
+            v.lastError = what;
+        });
+        logError(fieldsOf(guest), reason);
+        try {
+            deps_.hypervisor.crash(guest.view.domid);
+        } catch (const Error& e) {
+            logError(fieldsOf(guest), std::string("crashing the guest: ") + e.what());
+        }
+        return;
+    }
+    case StubDeathPolicy::Leave: {
+        std::string reason =
+            what + "; the guest was left running without it (on_stubdom_death = leave)";
+        mutate(guest, [&](GuestView& v) {
+            v.state = GuestState::Failed;
+            v.stateReason = reason;
+            v.lastError = what;
+        });
+        logError(fieldsOf(guest), reason);
+        return;
+    }
+    case StubDeathPolicy::Restart: {
+        if (deps_.timers.now() - guest.runningSince > kRestartForgiveness)
+            guest.consecutiveRestarts = 0;
+        if (guest.consecutiveRestarts >= settings_.maxRestarts) {
+            std::string reason = what + "; restarted " + std::to_string(guest.consecutiveRestarts) +
+                                 " times in a row, giving up (max_restarts)";
+            mutate(guest, [&](GuestView& v) {
+                v.state = GuestState::Failed;
+                v.stateReason = reason;
+                v.lastError = what;
+            });
+            logError(fieldsOf(guest), reason);
+            return;
+        }
+        ++guest.consecutiveRestarts;
+        mutate(guest, [&](GuestView& v) {
+            v.restarts += 1;
+            v.lastError = what;
+            v.state = GuestState::Pending;
+            v.stateReason = what + "; restarting it (on_stubdom_death = restart)";
+        });
+        logWarning(fieldsOf(guest), what + "; restarting it");
+        // The new stub domain has the same name: wait until the old one is gone.
+        DomId g = guest.view.domid;
+        ++activeSpawns_;
+        deps_.toolstack.destroy(stub, [this, g](const ToolResult&) {
+            --activeSpawns_;
+            if (Guest* again = guestByDomid(g); again && again->view.state == GuestState::Pending)
+                enqueue(*again);
+            else
+                pump();
+        });
+        return;
+    }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Commands (GuestService)
+
+GuestManager::Guest& GuestManager::guestByUuid(const std::string& uuid) {
+    for (auto& [domid, guest] : guests_)
+        if (guest->announced && guest->view.uuid == uuid)
+            return *guest;
+    throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
+}
+
+void GuestManager::startGuest(Guest& guest, Completion done) {
+    GuestState s = guest.view.state;
+    if (s == GuestState::Running) {
+        throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is already running");
+    }
+    if (s == GuestState::Stopping) {
+        throw Error(ErrorCode::Busy,
+                    "guest " + guest.view.name + " is stopping; try again when it has stopped");
+    }
+    if (isInProgress(s)) {
+        guest.startWaiters.push_back(std::move(done));
+        return;
+    }
+    // Stopped, Failed or Unmanaged: read the stub config again, so an edit applies.
+    loadSpec(guest);
+    if (guest.configError)
+        throw Error(ErrorCode::InvalidConfig, guest.view.stateReason);
+    if (!guest.spec)
+        throw Error(ErrorCode::InvalidConfig, guest.view.stateReason);
+    guest.consecutiveRestarts = 0;
+    guest.startWaiters.push_back(std::move(done));
+    enqueue(guest);
+}
+
+void GuestManager::start(const std::string& uuid, Completion done) {
+    Guest& guest = guestByUuid(uuid);
+    if (guest.view.state == GuestState::Starting || guest.view.state == GuestState::Spawning ||
+        guest.view.state == GuestState::Linking || guest.view.state == GuestState::Pending)
+        throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is already starting");
+    startGuest(guest, std::move(done));
+}
+
+void GuestManager::stopGuest(Guest& guest, Completion done) {
+    switch (guest.view.state) {
+    case GuestState::Unmanaged:
+        throw Error(ErrorCode::InvalidState, "guest " + guest.view.name +
+                                                 " is not managed by stubdomd (" +
+                                                 guest.view.stateReason + ")");
+    case GuestState::Stopped:
+    case GuestState::Failed:
+        if (guest.view.stubDomid == 0)
+            throw Error(ErrorCode::InvalidState,
+                        "guest " + guest.view.name + " has no stub domain to stop");
+        break;
+    case GuestState::Stopping:
+        guest.stopWaiters.push_back(std::move(done));
+        return;
+    default:
+        break;
+    }
+    guest.stopWaiters.push_back(std::move(done));
+    completeStart(guest, Error(ErrorCode::InvalidState,
+                               "the start of " + guest.view.name + " was cancelled by Stop"));
+    stopWatching(guest);
+    queue_.erase(std::remove(queue_.begin(), queue_.end(), guest.view.domid), queue_.end());
+    DomId stub = guest.view.stubDomid;
+    auto attempt = guest.attempt;
+    mutate(guest, [](GuestView& v) {
+        v.state = GuestState::Stopping;
+        v.stateReason = "stopping on request";
+    });
+    if (!stub) {
+        if (attempt && attempt->active) {
+            // xl is still creating it: the attempt's callback destroys what it made.
+            attempt->cancelled = true;
+            return;
+        }
+        abortAttempt(guest);
+        return;
+    }
+    if (attempt) {
+        attempt->cancelled = true;
+        endAttempt(attempt);
+    }
+    DomId g = guest.view.domid;
+    deps_.toolstack.destroy(stub, [this, g, stub](const ToolResult& r) {
+        Guest* again = guestByDomid(g);
+        if (!again)
+            return;
+        try {
+            linker_.unlink(g, again->view.uuid);
+        } catch (const Error& e) {
+            logWarning(fieldsOf(*again), std::string("cleaning xenstore: ") + e.what());
+        }
+        if (!r.ok()) {
+            std::string reason =
+                "xl destroy " + std::to_string(stub) + " failed: " + lastLines(r.errors);
+            mutate(*again, [&](GuestView& v) {
+                v.state = GuestState::Failed;
+                v.stateReason = reason;
+                v.lastError = reason;
+            });
+            completeStop(*again, Error(ErrorCode::Internal, reason));
+            return;
+        }
+        again->attempt.reset();
+        mutate(*again, [](GuestView& v) {
+            v.state = GuestState::Stopped;
+            v.stateReason = "stopped on request";
+            v.stubDomid = 0;
+        });
+        logInfo(fieldsOf(*again), "stub domain stopped");
+        completeStop(*again, std::nullopt);
+        if (again->startAfterStop) {
+            again->startAfterStop = false;
+            enqueue(*again);
+        }
+    });
+}
+
+void GuestManager::stop(const std::string& uuid, Completion done) {
+    stopGuest(guestByUuid(uuid), std::move(done));
+}
+
+void GuestManager::restart(const std::string& uuid, Completion done) {
+    Guest& guest = guestByUuid(uuid);
+    if (guest.view.state == GuestState::Stopped || guest.view.state == GuestState::Failed) {
+        if (guest.view.stubDomid == 0) {
+            startGuest(guest, std::move(done));
+            return;
+        }
+    }
+    if (guest.view.state == GuestState::Unmanaged || guest.view.state == GuestState::Stopping)
+        throw Error(ErrorCode::InvalidState, "guest " + guest.view.name +
+                                                 " cannot be restarted while " +
+                                                 std::string(toString(guest.view.state)));
+    // Re-read the stub config first, so a broken edit is refused before anything stops.
+    auto spec = deps_.specs.load(guest.view.name);
+    if (!spec)
+        throw Error(ErrorCode::InvalidConfig, "no stub-domain configuration " +
+                                                  settings_.xenConfigDir + "/stubdom-" +
+                                                  guest.view.name);
+    guest.spec = spec;
+    // Stopping cancels the start waiters of the old stub domain; this one waits for
+    // the new stub domain, so it joins after.
+    // A queued guest stops at once, so the restart must be asked for before.
+    guest.startAfterStop = true;
+    try {
+        stopGuest(guest, [](const std::optional<Error>&) {});
+    } catch (...) {
+        guest.startAfterStop = false;
+        throw;
+    }
+    guest.startWaiters.push_back(std::move(done));
+}
+
+void GuestManager::attach(DomId domid, Completion done) {
+    if (stubs_.count(domid))
+        throw Error(ErrorCode::NotHvm, "domain " + std::to_string(domid) + " is a stub domain");
+    if (!guests_.count(domid))
+        rescan(); // stubdom-dm may be quicker than the @introduceDomain event
+    Guest* guest = guestByDomid(domid);
+    if (!guest) {
+        auto seen = seen_.find(domid);
+        if (seen == seen_.end())
+            throw Error(ErrorCode::NoSuchGuest, "no domain with domid " + std::to_string(domid));
+        if (!seen->second.hvm)
+            throw Error(ErrorCode::NotHvm,
+                        "domain " + std::to_string(domid) + " is not an HVM guest");
+        throw Error(ErrorCode::InvalidState,
+                    "domain " + std::to_string(domid) + " is not managed: " + seen->second.why);
+    }
+    if (guest->view.state == GuestState::Running) {
+        done(std::nullopt);
+        return;
+    }
+    startGuest(*guest, std::move(done));
+}
+
+void GuestManager::reload() {
+    for (auto& [domid, guest] : guests_) {
+        GuestState s = guest->view.state;
+        bool retry = s == GuestState::Unmanaged || (s == GuestState::Failed && guest->configError);
+        if (!retry ||
+            guest->view.stateReason.find("reserved for stub domains") != std::string::npos)
+            continue;
+        loadSpec(*guest);
+        if (guest->spec && !guest->configError)
+            enqueue(*guest);
+    }
+}
+
+} // namespace stubdomd

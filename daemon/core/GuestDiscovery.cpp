@@ -1,0 +1,344 @@
+// Discovery: the watches, the domain-list diff, the trust rule applied to new
+// domains, adoption of what a previous run left, and teardown when domains go.
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/Log.hpp"
+#include "core/XenPaths.hpp"
+
+#include <algorithm>
+
+namespace stubdomd {
+
+using namespace internal;
+
+// ---------------------------------------------------------------------------
+// Discovery
+
+void GuestManager::start() {
+    adoptExisting();
+    // Both fire once on registration; the rescan they cause finds nothing new.
+    deps_.store.watch(paths::kIntroduceDomain, kDomainsToken);
+    deps_.store.watch(paths::kReleaseDomain, kDomainsToken);
+}
+
+void GuestManager::onWatch(const std::string& path, const std::string& token) {
+    if (token == kDomainsToken) {
+        scheduleRescan();
+        return;
+    }
+    if (token.rfind(kDeviceModelTokenPrefix, 0) == 0) {
+        auto domid = parseDomid(token.substr(std::string(kDeviceModelTokenPrefix).size()));
+        if (Guest* guest = domid ? guestByDomid(*domid) : nullptr)
+            checkRunning(*guest);
+        return;
+    }
+    logDebug({}, "ignoring watch event " + path + " (token " + token + ")");
+}
+
+// A boot storm fires one @introduceDomain per domain; coalescing them into one
+// rescan per loop iteration keeps the cost per event at one list call at most.
+void GuestManager::scheduleRescan() {
+    if (rescanScheduled_)
+        return;
+    rescanScheduled_ = true;
+    deps_.timers.after(std::chrono::milliseconds(0), [this] {
+        rescanScheduled_ = false;
+        rescan();
+    });
+}
+
+void GuestManager::rescan() {
+    std::vector<DomainInfo> domains;
+    try {
+        domains = deps_.hypervisor.listDomains();
+    } catch (const Error& e) {
+        logError({}, std::string("cannot list domains: ") + e.what());
+        return;
+    }
+    // Both sides are ordered by domid: one merge walk finds the new, the gone and
+    // the known ones whose flags may have changed.
+    std::vector<DomId> gone;
+    auto seenIt = seen_.begin();
+    for (const DomainInfo& info : domains) {
+        while (seenIt != seen_.end() && seenIt->first < info.domid)
+            gone.push_back((seenIt++)->first);
+        if (seenIt != seen_.end() && seenIt->first == info.domid) {
+            ++seenIt;
+            domainFlagsChanged(info);
+        } else {
+            discover(info, false);
+        }
+    }
+    for (; seenIt != seen_.end(); ++seenIt)
+        gone.push_back(seenIt->first);
+    for (DomId domid : gone)
+        domainGone(domid);
+}
+
+void GuestManager::loadSpec(Guest& guest) {
+    guest.configError = false;
+    guest.spec.reset();
+    try {
+        guest.spec = deps_.specs.load(guest.view.name);
+    } catch (const Error& e) {
+        guest.configError = true;
+        mutate(guest, [&](GuestView& v) {
+            v.state = GuestState::Failed;
+            v.stateReason = e.what();
+            v.lastError = e.what();
+        });
+        logError(fieldsOf(guest), std::string("bad stub-domain configuration: ") + e.what());
+        return;
+    }
+    if (!guest.spec) {
+        mutate(guest, [&](GuestView& v) {
+            v.state = GuestState::Unmanaged;
+            v.stateReason =
+                "no stub-domain configuration " + settings_.xenConfigDir + "/stubdom-" + v.name;
+        });
+        return;
+    }
+    mutate(guest, [&](GuestView& v) {
+        v.flavour = guest.spec->flavour;
+        v.displayMode = displayModeOf(*guest.spec);
+    });
+}
+
+void GuestManager::discover(const DomainInfo& info, bool adopting) {
+    Seen& seen = seen_[info.domid];
+    seen.hvm = info.hvm;
+    if (info.domid == 0 || !info.hvm) {
+        seen.why = info.domid == 0 ? "domain 0 is dom0" : "not an HVM guest";
+        return;
+    }
+    if (info.dying || info.shutdown) {
+        seen.why = "the domain is shutting down";
+        return;
+    }
+    auto probed = probe_.probe(info.domid);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&probed)) {
+        if (refusal->retryLater) {
+            seen_.erase(info.domid); // look again on the next event
+            return;
+        }
+        seen.why = refusal->reason;
+        logWarning({"", info.domid, std::nullopt, ""},
+                   "ignoring domain " + std::to_string(info.domid) + ": " + refusal->reason);
+        return;
+    }
+    const DomainFacts& facts = std::get<DomainFacts>(probed);
+    if (facts.target) {
+        seen.why = "domain " + std::to_string(info.domid) + " is a stub domain";
+        return;
+    }
+
+    auto guest = std::make_unique<Guest>();
+    guest->view.name = facts.name;
+    guest->view.uuid = facts.uuid;
+    guest->view.domid = info.domid;
+    seen.kind = Kind::Guest;
+    Guest& g = *guest;
+    guests_[info.domid] = std::move(guest);
+
+    if (facts.name.size() > 3 && facts.name.compare(facts.name.size() - 3, 3, "-dm") == 0) {
+        g.view.state = GuestState::Unmanaged;
+        g.view.stateReason = "names ending in -dm are reserved for stub domains";
+        announce(g);
+        return;
+    }
+    loadSpec(g);
+
+    if (g.view.state != GuestState::Failed) {
+        // Never two device models: a dom0 qemu the toolstack started wins, and the
+        // administrator is told how to hand the guest to stubdomd instead.
+        auto pid = probe_.readTrusted(paths::deviceModelPid(info.domid));
+        if (auto* value = std::get_if<std::optional<std::string>>(&pid); value && *value) {
+            std::string process = deps_.processName(std::atol((*value)->c_str()));
+            if (!process.empty() && process != "stubdom-dm") {
+                std::string reason = "the guest already has a device model in dom0 (pid " +
+                                     **value + ", " + process +
+                                     "); set its device_model to stubdom-dm to use a stub domain";
+                g.view.state = GuestState::Failed;
+                g.view.stateReason = reason;
+                g.view.lastError = reason;
+                logError(fieldsOf(g), reason);
+            }
+        }
+    }
+
+    if (adopting && g.spec) {
+        // A stub domain linked by a previous run of stubdomd is adopted, never doubled.
+        auto dm = probe_.readTrusted(paths::deviceModelDomid(info.domid));
+        auto* value = std::get_if<std::optional<std::string>>(&dm);
+        auto stub = value && *value ? parseDomid(**value) : std::nullopt;
+        auto link = stub ? stubs_.find(*stub) : stubs_.end();
+        if (link != stubs_.end() && link->second == info.domid) {
+            g.view.stubDomid = *stub;
+            seen_[*stub].kind = Kind::Stub;
+            auto state = deps_.store.read(paths::stubDeviceModel(*stub, info.domid) + "/state");
+            auto legacy = deps_.store.read(paths::legacyDeviceModel(info.domid) + "/state");
+            if ((state && *state == "running") || (legacy && *legacy == "running")) {
+                g.view.state = GuestState::Running;
+                g.view.stateReason = "adopted from a previous run";
+                g.runningSince = deps_.timers.now();
+                logInfo(fieldsOf(g), "adopted running stub domain");
+                announce(g);
+                return;
+            }
+            // Half-started by the previous run: start over from a clean slate.
+            logWarning(fieldsOf(g),
+                       "stub domain never reached running; destroying it and respawning");
+            stubs_.erase(*stub);
+            g.view.stubDomid = 0;
+            linker_.unlink(info.domid, g.view.uuid);
+            g.view.state = GuestState::Pending;
+            announce(g);
+            DomId guestDomid = info.domid;
+            destroyStub(*stub, [this, guestDomid](const ToolResult&) {
+                if (Guest* again = guestByDomid(guestDomid);
+                    again && again->view.state == GuestState::Pending)
+                    enqueue(*again);
+            });
+            return;
+        }
+    }
+
+    bool managed = g.spec && g.view.state != GuestState::Failed;
+    if (managed)
+        g.view.state = GuestState::Pending; // announced as what it is: about to be spawned
+    announce(g);
+    if (managed) {
+        logInfo(fieldsOf(g), "new HVM guest with a stub-domain configuration");
+        enqueue(g);
+    }
+}
+
+void GuestManager::adoptExisting() {
+    std::vector<DomainInfo> domains = deps_.hypervisor.listDomains();
+    // First the links: which stub domains serve which guests. A stub whose guest is
+    // gone is destroyed; a PV domain named like a stub but never linked is what a
+    // killed run left mid-spawn, and is destroyed too.
+    std::set<DomId> present;
+    for (const DomainInfo& info : domains)
+        present.insert(info.domid);
+    std::vector<std::string> unlinkedStubNames;
+    std::map<std::string, DomId> unlinkedStubs;
+    for (const DomainInfo& info : domains) {
+        if (info.domid == 0)
+            continue;
+        auto target = probe_.readTrusted(paths::target(info.domid));
+        auto* value = std::get_if<std::optional<std::string>>(&target);
+        auto guest = value && *value ? parseDomid(**value) : std::nullopt;
+        if (guest) {
+            seen_[info.domid] = Seen{Kind::Stub, "a stub domain", info.hvm};
+            if (present.count(*guest) && !info.dying && !info.shutdown) {
+                stubs_[info.domid] = *guest;
+            } else {
+                logWarning({"", *guest, info.domid, ""},
+                           "destroying a stub domain whose guest is gone");
+                destroyStub(info.domid);
+            }
+            continue;
+        }
+        if (!info.hvm) {
+            auto name = probe_.readTrusted(paths::name(info.domid));
+            auto* n = std::get_if<std::optional<std::string>>(&name);
+            if (n && *n && (*n)->size() > 3 && (*n)->compare((*n)->size() - 3, 3, "-dm") == 0)
+                unlinkedStubs[**n] = info.domid;
+        }
+    }
+    for (const DomainInfo& info : domains)
+        if (!seen_.count(info.domid))
+            discover(info, true);
+    for (const auto& [name, domid] : unlinkedStubs) {
+        std::string guestName = name.substr(0, name.size() - 3);
+        bool ours = std::any_of(guests_.begin(), guests_.end(), [&](const auto& entry) {
+            return entry.second->view.name == guestName && entry.second->spec;
+        });
+        if (!ours)
+            continue;
+        logWarning({guestName, std::nullopt, domid, ""},
+                   "destroying " + name + ", left unlinked by an interrupted spawn");
+        seen_[domid] = Seen{Kind::Stub, "a stub domain", false};
+        // The respawn queued for the guest would clash with this name: hold the queue
+        // until the leftover is gone.
+        ++activeSpawns_;
+        destroyStub(domid, [this](const ToolResult&) {
+            --activeSpawns_;
+            pump();
+        });
+    }
+}
+
+void GuestManager::domainFlagsChanged(const DomainInfo& info) {
+    if (!info.dying && !info.shutdown)
+        return;
+    auto it = seen_.find(info.domid);
+    if (it->second.kind == Kind::Guest) {
+        it->second = Seen{Kind::Ignored, "the domain is shutting down", info.hvm};
+        guestGone(info.domid);
+    } else if (it->second.kind == Kind::Stub) {
+        it->second.kind = Kind::Ignored;
+        it->second.why = "a dead stub domain";
+        stubGone(info.domid, true);
+    }
+}
+
+void GuestManager::domainGone(DomId domid) {
+    auto it = seen_.find(domid);
+    Kind kind = it->second.kind;
+    seen_.erase(it);
+    if (kind == Kind::Guest)
+        guestGone(domid);
+    else if (kind == Kind::Stub)
+        stubGone(domid, false);
+    else
+        stubs_.erase(domid); // a dead stub domain we had already handled
+}
+
+void GuestManager::guestGone(DomId guestDomid) {
+    auto it = guests_.find(guestDomid);
+    if (it == guests_.end())
+        return;
+    Guest& guest = *it->second;
+    logInfo(fieldsOf(guest), "guest is gone; tearing down its stub domain");
+    stopWatching(guest);
+    if (guest.attempt) {
+        guest.attempt->cancelled = true;
+        // The attempt's pending xl callback destroys what it created and frees its slot.
+    }
+    queue_.erase(std::remove(queue_.begin(), queue_.end(), guestDomid), queue_.end());
+    if (guest.view.stubDomid)
+        destroyStub(guest.view.stubDomid);
+    try {
+        linker_.unlink(guestDomid, guest.view.uuid);
+    } catch (const Error& e) {
+        logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
+    }
+    completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
+    completeStop(guest, std::nullopt);
+    std::unique_ptr<Guest> owned = std::move(it->second);
+    guests_.erase(it);
+    if (owned->announced)
+        for (auto* observer : observers_)
+            observer->guestRemoved(owned->view);
+    if (countsChanged_)
+        countsChanged_();
+}
+
+void GuestManager::stubGone(DomId stubDomid, bool stillListed) {
+    auto link = stubs_.find(stubDomid);
+    if (link == stubs_.end())
+        return;
+    DomId guestDomid = link->second;
+    if (!stillListed)
+        stubs_.erase(link);
+    Guest* guest = guestByDomid(guestDomid);
+    if (guest && guest->view.stubDomid == stubDomid && guest->view.state != GuestState::Stopping) {
+        stubDied(*guest, stubDomid);
+    } else if (stillListed && (!guest || guest->view.stubDomid != stubDomid)) {
+        destroyStub(stubDomid);
+    }
+}
+
+} // namespace stubdomd

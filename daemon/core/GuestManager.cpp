@@ -1,0 +1,174 @@
+// The registry's bookkeeping and the read-only queries of GuestService.
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/Log.hpp"
+#include "core/XenPaths.hpp"
+
+#include <algorithm>
+
+namespace stubdomd {
+
+using namespace internal;
+
+namespace internal {
+std::string lastLines(const std::string& text, std::size_t maxLines) {
+    std::string trimmed = text;
+    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' '))
+        trimmed.pop_back();
+    std::size_t pos = trimmed.size();
+    for (std::size_t n = 0; n < maxLines && pos != std::string::npos; ++n)
+        pos = pos == 0 ? std::string::npos : trimmed.rfind('\n', pos - 1);
+    std::string tail = pos == std::string::npos ? trimmed : trimmed.substr(pos + 1);
+    std::replace(tail.begin(), tail.end(), '\n', ' ');
+    return tail.empty() ? "(no message)" : tail;
+}
+
+DisplayMode displayModeOf(const StubSpec& spec) {
+    for (const auto& vfb : spec.vfbs) {
+        if (vfb.find("type=vnc") != std::string::npos)
+            return DisplayMode::VncDom0;
+        if (vfb.find("type=sdl") != std::string::npos)
+            return DisplayMode::Sdl;
+    }
+    if (!spec.vifs.empty() && spec.vifs.front().find("ip=") != std::string::npos)
+        return DisplayMode::VncStubdom;
+    return DisplayMode::None;
+}
+
+bool isInProgress(GuestState s) {
+    return s == GuestState::Pending || s == GuestState::Spawning || s == GuestState::Linking ||
+           s == GuestState::Starting || s == GuestState::Stopping;
+}
+
+std::string seconds(std::chrono::milliseconds ms) {
+    auto whole = ms.count() / 1000;
+    auto tenths = (ms.count() % 1000) / 100;
+    return std::to_string(whole) + (tenths ? "." + std::to_string(tenths) : "") + " s";
+}
+
+bool endsWithDm(const std::string& name) {
+    return name.size() > 3 && name.compare(name.size() - 3, 3, "-dm") == 0;
+}
+} // namespace internal
+
+GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
+    : settings_(settings), deps_(std::move(deps)), probe_(deps_.store),
+      linker_(deps_.store, deps_.hypervisor) {}
+
+GuestManager::~GuestManager() {
+    for (auto& [domid, guest] : guests_) {
+        if (guest->startTimer)
+            deps_.timers.cancel(guest->startTimer);
+        if (guest->attempt)
+            guest->attempt->cancelled = true;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Registry bookkeeping
+
+void GuestManager::mutate(Guest& guest, const std::function<void(GuestView&)>& change) {
+    GuestView before = guest.view;
+    change(guest.view);
+    std::uint32_t fields = differingFields(before, guest.view);
+    if (fields == 0)
+        return;
+    if (guest.announced)
+        for (auto* observer : observers_)
+            observer->guestChanged(guest.view, fields);
+    if ((fields & (FieldState | FieldStubDomId)) && countsChanged_)
+        countsChanged_();
+}
+
+void GuestManager::announce(Guest& guest) {
+    guest.announced = true;
+    for (auto* observer : observers_)
+        observer->guestAdded(guest.view);
+    if (countsChanged_)
+        countsChanged_();
+}
+
+LogFields GuestManager::fieldsOf(const Guest& guest) const {
+    LogFields fields;
+    fields.guestName = guest.view.name;
+    fields.guestDomid = guest.view.domid;
+    if (guest.view.stubDomid)
+        fields.stubDomid = guest.view.stubDomid;
+    return fields;
+}
+
+GuestManager::Guest* GuestManager::guestByDomid(DomId domid) {
+    auto it = guests_.find(domid);
+    return it == guests_.end() ? nullptr : it->second.get();
+}
+
+void GuestManager::completeStart(Guest& guest, const std::optional<Error>& error) {
+    auto waiters = std::move(guest.startWaiters);
+    guest.startWaiters.clear();
+    for (auto& done : waiters)
+        done(error);
+}
+
+void GuestManager::completeStop(Guest& guest, const std::optional<Error>& error) {
+    auto waiters = std::move(guest.stopWaiters);
+    guest.stopWaiters.clear();
+    for (auto& done : waiters)
+        done(error);
+}
+
+GuestManager::Counts GuestManager::counts() const {
+    Counts c;
+    for (const auto& [domid, guest] : guests_) {
+        ++c.guests;
+        GuestState s = guest->view.state;
+        if (s != GuestState::Unmanaged)
+            ++c.managed;
+        if (s == GuestState::Running)
+            ++c.running;
+        if (s == GuestState::Failed)
+            ++c.failed;
+        if (isInProgress(s))
+            ++c.inProgress;
+    }
+    return c;
+}
+
+// ---------------------------------------------------------------------------
+// Queries (GuestService)
+
+std::vector<GuestView> GuestManager::guests() const {
+    std::vector<GuestView> views;
+    views.reserve(guests_.size());
+    for (const auto& [domid, guest] : guests_)
+        if (guest->announced)
+            views.push_back(guest->view);
+    return views;
+}
+
+std::optional<GuestView> GuestManager::findGuest(const std::string& nameOrUuid) const {
+    for (const auto& [domid, guest] : guests_)
+        if (guest->announced && (guest->view.name == nameOrUuid || guest->view.uuid == nameOrUuid))
+            return guest->view;
+    return std::nullopt;
+}
+
+std::optional<GuestView> GuestManager::findGuestByDomid(DomId domid) const {
+    auto link = stubs_.find(domid);
+    if (link != stubs_.end())
+        domid = link->second;
+    auto it = guests_.find(domid);
+    if (it == guests_.end() || !it->second->announced)
+        return std::nullopt;
+    return it->second->view;
+}
+
+void GuestManager::addObserver(GuestObserver& observer) {
+    observers_.push_back(&observer);
+}
+
+void GuestManager::removeObserver(GuestObserver& observer) {
+    observers_.erase(std::remove(observers_.begin(), observers_.end(), &observer),
+                     observers_.end());
+}
+
+} // namespace stubdomd

@@ -1,0 +1,142 @@
+// The engine: the guest registry, the discovery diff, the spawn pipeline and the
+// state machine of DESIGN.md sections 3 and 4. Single-threaded: every entry point
+// runs on the event loop, and every asynchronous step (xl, timers, watches) comes
+// back through it.
+#pragma once
+
+#include "DomainProbe.hpp"
+#include "GuestService.hpp"
+#include "Hypervisor.hpp"
+#include "Log.hpp"
+#include "Store.hpp"
+#include "StubLinker.hpp"
+#include "StubSpec.hpp"
+#include "Timers.hpp"
+#include "Toolstack.hpp"
+#include "config/Settings.hpp"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+namespace stubdomd {
+
+struct CoreDeps {
+    Store& store;
+    Hypervisor& hypervisor;
+    Toolstack& toolstack;
+    Timers& timers;
+    StubSpecSource& specs;
+    // Writes a generated stub-domain config; throws Error on failure.
+    std::function<void(const std::string& path, const std::string& content)> writeFile;
+    // The command name of a dom0 process, "" if there is none: the check that a guest
+    // has no device model in dom0 already.
+    std::function<std::string(long pid)> processName;
+};
+
+class GuestManager : public GuestService {
+public:
+    GuestManager(const Settings& settings, CoreDeps deps);
+    ~GuestManager() override;
+    GuestManager(const GuestManager&) = delete;
+    GuestManager& operator=(const GuestManager&) = delete;
+
+    // Rebuilds the registry from what runs (adopting linked stub domains, removing
+    // half-made ones), then watches @introduceDomain/@releaseDomain.
+    void start();
+    // A xenstore watch event, as delivered by the store adapter.
+    void onWatch(const std::string& path, const std::string& token);
+
+    struct Counts {
+        unsigned guests = 0;
+        unsigned managed = 0;
+        unsigned running = 0;
+        unsigned failed = 0;
+        unsigned inProgress = 0;
+    };
+    Counts counts() const;
+    // Called whenever counts() may have changed (sd_notify STATUS=).
+    void onCountsChanged(std::function<void()> callback) { countsChanged_ = std::move(callback); }
+
+    // GuestService
+    std::vector<GuestView> guests() const override;
+    std::optional<GuestView> findGuest(const std::string& nameOrUuid) const override;
+    std::optional<GuestView> findGuestByDomid(DomId domid) const override;
+    void start(const std::string& uuid, Completion done) override;
+    void stop(const std::string& uuid, Completion done) override;
+    void restart(const std::string& uuid, Completion done) override;
+    void attach(DomId domid, Completion done) override;
+    void reload() override;
+    void addObserver(GuestObserver& observer) override;
+    void removeObserver(GuestObserver& observer) override;
+
+private:
+    struct Attempt;
+    struct Guest;
+    enum class Kind { Guest, Stub, Ignored };
+    struct Seen {
+        Kind kind = Kind::Ignored;
+        std::string why; // for Ignored: the reason, reported by Attach
+        bool hvm = false;
+    };
+
+    // Discovery
+    void scheduleRescan();
+    void rescan();
+    void adoptExisting();
+    void discover(const DomainInfo& info, bool adopting);
+    void domainFlagsChanged(const DomainInfo& info);
+    void domainGone(DomId domid);
+    void guestGone(DomId guestDomid);
+    void stubGone(DomId stubDomid, bool stillListed);
+    void loadSpec(Guest& guest);
+
+    // The spawn pipeline
+    void enqueue(Guest& guest);
+    void pump();
+    void beginSpawn(Guest& guest);
+    void onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
+    void onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
+    void linkAndUnpause(Guest& guest, DomId stub);
+    void checkRunning(Guest& guest);
+    void becameRunning(Guest& guest);
+    void failSpawn(Guest& guest, ErrorCode code, const std::string& reason);
+    void endAttempt(const std::shared_ptr<Attempt>& attempt);
+    void abortAttempt(Guest& guest);
+    void destroyStub(DomId stub, std::function<void(const ToolResult&)> then = {});
+    void destroyOrphanNamed(const std::string& name);
+    void stopWatching(Guest& guest);
+
+    // Commands
+    Guest& guestByUuid(const std::string& uuid);
+    void startGuest(Guest& guest, Completion done);
+    void stopGuest(Guest& guest, Completion done);
+    void stubDied(Guest& guest, DomId stub);
+
+    // Registry bookkeeping
+    void mutate(Guest& guest, const std::function<void(GuestView&)>& change);
+    void announce(Guest& guest);
+    void completeStart(Guest& guest, const std::optional<Error>& error);
+    void completeStop(Guest& guest, const std::optional<Error>& error);
+    LogFields fieldsOf(const Guest& guest) const;
+    Guest* guestByDomid(DomId domid);
+
+    Settings settings_;
+    CoreDeps deps_;
+    DomainProbe probe_;
+    StubLinker linker_;
+    std::map<DomId, std::unique_ptr<Guest>> guests_; // by guest domid
+    std::map<DomId, DomId> stubs_;                   // stub domid → guest domid
+    std::map<DomId, Seen> seen_;                     // every domid classified so far
+    std::deque<DomId> queue_;                        // guests waiting for a spawn slot
+    unsigned activeSpawns_ = 0;
+    std::uint64_t reservedKiB_ = 0; // memory promised to xl creates in flight
+    bool rescanScheduled_ = false;
+    std::vector<GuestObserver*> observers_;
+    std::function<void()> countsChanged_;
+};
+
+} // namespace stubdomd

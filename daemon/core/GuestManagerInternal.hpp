@@ -1,0 +1,55 @@
+// Internals of GuestManager shared by the files that implement it
+// (GuestManager.cpp, GuestDiscovery.cpp, SpawnPipeline.cpp, GuestCommands.cpp).
+#pragma once
+
+#include "core/GuestManager.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace stubdomd::internal {
+
+inline constexpr const char* kDomainsToken = "domains";
+inline constexpr const char* kDeviceModelTokenPrefix = "dm:";
+// A stub domain that ran this long before dying counts as a fresh failure for the
+// `restart` policy's limit, not as one more in a crash loop.
+inline constexpr auto kRestartForgiveness = std::chrono::seconds(60);
+
+// The last few lines of a command's stderr, on one line, for a StateReason.
+std::string lastLines(const std::string& text, std::size_t maxLines = 3);
+DisplayMode displayModeOf(const StubSpec& spec);
+bool isInProgress(GuestState state);
+// "30 s", "2.5 s"
+std::string seconds(std::chrono::milliseconds ms);
+bool endsWithDm(const std::string& name);
+
+} // namespace stubdomd::internal
+
+namespace stubdomd {
+
+struct GuestManager::Attempt {
+    DomId guest = 0;
+    std::string stubName;
+    std::optional<DomId> stub;
+    std::uint64_t reservedKiB = 0;
+    bool cancelled = false; // the guest went away or was stopped meanwhile
+    bool active = true;     // still holds a spawn slot
+    bool retriedNameClash = false;
+};
+
+struct GuestManager::Guest {
+    GuestView view;
+    std::optional<StubSpec> spec;
+    bool announced = false;
+    bool configError = false; // failed on its stub config: Reload and Start retry it
+    std::shared_ptr<Attempt> attempt;
+    std::vector<Completion> startWaiters;
+    std::vector<Completion> stopWaiters;
+    Timers::TimerId startTimer = 0;
+    DomId watchedStub = 0; // non-zero while the device-model state is watched
+    unsigned consecutiveRestarts = 0;
+    Clock::time_point runningSince{};
+    bool startAfterStop = false;
+};
+
+} // namespace stubdomd

@@ -1,0 +1,320 @@
+// The spawn pipeline: queue, memory check, xl create -p, link, unpause, wait
+// for running; and the clean-up of attempts that were overtaken by events.
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/Log.hpp"
+#include "core/StubConfigWriter.hpp"
+#include "core/XenPaths.hpp"
+
+#include <algorithm>
+
+namespace stubdomd {
+
+using namespace internal;
+
+// ---------------------------------------------------------------------------
+// The spawn pipeline
+
+void GuestManager::enqueue(Guest& guest) {
+    mutate(guest, [&](GuestView& v) {
+        v.state = GuestState::Pending;
+        v.stateReason = "waiting for a spawn slot";
+    });
+    queue_.push_back(guest.view.domid);
+    pump();
+}
+
+void GuestManager::pump() {
+    while (activeSpawns_ < settings_.maxParallelSpawns && !queue_.empty()) {
+        DomId domid = queue_.front();
+        queue_.pop_front();
+        Guest* guest = guestByDomid(domid);
+        if (guest && guest->view.state == GuestState::Pending)
+            beginSpawn(*guest);
+    }
+}
+
+void GuestManager::beginSpawn(Guest& guest) {
+    ++activeSpawns_;
+    auto attempt = std::make_shared<Attempt>();
+    attempt->guest = guest.view.domid;
+    attempt->stubName = guest.view.name + "-dm";
+    guest.attempt = attempt;
+    mutate(guest, [](GuestView& v) {
+        v.state = GuestState::Spawning;
+        v.stateReason = "";
+    });
+
+    const StubSpec& spec = *guest.spec;
+    std::uint64_t needKiB = spec.memoryMiB.value_or(settings_.stubMemoryMiB) * 1024;
+    std::uint64_t freeKiB = 0;
+    try {
+        freeKiB = deps_.hypervisor.freeMemoryKiB();
+    } catch (const Error& e) {
+        failSpawn(guest, ErrorCode::SpawnFailed,
+                  std::string("cannot read free memory: ") + e.what());
+        return;
+    }
+    // Memory promised to creates still in flight is not free yet: without this
+    // ledger a boot storm would overcommit, the race the stub-domain README warns of.
+    if (freeKiB < reservedKiB_ + needKiB) {
+        failSpawn(guest, ErrorCode::SpawnFailed,
+                  "not enough free memory for " + attempt->stubName + ": it needs " +
+                      std::to_string(needKiB / 1024) + " MiB, " + std::to_string(freeKiB / 1024) +
+                      " MiB are free and " + std::to_string(reservedKiB_ / 1024) +
+                      " MiB are reserved for stub domains being created; if dom0 balloons, "
+                      "give it a fixed dom0_mem=");
+        return;
+    }
+    reservedKiB_ += needKiB;
+    attempt->reservedKiB = needKiB;
+
+    GuestIdentity identity{guest.view.domid, guest.view.name, guest.view.uuid};
+    std::string configPath = settings_.runtimeDir + "/" + attempt->stubName + ".cfg";
+    try {
+        deps_.writeFile(configPath, writeStubConfig(identity, spec, settings_));
+    } catch (const Error& e) {
+        failSpawn(guest, ErrorCode::SpawnFailed, e.what());
+        return;
+    }
+    logInfo(fieldsOf(guest), "creating " + attempt->stubName + " from " + configPath);
+    deps_.toolstack.create(configPath, true,
+                           [this, attempt](const ToolResult& r) { onCreated(attempt, r); });
+}
+
+void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
+    reservedKiB_ -= std::min(reservedKiB_, attempt->reservedKiB);
+    attempt->reservedKiB = 0;
+    Guest* guest = guestByDomid(attempt->guest);
+    if (attempt->cancelled || !guest || guest->attempt != attempt) {
+        if (result.ok())
+            destroyOrphanNamed(attempt->stubName);
+        endAttempt(attempt);
+        if (guest && guest->attempt == attempt)
+            abortAttempt(*guest);
+        return;
+    }
+    if (!result.ok()) {
+        // A domain of that name left by an interrupted run: remove it once and retry.
+        if (!attempt->retriedNameClash &&
+            result.errors.find("already exists") != std::string::npos) {
+            attempt->retriedNameClash = true;
+            logWarning(fieldsOf(*guest),
+                       attempt->stubName + " already exists; destroying it and retrying");
+            deps_.toolstack.domid(attempt->stubName, [this, attempt](const ToolResult& r) {
+                auto stale = r.ok() ? parseDomid(lastLines(r.output, 1)) : std::nullopt;
+                auto retry = [this, attempt](const ToolResult&) {
+                    Guest* g = guestByDomid(attempt->guest);
+                    if (attempt->cancelled || !g || g->attempt != attempt) {
+                        endAttempt(attempt);
+                        return;
+                    }
+                    std::string configPath =
+                        settings_.runtimeDir + "/" + attempt->stubName + ".cfg";
+                    deps_.toolstack.create(
+                        configPath, true,
+                        [this, attempt](const ToolResult& again) { onCreated(attempt, again); });
+                };
+                bool linkedElsewhere = stale && stubs_.count(*stale);
+                if (stale && !linkedElsewhere)
+                    destroyStub(*stale, retry);
+                else
+                    retry(ToolResult{});
+            });
+            return;
+        }
+        failSpawn(*guest, ErrorCode::SpawnFailed, "xl create failed: " + lastLines(result.errors));
+        return;
+    }
+    deps_.toolstack.domid(attempt->stubName,
+                          [this, attempt](const ToolResult& r) { onStubDomid(attempt, r); });
+}
+
+void GuestManager::onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
+    auto stub = result.ok() ? parseDomid(lastLines(result.output, 1)) : std::nullopt;
+    Guest* guest = guestByDomid(attempt->guest);
+    if (attempt->cancelled || !guest || guest->attempt != attempt) {
+        if (stub)
+            destroyStub(*stub);
+        endAttempt(attempt);
+        if (guest && guest->attempt == attempt)
+            abortAttempt(*guest);
+        return;
+    }
+    if (!stub) {
+        failSpawn(*guest, ErrorCode::SpawnFailed,
+                  "cannot find " + attempt->stubName +
+                      " after xl create: " + lastLines(result.errors));
+        destroyOrphanNamed(attempt->stubName);
+        return;
+    }
+    attempt->stub = stub;
+    linkAndUnpause(*guest, *stub);
+}
+
+void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
+    DomId g = guest.view.domid;
+    stubs_[stub] = g;
+    seen_[stub].kind = Kind::Stub;
+    mutate(guest, [&](GuestView& v) {
+        v.stubDomid = stub;
+        v.state = GuestState::Linking;
+    });
+    try {
+        GuestIdentity identity{g, guest.view.name, guest.view.uuid};
+        linker_.link({g, stub, guest.view.uuid, deviceModelArgs(identity)});
+    } catch (const Error& e) {
+        failSpawn(guest, ErrorCode::SpawnFailed,
+                  std::string("linking the stub domain: ") + e.what());
+        return;
+    }
+    mutate(guest, [](GuestView& v) { v.state = GuestState::Starting; });
+    guest.watchedStub = stub;
+    const std::string token = kDeviceModelTokenPrefix + std::to_string(g);
+    deps_.store.watch(paths::stubDeviceModel(stub, g) + "/state", token);
+    deps_.store.watch(paths::legacyDeviceModel(g) + "/state", token);
+    auto attempt = guest.attempt;
+    guest.startTimer = deps_.timers.after(settings_.startTimeout, [this, attempt] {
+        Guest* again = guestByDomid(attempt->guest);
+        if (attempt->cancelled || !again || again->attempt != attempt)
+            return;
+        again->startTimer = 0;
+        failSpawn(*again, ErrorCode::TimedOut,
+                  attempt->stubName + " did not reach running within " +
+                      seconds(settings_.startTimeout));
+    });
+    deps_.toolstack.unpause(stub, [this, attempt](const ToolResult& r) {
+        Guest* again = guestByDomid(attempt->guest);
+        if (attempt->cancelled || !again || again->attempt != attempt || r.ok())
+            return;
+        failSpawn(*again, ErrorCode::SpawnFailed, "xl unpause failed: " + lastLines(r.errors));
+    });
+}
+
+void GuestManager::checkRunning(Guest& guest) {
+    if (guest.view.state != GuestState::Starting || !guest.watchedStub)
+        return;
+    DomId g = guest.view.domid;
+    auto state = deps_.store.read(paths::stubDeviceModel(guest.watchedStub, g) + "/state");
+    auto legacy = deps_.store.read(paths::legacyDeviceModel(g) + "/state");
+    if ((state && *state == "running") || (legacy && *legacy == "running"))
+        becameRunning(guest);
+}
+
+void GuestManager::becameRunning(Guest& guest) {
+    stopWatching(guest);
+    // The toolstack's own wait (xl running stubdom-dm as the device model) watches
+    // the legacy path; answer it whichever path the device model used.
+    const std::string legacy = paths::legacyDeviceModel(guest.view.domid) + "/state";
+    try {
+        if (deps_.store.read(legacy) != std::optional<std::string>("running"))
+            deps_.store.write(legacy, "running");
+    } catch (const Error& e) {
+        logWarning(fieldsOf(guest), std::string("writing ") + legacy + ": " + e.what());
+    }
+    guest.runningSince = deps_.timers.now();
+    mutate(guest, [](GuestView& v) {
+        v.state = GuestState::Running;
+        v.stateReason = "";
+    });
+    logInfo(fieldsOf(guest), "stub domain is running");
+    auto attempt = guest.attempt;
+    endAttempt(attempt);
+    completeStart(guest, std::nullopt);
+}
+
+void GuestManager::stopWatching(Guest& guest) {
+    if (guest.startTimer) {
+        deps_.timers.cancel(guest.startTimer);
+        guest.startTimer = 0;
+    }
+    if (!guest.watchedStub)
+        return;
+    DomId g = guest.view.domid;
+    const std::string token = kDeviceModelTokenPrefix + std::to_string(g);
+    try {
+        deps_.store.unwatch(paths::stubDeviceModel(guest.watchedStub, g) + "/state", token);
+        deps_.store.unwatch(paths::legacyDeviceModel(g) + "/state", token);
+    } catch (const Error& e) {
+        logWarning(fieldsOf(guest), std::string("removing watches: ") + e.what());
+    }
+    guest.watchedStub = 0;
+}
+
+void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& reason) {
+    logError(fieldsOf(guest), reason);
+    stopWatching(guest);
+    DomId stub = guest.view.stubDomid;
+    if (stub) {
+        destroyStub(stub);
+        try {
+            linker_.unlink(guest.view.domid, guest.view.uuid);
+        } catch (const Error& e) {
+            logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
+        }
+    }
+    mutate(guest, [&](GuestView& v) {
+        v.state = GuestState::Failed;
+        v.stateReason = reason;
+        v.lastError = reason;
+        v.stubDomid = 0;
+    });
+    if (guest.attempt) {
+        auto attempt = guest.attempt;
+        attempt->cancelled = true; // late callbacks of this attempt only clean up
+        endAttempt(attempt);
+    }
+    completeStart(guest, Error(code, reason));
+}
+
+// Frees the attempt's spawn slot exactly once and lets the queue move.
+void GuestManager::endAttempt(const std::shared_ptr<Attempt>& attempt) {
+    if (!attempt || !attempt->active)
+        return;
+    attempt->active = false;
+    reservedKiB_ -= std::min(reservedKiB_, attempt->reservedKiB);
+    attempt->reservedKiB = 0;
+    --activeSpawns_;
+    pump();
+}
+
+// The attempt was cancelled by Stop while xl was still working: now that its
+// callback has cleaned up, the guest is stopped.
+void GuestManager::abortAttempt(Guest& guest) {
+    guest.attempt.reset();
+    if (guest.view.state != GuestState::Stopping)
+        return;
+    mutate(guest, [](GuestView& v) {
+        v.state = GuestState::Stopped;
+        v.stateReason = "stopped on request";
+        v.stubDomid = 0;
+    });
+    completeStop(guest, std::nullopt);
+    if (guest.startAfterStop) {
+        guest.startAfterStop = false;
+        enqueue(guest);
+    }
+}
+
+void GuestManager::destroyStub(DomId stub, std::function<void(const ToolResult&)> then) {
+    logInfo({"", std::nullopt, stub, ""}, "destroying stub domain");
+    deps_.toolstack.destroy(stub, [stub, then = std::move(then)](const ToolResult& r) {
+        if (!r.ok())
+            logWarning({"", std::nullopt, stub, ""}, "xl destroy failed: " + lastLines(r.errors));
+        if (then)
+            then(r);
+    });
+}
+
+void GuestManager::destroyOrphanNamed(const std::string& name) {
+    deps_.toolstack.domid(name, [this, name](const ToolResult& r) {
+        auto stub = r.ok() ? parseDomid(lastLines(r.output, 1)) : std::nullopt;
+        if (stub && !stubs_.count(*stub)) {
+            logWarning({"", std::nullopt, *stub, ""},
+                       "destroying " + name + ": its guest no longer wants it");
+            destroyStub(*stub);
+        }
+    });
+}
+
+} // namespace stubdomd

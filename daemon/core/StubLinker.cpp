@@ -1,0 +1,44 @@
+#include "core/StubLinker.hpp"
+
+#include "core/XenPaths.hpp"
+
+namespace stubdomd {
+
+void StubLinker::link(const LinkRequest& r) {
+    // The hypervisor's target first: it is what lets the stub domain map the guest's
+    // memory; xenstore's target then gives it the guest's rights in the store.
+    hypervisor_.setTarget(r.stub, r.guest);
+    store_.setTarget(r.stub, r.guest);
+
+    const std::string target = paths::target(r.stub);
+    store_.write(target, std::to_string(r.guest));
+    store_.setPermissions(target, {{0, Access::None}, {r.stub, Access::Read}});
+
+    const std::string dmDomid = paths::deviceModelDomid(r.guest);
+    store_.write(dmDomid, std::to_string(r.stub));
+    store_.setPermissions(dmDomid, {{0, Access::None}, {r.guest, Access::Read}});
+
+    // The stub's device model writes its state here, so the stub owns it.
+    const std::string stubDm = paths::stubDeviceModel(r.stub, r.guest);
+    store_.mkdir(stubDm);
+    store_.setPermissions(stubDm, {{r.stub, Access::None}, {r.guest, Access::Read}});
+
+    // The legacy path that qemu-traditional writes and the toolstack waits on; the
+    // stub reaches it through its target rights on the guest.
+    const std::string legacy = paths::legacyDeviceModel(r.guest);
+    store_.mkdir(legacy);
+    store_.setPermissions(legacy, {{0, Access::None}, {r.guest, Access::Both}});
+
+    const std::string dmargs = paths::dmargs(r.uuid);
+    store_.write(dmargs, r.deviceModelArgs);
+    store_.setPermissions(dmargs, {{0, Access::None}, {r.stub, Access::Read}});
+}
+
+void StubLinker::unlink(DomId guest, const std::string& uuid) {
+    store_.remove(paths::legacyDeviceModel(guest));
+    store_.remove(paths::deviceModelDomid(guest));
+    if (!uuid.empty())
+        store_.remove(paths::dmargs(uuid));
+}
+
+} // namespace stubdomd
