@@ -1,0 +1,76 @@
+// stubdomd on the system bus: owns the connection and every exported object, keeps
+// them in step with the core's notifications, and runs on the daemon's EventLoop.
+//
+// Order of life (DESIGN.md section 3): connect, export the Manager, the guests the
+// core already knows and the helpers, then take the name org.xen.Stubdom last, so a
+// client that sees the name sees complete objects.
+#pragma once
+
+#include "core/GuestService.hpp"
+#include "core/HelperService.hpp"
+#include "dbus/server/Authorizer.hpp"
+#include "dbus/server/HelperObject.hpp"
+#include "dbus/server/ManagerObject.hpp"
+#include "dbus/server/PendingReplies.hpp"
+#include "dbus/server/ServerContext.hpp"
+#include "dbus/server/ServerInfo.hpp"
+#include "loop/EventLoop.hpp"
+
+#include <sdbus-c++/IConnection.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace stubdomd::dbus {
+
+class DbusServer final : private GuestObserver, private HelperObserver {
+public:
+    // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS when set), exports every
+    // object, registers as observer of `guests` (and `helpers`, which may be null:
+    // no helper objects then) and finally requests org.xen.Stubdom. Throws
+    // sdbus::Error when the bus is unreachable or the name cannot be owned.
+    // `loop`, `guests` and `helpers` must outlive the server.
+    DbusServer(EventLoop& loop, GuestService& guests, HelperService* helpers, ServerInfo info);
+    ~DbusServer() override;
+    DbusServer(const DbusServer&) = delete;
+    DbusServer& operator=(const DbusServer&) = delete;
+
+    // Puts the bus fd into the loop and installs the loop's beforePoll hook (the
+    // server is the hook's only user). Until this, nothing is read or answered.
+    // If the bus connection breaks, the error is logged and loop.stop() is called:
+    // a stubdomd without the bus is of no use, and systemd restarts it.
+    void attachToLoop();
+
+    std::string uniqueName() const;
+    // Calls still waiting for the core or polkit (for tests and the benchmark).
+    std::size_t pendingReplies() const { return replies_.size(); }
+
+private:
+    // GuestObserver
+    void guestAdded(const GuestView& guest) override;
+    void guestChanged(const GuestView& guest, std::uint32_t fields) override;
+    void guestRemoved(const GuestView& guest) override;
+    // HelperObserver
+    void helperChanged(const HelperView& helper, std::uint32_t fields) override;
+
+    void exportGuest(const GuestView& guest, bool announce);
+    void dispatch() noexcept;
+    int prepareLoop() noexcept;
+
+    EventLoop& loop_;
+    GuestService& guests_;
+    HelperService* helpers_;
+    // Destruction runs bottom up: objects, then the gate (drops pending polkit calls),
+    // then pending replies (answered while the connection still exists), connection last.
+    std::unique_ptr<sdbus::IConnection> connection_;
+    PendingReplies replies_;
+    Authorizer authorizer_;
+    ServerContext context_;
+    GuestObjects guestObjects_;
+    std::unique_ptr<ManagerObject> manager_;
+    std::map<std::string, std::unique_ptr<HelperObject>> helperObjects_;
+    int busFd_ = -1;
+};
+
+} // namespace stubdomd::dbus

@@ -1,0 +1,158 @@
+#include "dbus/server/GuestObject.hpp"
+
+#include "dbus/Names.hpp"
+#include "dbus/server/ObjectPaths.hpp"
+#include "dbus/server/Options.hpp"
+
+#include <array>
+#include <utility>
+
+namespace stubdomd::dbus {
+
+namespace {
+
+constexpr std::array<std::pair<GuestField, const char*>, 12> kProperties{{
+    {FieldName, "Name"},
+    {FieldUuid, "UUID"},
+    {FieldDomId, "DomId"},
+    {FieldStubDomId, "StubDomId"},
+    {FieldState, "State"},
+    {FieldStateReason, "StateReason"},
+    {FieldFlavour, "Flavour"},
+    {FieldDisplayMode, "DisplayMode"},
+    {FieldDisplayAddress, "DisplayAddress"},
+    {FieldDisplayPort, "DisplayPort"},
+    {FieldRestarts, "Restarts"},
+    {FieldLastError, "LastError"},
+}};
+
+} // namespace
+
+GuestObject::GuestObject(sdbus::IConnection& connection, ServerContext& context,
+                         const GuestView& view)
+    : AdaptorInterfaces(connection, guestPath(view.uuid)), context_(context), view_(view) {
+    registerAdaptor();
+}
+
+GuestObject::~GuestObject() {
+    unregisterAdaptor();
+}
+
+void GuestObject::update(const GuestView& view, std::uint32_t fields) {
+    view_ = view;
+    std::vector<std::string> names;
+    for (const auto& [field, name] : kProperties)
+        if (fields & field)
+            names.emplace_back(name);
+    if (!names.empty())
+        // sd-bus reads the values through the getters, hence view_ first.
+        emitPropertiesChangedSignal(kGuestInterface, names);
+}
+
+void GuestObject::runCommand(const char* method, sdbus::Result<>&& result,
+                             const std::map<std::string, sdbus::Variant>& options,
+                             Command command) {
+    AsyncReply<> reply(context_.replies, std::move(result));
+    try {
+        checkOptions(method, options, noOptions());
+        authorizeThen(context_, getObject(), kActionManage, reply,
+                      [service = &context_.guests, uuid = view_.uuid, reply, command] {
+                          (service->*command)(uuid, reply.completion());
+                      });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+void GuestObject::Start(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
+    runCommand("Start", std::move(result), options, &GuestService::start);
+}
+
+void GuestObject::Stop(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
+    runCommand("Stop", std::move(result), options, &GuestService::stop);
+}
+
+void GuestObject::Restart(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
+    runCommand("Restart", std::move(result), options, &GuestService::restart);
+}
+
+std::map<std::string, sdbus::Variant> GuestObject::GetDisplay() {
+    try {
+        return {
+            {"mode", sdbus::Variant(std::string(toString(view_.displayMode)))},
+            {"address", sdbus::Variant(view_.displayAddress)},
+            {"port", sdbus::Variant(view_.displayPort)},
+        };
+    } catch (...) {
+        throw currentExceptionAsDbusError();
+    }
+}
+
+void GuestObject::SetDisplay(sdbus::Result<>&& result, std::string mode,
+                             std::map<std::string, sdbus::Variant> options) {
+    AsyncReply<> reply(context_.replies, std::move(result));
+    try {
+        checkOptions("SetDisplay", options, setDisplayOptions());
+        if (!displayModeFromString(mode))
+            throw Error(ErrorCode::InvalidDisplay,
+                        "SetDisplay: unknown display mode '" + mode +
+                            "' (known: none, sdl, vnc-stubdom, vnc-dom0)");
+        authorizeThen(context_, getObject(), kActionManage, reply, [] {
+            // GuestService has no display command yet (the display issue adds it).
+            throw Error(ErrorCode::NotSupported, "SetDisplay is not supported yet");
+        });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+void GuestObject::SetDisplayPassword(sdbus::Result<>&& result, std::string /*password*/) {
+    AsyncReply<> reply(context_.replies, std::move(result));
+    try {
+        authorizeThen(context_, getObject(), kActionDisplay, reply, [] {
+            throw Error(ErrorCode::NotSupported, "SetDisplayPassword is not supported yet");
+        });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+// Getters read the cached view; nothing in them can throw but allocation.
+std::string GuestObject::Name() {
+    return view_.name;
+}
+std::string GuestObject::UUID() {
+    return view_.uuid;
+}
+uint32_t GuestObject::DomId() {
+    return view_.domid;
+}
+uint32_t GuestObject::StubDomId() {
+    return view_.stubDomid;
+}
+std::string GuestObject::State() {
+    return std::string(toString(view_.state));
+}
+std::string GuestObject::StateReason() {
+    return view_.stateReason;
+}
+std::string GuestObject::Flavour() {
+    return std::string(toString(view_.flavour));
+}
+std::string GuestObject::DisplayMode() {
+    return std::string(toString(view_.displayMode));
+}
+std::string GuestObject::DisplayAddress() {
+    return view_.displayAddress;
+}
+int32_t GuestObject::DisplayPort() {
+    return view_.displayPort;
+}
+uint32_t GuestObject::Restarts() {
+    return view_.restarts;
+}
+std::string GuestObject::LastError() {
+    return view_.lastError;
+}
+
+} // namespace stubdomd::dbus

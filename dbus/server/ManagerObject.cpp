@@ -1,0 +1,118 @@
+#include "dbus/server/ManagerObject.hpp"
+
+#include "dbus/Names.hpp"
+#include "dbus/server/ObjectPaths.hpp"
+#include "dbus/server/Options.hpp"
+
+namespace stubdomd::dbus {
+
+ManagerObject::ManagerObject(sdbus::IConnection& connection, ServerContext& context,
+                             ServerInfo info, const GuestObjects& guests)
+    : AdaptorInterfaces(connection, kManagerPath), context_(context), info_(std::move(info)),
+      guests_(guests) {
+    registerAdaptor();
+}
+
+ManagerObject::~ManagerObject() {
+    unregisterAdaptor();
+}
+
+std::vector<
+    sdbus::Struct<std::string, std::string, std::string, uint32_t, uint32_t, sdbus::ObjectPath>>
+ManagerObject::ListGuests() {
+    try {
+        std::vector<sdbus::Struct<std::string, std::string, std::string, uint32_t, uint32_t,
+                                  sdbus::ObjectPath>>
+            list;
+        list.reserve(guests_.size());
+        for (const auto& [uuid, object] : guests_) {
+            const GuestView& g = object->view();
+            list.emplace_back(g.name, g.uuid, std::string(toString(g.state)), g.domid, g.stubDomid,
+                              sdbus::ObjectPath(object->getObjectPath()));
+        }
+        return list;
+    } catch (...) {
+        throw currentExceptionAsDbusError();
+    }
+}
+
+sdbus::ObjectPath ManagerObject::exportedPath(const std::optional<GuestView>& guest,
+                                              const std::string& what) const {
+    if (!guest || guests_.find(guest->uuid) == guests_.end())
+        throw Error(ErrorCode::NoSuchGuest, "no guest " + what);
+    return sdbus::ObjectPath(guests_.at(guest->uuid)->getObjectPath());
+}
+
+sdbus::ObjectPath ManagerObject::GetGuest(const std::string& name_or_uuid) {
+    try {
+        return exportedPath(context_.guests.findGuest(name_or_uuid),
+                            "named or with uuid '" + name_or_uuid + "'");
+    } catch (...) {
+        throw currentExceptionAsDbusError();
+    }
+}
+
+sdbus::ObjectPath ManagerObject::GetGuestByDomid(const uint32_t& domid) {
+    try {
+        return exportedPath(context_.guests.findGuestByDomid(domid),
+                            "with domain id " + std::to_string(domid) + " or a stub domain of it");
+    } catch (...) {
+        throw currentExceptionAsDbusError();
+    }
+}
+
+void ManagerObject::Attach(sdbus::Result<sdbus::ObjectPath>&& result, uint32_t domid,
+                           std::map<std::string, sdbus::Variant> options) {
+    AsyncReply<sdbus::ObjectPath> reply(context_.replies, std::move(result));
+    try {
+        checkOptions("Attach", options, noOptions());
+        authorizeThen(context_, getObject(), kActionManage, reply,
+                      [service = &context_.guests, domid, reply] {
+                          service->attach(
+                              domid, [service, domid, reply](const std::optional<Error>& error) {
+                                  try {
+                                      if (error)
+                                          throw *error;
+                                      auto guest = service->findGuestByDomid(domid);
+                                      if (!guest)
+                                          throw Error(ErrorCode::NoSuchGuest,
+                                                      "domain " + std::to_string(domid) +
+                                                          " went away while being attached");
+                                      reply.succeed(sdbus::ObjectPath(guestPath(guest->uuid)));
+                                  } catch (...) {
+                                      reply.fail(currentExceptionAsDbusError());
+                                  }
+                              });
+                      });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+void ManagerObject::Reload(sdbus::Result<>&& result) {
+    AsyncReply<> reply(context_.replies, std::move(result));
+    try {
+        authorizeThen(context_, getObject(), kActionManage, reply,
+                      [service = &context_.guests, reply] {
+                          service->reload();
+                          reply.succeed();
+                      });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+std::string ManagerObject::Version() {
+    return info_.version;
+}
+std::string ManagerObject::XenVersion() {
+    return info_.xenVersion;
+}
+std::vector<std::string> ManagerObject::Features() {
+    return info_.features;
+}
+std::string ManagerObject::Toolstack() {
+    return info_.toolstack;
+}
+
+} // namespace stubdomd::dbus

@@ -1,0 +1,16 @@
+// Object paths of guests and helpers (DESIGN.md section 5).
+#pragma once
+
+#include <string>
+
+namespace stubdomd::dbus {
+
+// /org/xen/Stubdom/guest/<uuid, sd_bus_path_encode'd> — any uuid string gives a
+// valid path; clients decode it with sd_bus_path_decode.
+std::string guestPath(const std::string& uuid);
+
+// /org/xen/Stubdom/helper/<name>, '-' written as '_' (fs-backend → fs_backend);
+// any other character outside [A-Za-z0-9_] as _xx (hex), the way sd-bus escapes.
+std::string helperPath(const std::string& name);
+
+} // namespace stubdomd::dbus

@@ -1,0 +1,51 @@
+#include "dbus/server/Options.hpp"
+
+#include "core/Errors.hpp"
+
+#include <algorithm>
+
+namespace stubdomd::dbus {
+
+namespace {
+
+std::string knownKeys(const std::vector<OptionSpec>& known) {
+    if (known.empty())
+        return "it takes no options";
+    std::string text = "known: ";
+    for (std::size_t i = 0; i < known.size(); ++i) {
+        if (i)
+            text += ", ";
+        text += std::string(known[i].key) + " (" + std::string(known[i].signature) + ")";
+    }
+    return text;
+}
+
+} // namespace
+
+void checkOptions(std::string_view method, const Options& options,
+                  const std::vector<OptionSpec>& known) {
+    for (const auto& [key, value] : options) {
+        auto spec = std::find_if(known.begin(), known.end(),
+                                 [&key = key](const OptionSpec& s) { return s.key == key; });
+        if (spec == known.end())
+            throw Error(ErrorCode::InvalidArgs, std::string(method) + ": unknown option '" + key +
+                                                    "' (" + knownKeys(known) + ")");
+        const std::string actual = value.peekValueType();
+        if (actual != spec->signature)
+            throw Error(ErrorCode::InvalidArgs,
+                        std::string(method) + ": option '" + key + "' must be of type '" +
+                            std::string(spec->signature) + "', not '" + actual + "'");
+    }
+}
+
+const std::vector<OptionSpec>& noOptions() {
+    static const std::vector<OptionSpec> none;
+    return none;
+}
+
+const std::vector<OptionSpec>& setDisplayOptions() {
+    static const std::vector<OptionSpec> keys{{"address", "s"}, {"port", "i"}};
+    return keys;
+}
+
+} // namespace stubdomd::dbus

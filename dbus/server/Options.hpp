@@ -1,0 +1,30 @@
+// Checking the a{sv} options of a method: only the keys a method documents, each
+// with its documented type. Pure (no bus needed), so it is unit-tested directly.
+#pragma once
+
+#include <sdbus-c++/Types.h>
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stubdomd::dbus {
+
+using Options = std::map<std::string, sdbus::Variant>;
+
+struct OptionSpec {
+    std::string_view key;
+    std::string_view signature; // D-Bus type of the variant's value, e.g. "s", "i"
+};
+
+// Throws Error(ErrorCode::InvalidArgs) naming the method, the key and what was
+// expected, for the first (in key order) unknown or mistyped key.
+void checkOptions(std::string_view method, const Options& options,
+                  const std::vector<OptionSpec>& known);
+
+// The options each method accepts (as documented in the XML).
+const std::vector<OptionSpec>& noOptions();         // Start, Stop, Restart, Attach
+const std::vector<OptionSpec>& setDisplayOptions(); // address s, port i
+
+} // namespace stubdomd::dbus

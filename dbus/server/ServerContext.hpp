@@ -1,0 +1,43 @@
+// What every exported object's handlers need: the core's facades, the authorization
+// gate and the pending-reply registry. Owned by DbusServer, which outlives the objects.
+#pragma once
+
+#include "core/GuestService.hpp"
+#include "core/HelperService.hpp"
+#include "dbus/server/Authorizer.hpp"
+#include "dbus/server/ErrorMapping.hpp"
+#include "dbus/server/PendingReplies.hpp"
+
+#include <sdbus-c++/IObject.h>
+
+namespace stubdomd::dbus {
+
+struct ServerContext {
+    GuestService& guests;
+    HelperService* helpers; // null: no helper supervisor
+    Authorizer& authorizer;
+    PendingReplies& replies;
+};
+
+// Runs `act` once the caller of the call `object` is handling may do `action`;
+// if not, or if `act` throws, answers `reply` with the error instead. `act` may run
+// after `object` is gone, so it must capture what it needs by value (a uuid, a
+// service pointer), never the object.
+template <typename Reply, typename Act>
+void authorizeThen(ServerContext& context, const sdbus::IObject& object, const char* action,
+                   const Reply& reply, Act act) {
+    context.authorizer.check(currentCaller(object), action,
+                             [reply, act = std::move(act)](const std::optional<Error>& denied) {
+                                 if (denied) {
+                                     reply.fail(*denied);
+                                     return;
+                                 }
+                                 try {
+                                     act();
+                                 } catch (...) {
+                                     reply.fail(currentExceptionAsDbusError());
+                                 }
+                             });
+}
+
+} // namespace stubdomd::dbus
