@@ -1,0 +1,73 @@
+// Every core error reaches D-Bus under the name DESIGN.md section 5 promises.
+#include "dbus/server/ErrorMapping.hpp"
+#include "dbus/Names.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+
+using namespace stubdomd;
+using namespace stubdomd::dbus;
+
+TEST_CASE("each error code maps to its documented D-Bus error name", "[dbus][errors]") {
+    CHECK(errorName(ErrorCode::NoSuchGuest) == "org.xen.Stubdom.Error.NoSuchGuest");
+    CHECK(errorName(ErrorCode::NotHvm) == "org.xen.Stubdom.Error.NotHvm");
+    CHECK(errorName(ErrorCode::InvalidState) == "org.xen.Stubdom.Error.InvalidState");
+    CHECK(errorName(ErrorCode::InvalidConfig) == "org.xen.Stubdom.Error.InvalidConfig");
+    CHECK(errorName(ErrorCode::InvalidDisplay) == "org.xen.Stubdom.Error.InvalidDisplay");
+    CHECK(errorName(ErrorCode::SpawnFailed) == "org.xen.Stubdom.Error.SpawnFailed");
+    CHECK(errorName(ErrorCode::TimedOut) == "org.xen.Stubdom.Error.TimedOut");
+    CHECK(errorName(ErrorCode::Busy) == "org.xen.Stubdom.Error.Busy");
+    CHECK(errorName(ErrorCode::NotSupported) == "org.xen.Stubdom.Error.NotSupported");
+    CHECK(errorName(ErrorCode::InvalidArgs) == "org.freedesktop.DBus.Error.InvalidArgs");
+    CHECK(errorName(ErrorCode::AccessDenied) == "org.freedesktop.DBus.Error.AccessDenied");
+    CHECK(errorName(ErrorCode::Internal) == "org.freedesktop.DBus.Error.Failed");
+}
+
+TEST_CASE("the names in Names.hpp agree with the mapping", "[dbus][errors]") {
+    CHECK(errorName(ErrorCode::NoSuchGuest) == kErrorNoSuchGuest);
+    CHECK(errorName(ErrorCode::NotSupported) == kErrorNotSupported);
+    CHECK(errorName(ErrorCode::Busy) == kErrorBusy);
+    CHECK(errorName(ErrorCode::TimedOut) == kErrorTimedOut);
+    CHECK(errorName(ErrorCode::SpawnFailed) == kErrorSpawnFailed);
+}
+
+TEST_CASE("a core error keeps its message on the bus", "[dbus][errors]") {
+    sdbus::Error e = toDbusError(Error(ErrorCode::NotHvm, "domain 7 is not an HVM guest"));
+    CHECK(e.getName() == "org.xen.Stubdom.Error.NotHvm");
+    CHECK(e.getMessage() == "domain 7 is not an HVM guest");
+}
+
+namespace {
+template <typename Throw> sdbus::Error caught(Throw doThrow) {
+    try {
+        doThrow();
+    } catch (...) {
+        return currentExceptionAsDbusError();
+    }
+    FAIL("nothing was thrown");
+    return sdbus::Error("none");
+}
+} // namespace
+
+TEST_CASE("whatever a handler throws becomes an sdbus::Error", "[dbus][errors]") {
+    SECTION("an sdbus::Error passes unchanged") {
+        auto e = caught([] { throw sdbus::Error("org.example.Custom", "text"); });
+        CHECK(e.getName() == "org.example.Custom");
+        CHECK(e.getMessage() == "text");
+    }
+    SECTION("a core error is mapped") {
+        auto e = caught([] { throw Error(ErrorCode::InvalidState, "already running"); });
+        CHECK(e.getName() == "org.xen.Stubdom.Error.InvalidState");
+        CHECK(e.getMessage() == "already running");
+    }
+    SECTION("any other exception is an internal failure, not a crash") {
+        auto e = caught([] { throw std::out_of_range("map::at"); });
+        CHECK(e.getName() == "org.freedesktop.DBus.Error.Failed");
+        CHECK(e.getMessage() == "internal error: map::at");
+    }
+    SECTION("even a non-exception") {
+        auto e = caught([] { throw 42; });
+        CHECK(e.getName() == "org.freedesktop.DBus.Error.Failed");
+    }
+}
