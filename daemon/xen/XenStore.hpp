@@ -1,0 +1,65 @@
+// The Store interface over libxenstore. xs_open(0) honours XENSTORED_PATH, which is
+// how the daemon reaches the simulated host's xenstored.
+#pragma once
+
+#include "core/Store.hpp"
+#include "loop/EventLoop.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct xs_handle;
+
+namespace stubdomd {
+
+class XenStore : public Store {
+public:
+    using WatchCallback = std::function<void(const std::string& path, const std::string& token)>;
+
+    // Error(Internal) when xenstored cannot be reached.
+    XenStore();
+    ~XenStore() override; // detaches from the loop first
+    XenStore(const XenStore&) = delete;
+    XenStore& operator=(const XenStore&) = delete;
+
+    // Every failure other than the documented "does not exist" cases is
+    // Error(Internal, "xenstore <op> <path>: <strerror>").
+    std::optional<std::string> read(const std::string& path) override;
+    void write(const std::string& path, const std::string& value) override;
+    void mkdir(const std::string& path) override;
+    void remove(const std::string& path) override;
+    std::vector<std::string> list(const std::string& path) override;
+    std::optional<std::vector<Permission>> permissions(const std::string& path) override;
+    void setPermissions(const std::string& path, const std::vector<Permission>& perms) override;
+    void setTarget(DomId stub, DomId guest) override;
+    void watch(const std::string& path, const std::string& token) override;
+    void unwatch(const std::string& path, const std::string& token) override;
+
+    // Readable when watch events are pending.
+    int fd() const;
+    // Hands every pending event to `callback` without blocking. An exception from the
+    // callback is logged and the next event still delivered.
+    void dispatchWatches(const WatchCallback& callback);
+    // Registers fd() with `loop` (which must outlive this object or a detach()) so
+    // that events reach `callback` from the loop.
+    void attach(EventLoop& loop, WatchCallback callback);
+    void detach();
+
+    // Requests this process sent to xenstored through this object: one per call above
+    // (dispatchWatches sends none). For the requests-per-guest benchmark.
+    std::uint64_t requestCount() const { return requests_; }
+
+private:
+    struct Closer {
+        void operator()(xs_handle* handle) const;
+    };
+    std::unique_ptr<xs_handle, Closer> handle_;
+    EventLoop* loop_ = nullptr;
+    std::uint64_t requests_ = 0;
+};
+
+} // namespace stubdomd
