@@ -2,7 +2,10 @@
 
 #include "loop/SystemError.hpp"
 
+// xenctrl.h (4.17) declares its functions without C linkage for C++ callers.
+extern "C" {
 #include <xenctrl.h>
+}
 
 #include <algorithm>
 #include <cstring>

@@ -4,7 +4,10 @@
 #include "loop/SystemError.hpp"
 
 #include <poll.h>
+// xenstore.h (4.17) declares its functions without C linkage for C++ callers.
+extern "C" {
 #include <xenstore.h>
+}
 
 #include <cerrno>
 #include <cstdlib>
@@ -173,10 +176,21 @@ void XenStore::dispatchWatches(const WatchCallback& callback) {
     }
 }
 
-void XenStore::attach(EventLoop& loop, WatchCallback callback) {
+void XenStore::attach(EventLoop& loop, WatchCallback callback,
+                      std::function<void(const Error&)> onLost) {
     detach();
     loop.addFd(fd(), POLLIN,
-               [this, callback = std::move(callback)](short) { dispatchWatches(callback); });
+               [this, callback = std::move(callback), onLost = std::move(onLost)](short) {
+                   try {
+                       dispatchWatches(callback);
+                   } catch (const Error& e) {
+                       detach();
+                       if (onLost)
+                           onLost(e);
+                       else
+                           logError({}, std::string(e.what()) + "; no more watch events");
+                   }
+               });
     loop_ = &loop;
 }
 

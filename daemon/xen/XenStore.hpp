@@ -2,6 +2,7 @@
 // how the daemon reaches the simulated host's xenstored.
 #pragma once
 
+#include "core/Errors.hpp"
 #include "core/Store.hpp"
 #include "loop/EventLoop.hpp"
 
@@ -45,8 +46,11 @@ public:
     // callback is logged and the next event still delivered.
     void dispatchWatches(const WatchCallback& callback);
     // Registers fd() with `loop` (which must outlive this object or a detach()) so
-    // that events reach `callback` from the loop.
-    void attach(EventLoop& loop, WatchCallback callback);
+    // that events reach `callback` from the loop. When the connection fails (xenstored
+    // gone) the adapter detaches, so the dead fd cannot spin the loop, and hands the
+    // error to `onLost`, or logs it when there is none.
+    void attach(EventLoop& loop, WatchCallback callback,
+                std::function<void(const Error&)> onLost = {});
     void detach();
 
     // Requests this process sent to xenstored through this object: one per call above
