@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -214,4 +215,14 @@ TEST_CASE("destroying the runner kills and reaps its children without reporting 
     }
     CHECK(noChildren());
     CHECK(openFds() == before);
+}
+
+TEST_CASE("a grandchild holding the pipes open does not hold back the report", "[runner]") {
+    auto started = std::chrono::steady_clock::now();
+    auto r = runOne({"/bin/sh", "-c", "sleep 30 & echo $!"});
+    auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE(r.ok());
+    pid_t grandchild = static_cast<pid_t>(std::stol(r.output));
+    CHECK(::kill(grandchild, SIGKILL) == 0);
+    CHECK(took < 20s);
 }
