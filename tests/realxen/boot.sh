@@ -3,7 +3,7 @@
 # DIR/serial.log; echoes REALXEN/STUBDM markers as they appear, with the host time since QEMU
 # started. Bounded: QEMU is killed after TIMEOUT seconds, on "Panic on CPU" or
 # "crashed: 'noreboot'", and on any exit of this script (its whole process group).
-# Usage: boot.sh DIR [TIMEOUT]   exit status: 0 QEMU powered off, 1 panic/crash, 124 timeout
+# Usage: [REALXEN_DOM0_ARGS="realxen.skip=stage1,route"] boot.sh DIR [TIMEOUT]   exit status: 0 QEMU powered off, 1 panic/crash, 124 timeout
 set -uo pipefail
 dir=$1
 limit=${2:-240}
@@ -13,13 +13,16 @@ qemu=${REALXEN_QEMU:-qemu-system-x86_64}
 # Multiboot: Xen is the kernel, the modules are "-initrd", comma-separated, each "file args".
 # Paths must not contain commas or spaces.
 case "$dir" in *,*|*' '*) echo "boot.sh: '$dir' must not contain commas or spaces" >&2; exit 2 ;; esac
+# QEMU's option syntax: a comma inside a module's arguments is written ",,".
+dom0_args=${REALXEN_DOM0_ARGS:-}
+dom0_args=${dom0_args//,/,,}
 start=$(date +%s.%N)
 setsid timeout -k 5 "$limit" "$qemu" -accel tcg,thread=multi -cpu qemu64,+svm,+npt \
   -m 2048 -smp 2 -display none -vga none -monitor none -nodefaults -no-user-config \
   -serial "file:$log" -no-reboot \
   -kernel "$dir/xen.elf" \
   -append "dom0_mem=512M,max:512M console=com1 com1=115200,8n1 noreboot" \
-  -initrd "$dir/vmlinuz console=hvc0 loglevel=4,$dir/dom0.cpio" \
+  -initrd "$dir/vmlinuz console=hvc0 loglevel=4 $dom0_args,$dir/dom0.cpio" \
   </dev/null >"$dir/qemu.out" 2>&1 &
 pid=$!
 trap 'kill -- -$pid 2>/dev/null; sleep 0.2; kill -9 -- -$pid 2>/dev/null' EXIT
@@ -47,7 +50,11 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 if [[ $status -eq 0 ]]; then
   wait "$pid"; rc=$?
-  [[ $rc -eq 124 || $rc -eq 137 ]] && { echo "boot.sh: timed out after ${limit}s" >&2; status=124; }
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    echo "boot.sh: timed out after ${limit}s" >&2; status=124
+  elif [[ $rc -ne 0 ]]; then
+    echo "boot.sh: QEMU failed (exit status $rc):" >&2; cat "$dir/qemu.out" >&2; status=1
+  fi
 fi
 # the lines the loop may not have seen yet
 total=$(wc -l <"$log")

@@ -82,6 +82,27 @@ mkcpio() { # ROOT FILE
   (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$2"
 }
 
+# The kernel's ELF image, unpacked from the bzImage (Debian's is xz): Xen's dom0 builder and
+# libxc's domain builder take it as is, which spares them the decompression under TCG
+# (the stub's `xl create` takes ~3x longer with the bzImage). Empty if it cannot be unpacked.
+extract_vmlinux() { # BZIMAGE OUT
+  local magic off unpack
+  for magic in '\xfd7zXZ\x00:xz -dc' '\x1f\x8b\x08:gzip -dc' '\x28\xb5\x2f\xfd:zstd -qdc'; do
+    unpack=${magic#*:}
+    command -v "${unpack%% *}" >/dev/null || continue
+    for off in $(LC_ALL=C grep -aboP "${magic%%:*}" "$1" | cut -d: -f1); do
+      tail -c +$((off + 1)) "$1" | $unpack >"$2" 2>/dev/null
+      [[ "$(head -c4 "$2" | od -An -tx1 | tr -d ' ')" == 7f454c46 ]] && return 0
+    done
+  done
+  rm -f "$2"
+  return 1
+}
+vmlinux=$out/vmlinux
+if [[ "${REALXEN_BZIMAGE:-0}" == 1 ]] || ! extract_vmlinux "$KERNEL" "$vmlinux"; then
+  vmlinux=$KERNEL
+fi
+
 # --- the stub domain's initramfs -------------------------------------------------------------
 stub=$out/stub-root
 skeleton "$stub"
@@ -151,7 +172,7 @@ od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$root/etc/machine-id"; echo >>"$ro
 mkdir -p "$root/realxen/bin" "$root/realxen/stub"
 install -m 755 "$here/scenario.sh" "$root/realxen/scenario.sh"
 for f in fake-dm shell-stubdom-dm await-dm; do install -m 755 "$here/$f" "$root/realxen/bin/$f"; done
-cp "$KERNEL" "$root/realxen/stub/vmlinuz"
+cp "$vmlinux" "$root/realxen/stub/vmlinuz"
 cp "$out/stub.cpio" "$root/realxen/stub/initrd"
 if [[ -n "$link_helper" ]]; then
   add_bin "$root" "$link_helper" /realxen/bin/realxen-link
@@ -176,6 +197,6 @@ mkcpio "$root" "$out/dom0.cpio"
 
 # Hypervisor and kernel for QEMU
 zcat "$XEN_GZ" >"$out/xen.elf"
-cp "$KERNEL" "$out/vmlinuz"
+[[ "$vmlinux" == "$out/vmlinux" ]] && mv "$vmlinux" "$out/vmlinuz" || cp "$KERNEL" "$out/vmlinuz"
 rm -rf "$stub" "$root"
-echo "build-images: $(du -h "$out/dom0.cpio" | cut -f1) dom0 initramfs, $(du -h "$out/stub.cpio" | cut -f1) stub initramfs, kernel $KVER"
+echo "build-images: $(du -h "$out/dom0.cpio" | cut -f1) dom0 initramfs, $(du -h "$out/stub.cpio" | cut -f1) stub initramfs, kernel $KVER ($(file -b "$out/vmlinuz" | cut -d, -f1))"

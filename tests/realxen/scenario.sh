@@ -14,6 +14,9 @@ STUB_RAMDISK=/realxen/stub/initrd
 STUB_MEM=128   # a PV Linux needs ~128 MB ("segment kernel too large" at 64)
 CFG=/tmp/realxen
 mkdir -p $CFG
+# For debugging by hand: REALXEN_DOM0_ARGS="realxen.skip=stage1,route" tests/realxen/boot.sh DIR
+SKIP=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^realxen.skip=//p' | tr ',' ' ')
+skipped() { for _s in $SKIP; do [ "$_s" = "$1" ] && { mark "INFO $1 skipped (realxen.skip)"; return 0; }; done; return 1; }
 
 domid_of() { xl domid "$1" 2>/dev/null; }
 # wait_key PATH VALUE SECONDS
@@ -135,7 +138,7 @@ stage1() {
   xenstore-rm /local/domain/0/device-model/$g 2>/dev/null
   pkill -f "fake-dm -d $g" 2>/dev/null
 }
-stage1
+skipped stage1 || stage1
 
 # --- the toolstack route with a shell stubdom-dm ------------------------------------------
 # libxl runs shell-stubdom-dm as the guest's qemu-xen-traditional device model; it does what
@@ -161,7 +164,7 @@ route() {
   wait_gone $G-dm 20 || fail "toolstack route teardown"
   [ -n "$g" ] && xenstore-rm /local/domain/0/device-model/$g 2>/dev/null
 }
-route
+skipped route || route
 
 # --- stage 2: the real stubdomd -------------------------------------------------------------
 STUBDOMD=
@@ -196,6 +199,11 @@ C
 C
   dbus-daemon --config-file=/etc/dbus-1/realxen-system.conf || { fail "stage2 dbus-daemon"; return; }
   export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
+  if busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null 2>&1; then
+    mark "stage2 system bus up OK"
+  else
+    fail "stage2 busctl cannot reach the system bus"; return
+  fi
   t=$(up)
   $STUBDOMD --config /etc/realxen/stubdomd.json --xen-config-dir $XD >/tmp/stubdomd.log 2>&1 &
   daemon=$!
@@ -203,7 +211,9 @@ C
   until busctl --system status org.xen.Stubdom >/dev/null 2>&1; do
     i=$((i + 1))
     if [ $i -gt 100 ] || ! kill -0 $daemon 2>/dev/null; then
-      sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; fail "stage2 stubdomd did not take org.xen.Stubdom"; return
+      why="still running after 20 s"
+      kill -0 $daemon 2>/dev/null || { wait $daemon; why="exited with status $?"; }
+      sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; fail "stage2 stubdomd did not take org.xen.Stubdom ($why)"; return
     fi
     sleep 0.2
   done
