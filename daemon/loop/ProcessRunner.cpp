@@ -97,8 +97,8 @@ struct ProcessRunner::Impl {
 
     EventLoop& loop;
     std::map<std::uint64_t, std::unique_ptr<Child>> children;
-    // Start failures waiting for their report from the loop, by timer id.
-    std::map<Timers::TimerId, bool> pendingFailures;
+    // Start failures waiting for their report from the loop: key -> timer.
+    std::map<std::uint64_t, Timers::TimerId> pendingFailures;
     std::uint64_t nextId = 1;
 
     explicit Impl(EventLoop& l) : loop(l) {}
@@ -121,7 +121,7 @@ ProcessRunner::~ProcessRunner() {
                errno == EINTR) {
         }
     }
-    for (auto& [timer, unused] : impl_->pendingFailures)
+    for (auto& [key, timer] : impl_->pendingFailures)
         impl_->loop.cancel(timer);
 }
 
@@ -216,14 +216,14 @@ void ProcessRunner::run(const std::vector<std::string>& argv, std::chrono::milli
 void ProcessRunner::Impl::reportLater(ToolResult result, Toolstack::Done done) {
     // The caller may hold state that `done` changes; reporting from the loop keeps
     // "done never runs inside run()" true for failures as well.
-    auto timer = std::make_shared<Timers::TimerId>(0);
-    *timer = loop.after(std::chrono::milliseconds(0),
-                        [this, timer, result = std::move(result), done = std::move(done)] {
-                            pendingFailures.erase(*timer);
-                            if (done)
-                                done(result);
-                        });
-    pendingFailures.emplace(*timer, true);
+    std::uint64_t key = nextId++;
+    pendingFailures[key] =
+        loop.after(std::chrono::milliseconds(0),
+                   [this, key, result = std::move(result), done = std::move(done)] {
+                       pendingFailures.erase(key);
+                       if (done)
+                           done(result);
+                   });
 }
 
 void ProcessRunner::Impl::onPipe(std::uint64_t id, bool isStdout) {
