@@ -179,7 +179,8 @@ void XenStore::dispatchWatches(const WatchCallback& callback) {
 void XenStore::attach(EventLoop& loop, WatchCallback callback,
                       std::function<void(const Error&)> onLost) {
     detach();
-    loop.addFd(fd(), POLLIN,
+    int watchFd = fd();
+    loop.addFd(watchFd, POLLIN,
                [this, callback = std::move(callback), onLost = std::move(onLost)](short) {
                    try {
                        dispatchWatches(callback);
@@ -192,12 +193,14 @@ void XenStore::attach(EventLoop& loop, WatchCallback callback,
                    }
                });
     loop_ = &loop;
+    attachedFd_ = watchFd;
 }
 
 void XenStore::detach() {
     if (loop_)
-        loop_->removeFd(fd());
+        loop_->removeFd(attachedFd_);
     loop_ = nullptr;
+    attachedFd_ = -1;
 }
 
 } // namespace stubdomd

@@ -63,6 +63,7 @@ private:
     };
     std::unique_ptr<xs_handle, Closer> handle_;
     EventLoop* loop_ = nullptr;
+    int attachedFd_ = -1; // kept so that detach() (and the destructor) cannot fail
     std::uint64_t requests_ = 0;
 };
 
