@@ -1,0 +1,156 @@
+#include "domops.h"
+
+#include "faults.h"
+#include "procutil.h"
+#include "virq.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+
+#ifndef XSIM_DOM_HELPER
+#error "XSIM_DOM_HELPER (path of xensim-dom) must be defined by the build"
+#endif
+
+typedef int (*dom_edit)(struct xsim_dom* d, void* arg);
+
+/* Runs one edit on one domain under the exclusive lock and commits it. */
+static int edit_domain(const char* dir, uint32_t domid, dom_edit fn, void* arg) {
+    struct xsim_table t;
+    if (xsim_table_open(&t, dir, 1))
+        return -1;
+    struct xsim_dom* d = xsim_table_find(&t, domid);
+    int rc = -1;
+    if (!d)
+        errno = ESRCH;
+    else if ((rc = fn(d, arg)) == 0)
+        rc = xsim_table_commit(&t);
+    int e = errno;
+    xsim_table_close(&t);
+    errno = e;
+    return rc;
+}
+
+static int not_dom0(const struct xsim_dom* d) {
+    if (d->domid == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+static int do_pause(struct xsim_dom* d, void* arg) {
+    (void)arg;
+    if (not_dom0(d))
+        return -1;
+    d->flags |= XSIM_F_PAUSED;
+    return 0;
+}
+
+int xsim_dom_pause(const char* dir, uint32_t domid) {
+    return edit_domain(dir, domid, do_pause, NULL);
+}
+
+static int do_unpause(struct xsim_dom* d, void* arg) {
+    int* boot = arg;
+    if (not_dom0(d))
+        return -1;
+    d->flags &= ~XSIM_F_PAUSED;
+    *boot = !(d->flags & (XSIM_F_HVM | XSIM_F_BOOTED)) && d->target != XSIM_NO_TARGET;
+    if (*boot)
+        d->flags |= XSIM_F_BOOTED;
+    return 0;
+}
+
+static int do_attach_boot(struct xsim_dom* d, void* arg) {
+    return xsim_dom_add_proc(d, *(pid_t*)arg, 'b');
+}
+
+int xsim_dom_unpause(const char* dir, uint32_t domid) {
+    int boot = 0;
+    if (edit_domain(dir, domid, do_unpause, &boot))
+        return -1;
+    if (!boot)
+        return 0;
+    char domid_s[16];
+    snprintf(domid_s, sizeof domid_s, "%u", domid);
+    char log[4096];
+    snprintf(log, sizeof log, "%s/log/dom-%u.log", dir, domid);
+    char* argv[] = {(char*)XSIM_DOM_HELPER, (char*)dir, domid_s, NULL};
+    pid_t pid = xsim_spawn_detached(argv, log);
+    if (pid < 0)
+        return -1;
+    /* Tracked so destroy and `xensim down` can end it; a helper that has already
+     * finished (zero boot delay) or a domain destroyed meanwhile needs no tracking. */
+    (void)edit_domain(dir, domid, do_attach_boot, &pid);
+    return 0;
+}
+
+static int do_shutdown(struct xsim_dom* d, void* arg) {
+    if (not_dom0(d))
+        return -1;
+    if (!(d->flags & XSIM_F_SHUTDOWN)) {
+        d->flags |= XSIM_F_SHUTDOWN;
+        d->shutdown_reason = *(unsigned*)arg;
+    }
+    return 0;
+}
+
+int xsim_dom_shutdown(const char* dir, uint32_t domid, unsigned reason) {
+    if (edit_domain(dir, domid, do_shutdown, &reason))
+        return -1;
+    return xsim_raise_virq(dir);
+}
+
+int xsim_dom_destroy(const char* dir, uint32_t domid) {
+    struct xsim_table t;
+    if (xsim_table_open(&t, dir, 1))
+        return -1;
+    struct xsim_dom* d = xsim_table_find(&t, domid);
+    if (!d || d->domid == 0) {
+        xsim_table_close(&t);
+        errno = d ? EINVAL : ESRCH;
+        return -1;
+    }
+    /* The domain's own simulated life ends with it; a device model in dom0 does not. */
+    for (int i = 0; i < d->nprocs; i++)
+        if (d->procs[i].role == 'b')
+            xsim_proc_signal(d->procs[i].pid, d->procs[i].start, SIGKILL);
+    xsim_table_remove(&t, domid);
+    int rc = xsim_table_commit(&t);
+    int e = errno;
+    xsim_table_close(&t);
+    if (rc) {
+        errno = e;
+        return -1;
+    }
+    return xsim_raise_virq(dir);
+}
+
+static int do_set_target(struct xsim_dom* d, void* arg) {
+    if (not_dom0(d))
+        return -1;
+    d->target = *(uint32_t*)arg;
+    return 0;
+}
+
+int xsim_dom_set_target(const char* dir, uint32_t domid, uint32_t target) {
+    struct xsim_table t;
+    if (xsim_table_open(&t, dir, 0))
+        return -1;
+    int exists = xsim_table_find(&t, target) != NULL;
+    xsim_table_close(&t);
+    if (!exists) {
+        errno = ESRCH;
+        return -1;
+    }
+    return edit_domain(dir, domid, do_set_target, &target);
+}
+
+uint64_t xsim_free_kib(const char* dir, const struct xsim_table* t) {
+    long long forced = xsim_fault_number(dir, "free-memory-kib", NULL, -1);
+    if (forced >= 0)
+        return (uint64_t)forced;
+    uint64_t used = xsim_table_used_kib(t);
+    return used >= t->total_kib ? 0 : t->total_kib - used;
+}

@@ -1,0 +1,186 @@
+// xensim-dom DIR DOMID: the simulated life of a stub domain after its first unpause,
+// started detached by the shim or the fake xl. After the boot delay it does what the
+// ioemu stub domain's qemu and the dom0 vfb backend would: report the device model
+// "running" and, for a vnc vfb, the VNC port. Fault switches can keep it from running
+// or crash it. Its log is DIR/log/dom-DOMID.log.
+#include "domops.h"
+#include "domtable.h"
+#include "faults.h"
+
+#include "xen_cxx.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using XsPtr = std::unique_ptr<xs_handle, decltype(&xs_close)>;
+
+struct Stub {
+    uint32_t domid;
+    uint32_t target;
+    std::string name;
+};
+
+std::optional<Stub> lookup(const char* dir, uint32_t domid) {
+    xsim_table t;
+    if (xsim_table_open(&t, dir, 0))
+        return std::nullopt;
+    std::optional<Stub> s;
+    if (const xsim_dom* d = xsim_table_find(&t, domid))
+        s = Stub{d->domid, d->target, d->name};
+    xsim_table_close(&t);
+    return s;
+}
+
+std::optional<std::string> read(xs_handle* xs, const std::string& path) {
+    unsigned len = 0;
+    std::unique_ptr<char, decltype(&std::free)> v(
+        static_cast<char*>(xs_read(xs, XBT_NULL, path.c_str(), &len)), &std::free);
+    if (!v)
+        return std::nullopt;
+    return std::string(v.get(), len);
+}
+
+std::vector<xs_permissions> perms(xs_handle* xs, const std::string& path) {
+    unsigned n = 0;
+    std::unique_ptr<xs_permissions, decltype(&std::free)> p(
+        xs_get_permissions(xs, XBT_NULL, path.c_str(), &n), &std::free);
+    return p ? std::vector<xs_permissions>(p.get(), p.get() + n) : std::vector<xs_permissions>{};
+}
+
+// xenstored's perm_for_conn for an unprivileged domain `self` whose target is `target`.
+unsigned permFor(const std::vector<xs_permissions>& p, uint32_t self, uint32_t target) {
+    if (p.empty())
+        return 0;
+    if (p[0].id == self || p[0].id == target)
+        return XS_PERM_READ | XS_PERM_WRITE | XS_PERM_OWNER;
+    for (size_t i = 1; i < p.size(); i++)
+        if (p[i].id == self || p[i].id == target)
+            return p[i].perms;
+    return p[0].perms;
+}
+
+// The node itself if it exists, else its nearest existing ancestor: what xenstored
+// checks when a domain writes there.
+std::string governingNode(xs_handle* xs, std::string path) {
+    while (!read(xs, path) && path.size() > 1)
+        path = path.substr(0, std::max<size_t>(1, path.rfind('/')));
+    return path;
+}
+
+// Writes as the stub domain could: only where its permissions allow, and a node it
+// creates is its own, as xenstored makes it.
+bool writeAsStub(xs_handle* xs, const Stub& s, const std::string& path, const std::string& v) {
+    std::string gov = governingNode(xs, path);
+    auto p = perms(xs, gov);
+    if (!(permFor(p, s.domid, s.target) & XS_PERM_WRITE)) {
+        std::printf("xensim-dom: domain %u may not write %s (governed by %s)\n", s.domid,
+                    path.c_str(), gov.c_str());
+        return false;
+    }
+    bool created = gov != path;
+    if (!xs_write(xs, XBT_NULL, path.c_str(), v.data(), static_cast<unsigned>(v.size())))
+        return false;
+    if (created && !p.empty()) {
+        p[0].id = s.domid;
+        xs_set_permissions(xs, XBT_NULL, path.c_str(), p.data(), static_cast<unsigned>(p.size()));
+    }
+    std::printf("xensim-dom: %s = %s\n", path.c_str(), v.c_str());
+    return true;
+}
+
+void reportRunning(xs_handle* xs, const Stub& s) {
+    std::string g = std::to_string(s.target);
+    // What the stub's qemu reads first: the guest's device-model arguments.
+    if (auto vm = read(xs, "/local/domain/" + g + "/vm"))
+        if (auto dmargs = read(xs, *vm + "/image/dmargs"))
+            std::printf("xensim-dom: dmargs: %s\n", dmargs->c_str());
+    if (!writeAsStub(xs, s,
+                     "/local/domain/" + std::to_string(s.domid) + "/device-model/" + g + "/state",
+                     "running"))
+        writeAsStub(xs, s, "/local/domain/0/device-model/" + g + "/state", "running");
+}
+
+bool portTaken(xs_handle* xs, const char* dir, int port) {
+    xsim_table t;
+    if (xsim_table_open(&t, dir, 0))
+        return false;
+    std::vector<uint32_t> ids;
+    for (size_t i = 0; i < t.ndoms; i++)
+        ids.push_back(t.doms[i].domid);
+    xsim_table_close(&t);
+    for (uint32_t id : ids)
+        if (read(xs, "/local/domain/" + std::to_string(id) + "/console/vnc-port") ==
+            std::to_string(port))
+            return true;
+    return false;
+}
+
+// The dom0 vfb backend (qemu for the PV domain) publishes the VNC port it bound.
+void reportVnc(xs_handle* xs, const char* dir, const Stub& s) {
+    std::string be = "/local/domain/0/backend/vfb/" + std::to_string(s.domid) + "/0";
+    if (read(xs, be + "/vnc").value_or("0") != "1")
+        return;
+    int port = 5900 + std::atoi(read(xs, be + "/vncdisplay").value_or("0").c_str());
+    if (read(xs, be + "/vncunused").value_or("1") != "0")
+        while (portTaken(xs, dir, port))
+            port++;
+    std::string path = "/local/domain/" + std::to_string(s.domid) + "/console/vnc-port";
+    std::string v = std::to_string(port);
+    xs_write(xs, XBT_NULL, path.c_str(), v.data(), static_cast<unsigned>(v.size()));
+    std::printf("xensim-dom: %s = %s\n", path.c_str(), v.c_str());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: xensim-dom DIR DOMID\n");
+        return 2;
+    }
+    const char* dir = argv[1];
+    uint32_t domid = static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10));
+    auto stub = lookup(dir, domid);
+    if (!stub || stub->target == XSIM_NO_TARGET)
+        return 0;
+    setvbuf(stdout, nullptr, _IOLBF, 0);
+    setenv("XENSTORED_PATH", (std::string(dir) + "/socket").c_str(), 1);
+
+    auto start = Clock::now();
+    auto bootAt = start + std::chrono::milliseconds(xsim_setting(dir, "boot-delay-ms", 150));
+    bool neverRunning = xsim_fault(dir, "stubdom-never-running", stub->name.c_str(), nullptr, 0);
+    long long crashMs = xsim_fault_number(dir, "stubdom-crash-ms", stub->name.c_str(), -1);
+    auto crashAt = start + std::chrono::milliseconds(crashMs);
+
+    if (!neverRunning && (crashMs < 0 || bootAt <= crashAt)) {
+        std::this_thread::sleep_until(bootAt);
+        if (!lookup(dir, domid))
+            return 0; // destroyed while booting
+        XsPtr xs(xs_open(0), &xs_close);
+        if (!xs) {
+            std::perror("xensim-dom: xs_open");
+            return 1;
+        }
+        reportRunning(xs.get(), *stub);
+        reportVnc(xs.get(), dir, *stub);
+    } else if (neverRunning) {
+        std::printf("xensim-dom: fault stubdom-never-running: not reporting running\n");
+    }
+    if (crashMs >= 0) {
+        std::this_thread::sleep_until(crashAt);
+        std::printf("xensim-dom: fault stubdom-crash-ms: domain %u crashes\n", domid);
+        if (xsim_dom_shutdown(dir, domid, XSIM_SHUTDOWN_CRASH))
+            std::perror("xensim-dom: crash");
+    }
+    return 0;
+}

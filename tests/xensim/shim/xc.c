@@ -1,0 +1,198 @@
+/* libxenctrl entry points, answered from the simulated host's domain table. */
+#define __XEN_TOOLS__ 1
+#include <xenctrl.h>
+
+#include "../core/domops.h"
+#include "../core/domtable.h"
+#include "shim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct xc_interface_core {
+    char dir[4096];
+};
+
+XSIM_EXPORT xc_interface* xc_interface_open(xentoollog_logger* logger,
+                                            xentoollog_logger* dombuild_logger,
+                                            unsigned open_flags) {
+    (void)logger;
+    (void)dombuild_logger;
+    (void)open_flags;
+    const char* dir = xsim_shim_dir();
+    if (!dir) {
+        errno = ENOENT;
+        return NULL;
+    }
+    /* Like opening /dev/xen/privcmd: fail now, not at the first hypercall. */
+    struct xsim_table t;
+    if (xsim_table_open(&t, dir, 0)) {
+        int e = errno;
+        fprintf(stderr, "xensim-shim: no simulated host at %s: %s\n", dir, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    xsim_table_close(&t);
+    xc_interface* xch = calloc(1, sizeof *xch);
+    if (!xch)
+        return NULL;
+    snprintf(xch->dir, sizeof xch->dir, "%s", dir);
+    return xch;
+}
+
+XSIM_EXPORT int xc_interface_close(xc_interface* xch) {
+    free(xch);
+    return 0;
+}
+
+static uint32_t dominf_flags(const struct xsim_dom* d) {
+    uint32_t f = 0;
+    if (d->flags & XSIM_F_HVM)
+        f |= XEN_DOMINF_hvm_guest;
+    if (d->flags & XSIM_F_DYING)
+        f |= XEN_DOMINF_dying;
+    if (d->flags & XSIM_F_PAUSED)
+        f |= XEN_DOMINF_paused;
+    if (d->flags & XSIM_F_SHUTDOWN)
+        f |= XEN_DOMINF_shutdown |
+             ((d->shutdown_reason & XEN_DOMINF_shutdownmask) << XEN_DOMINF_shutdownshift);
+    /* Dom0 runs the caller; an idle guest is blocked. */
+    if (!(d->flags & (XSIM_F_PAUSED | XSIM_F_SHUTDOWN | XSIM_F_DYING)))
+        f |= d->domid == 0 ? XEN_DOMINF_running : XEN_DOMINF_blocked;
+    return f;
+}
+
+static void fill_domaininfo(const struct xsim_dom* d, xc_domaininfo_t* out) {
+    memset(out, 0, sizeof *out);
+    out->domain = (domid_t)d->domid;
+    out->flags = dominf_flags(d);
+    out->tot_pages = d->mem_kib / 4;
+    out->max_pages = d->maxmem_kib / 4;
+    out->nr_online_vcpus = d->vcpus;
+    out->max_vcpu_id = d->vcpus ? d->vcpus - 1 : 0;
+    memcpy(out->handle, d->handle, sizeof out->handle);
+}
+
+XSIM_EXPORT int xc_domain_getinfolist(xc_interface* xch, uint32_t first_domain,
+                                      unsigned int max_domains, xc_domaininfo_t* info) {
+    struct xsim_table t;
+    if (!xch || xsim_table_open(&t, xch->dir, 0))
+        return -1;
+    unsigned n = 0;
+    for (size_t i = xsim_table_lower_bound(&t, first_domain); i < t.ndoms && n < max_domains; i++)
+        fill_domaininfo(&t.doms[i], &info[n++]);
+    xsim_table_close(&t);
+    return (int)n;
+}
+
+XSIM_EXPORT int xc_domain_getinfo(xc_interface* xch, uint32_t first_domid, unsigned int max_doms,
+                                  xc_dominfo_t* info) {
+    struct xsim_table t;
+    if (!xch || xsim_table_open(&t, xch->dir, 0))
+        return -1;
+    memset(info, 0, max_doms * sizeof *info);
+    unsigned n = 0;
+    for (size_t i = xsim_table_lower_bound(&t, first_domid); i < t.ndoms && n < max_doms; i++) {
+        const struct xsim_dom* d = &t.doms[i];
+        xc_dominfo_t* o = &info[n++];
+        uint32_t f = dominf_flags(d);
+        o->domid = d->domid;
+        o->dying = !!(f & XEN_DOMINF_dying);
+        o->shutdown = !!(f & XEN_DOMINF_shutdown);
+        o->paused = !!(f & XEN_DOMINF_paused);
+        o->blocked = !!(f & XEN_DOMINF_blocked);
+        o->running = !!(f & XEN_DOMINF_running);
+        o->hvm = !!(f & XEN_DOMINF_hvm_guest);
+        o->shutdown_reason = (f >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+        /* libxenctrl reports a crash as crashed, not shutdown. */
+        if (o->shutdown && o->shutdown_reason == SHUTDOWN_crash) {
+            o->shutdown = 0;
+            o->crashed = 1;
+        }
+        o->nr_pages = d->mem_kib / 4;
+        o->max_memkb = d->maxmem_kib;
+        o->nr_online_vcpus = d->vcpus;
+        o->max_vcpu_id = d->vcpus ? d->vcpus - 1 : 0;
+        memcpy(o->handle, d->handle, sizeof o->handle);
+    }
+    xsim_table_close(&t);
+    /* Xen answers ESRCH when no domain at or above first_domid exists. */
+    if (n == 0) {
+        errno = ESRCH;
+        return -1;
+    }
+    return (int)n;
+}
+
+XSIM_EXPORT int xc_domain_set_target(xc_interface* xch, uint32_t domid, uint32_t target) {
+    return xch ? xsim_dom_set_target(xch->dir, domid, target) : -1;
+}
+
+XSIM_EXPORT int xc_domain_pause(xc_interface* xch, uint32_t domid) {
+    return xch ? xsim_dom_pause(xch->dir, domid) : -1;
+}
+
+XSIM_EXPORT int xc_domain_unpause(xc_interface* xch, uint32_t domid) {
+    return xch ? xsim_dom_unpause(xch->dir, domid) : -1;
+}
+
+XSIM_EXPORT int xc_domain_destroy(xc_interface* xch, uint32_t domid) {
+    return xch ? xsim_dom_destroy(xch->dir, domid) : -1;
+}
+
+XSIM_EXPORT int xc_domain_shutdown(xc_interface* xch, uint32_t domid, int reason) {
+    if (!xch)
+        return -1;
+    if (reason < 0 || reason > SHUTDOWN_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    return xsim_dom_shutdown(xch->dir, domid, (unsigned)reason);
+}
+
+XSIM_EXPORT int xc_physinfo(xc_interface* xch, xc_physinfo_t* info) {
+    struct xsim_table t;
+    if (!xch || xsim_table_open(&t, xch->dir, 0))
+        return -1;
+    memset(info, 0, sizeof *info);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    info->nr_cpus = cpus > 0 ? (uint32_t)cpus : 1;
+    info->max_cpu_id = info->nr_cpus - 1;
+    info->threads_per_core = 1;
+    info->cores_per_socket = info->nr_cpus;
+    info->nr_nodes = 1;
+    info->cpu_khz = 2000000;
+    info->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_pv;
+    info->total_pages = t.total_kib / 4;
+    info->free_pages = xsim_free_kib(xch->dir, &t) / 4;
+    info->max_mfn = info->total_pages;
+    xsim_table_close(&t);
+    return 0;
+}
+
+XSIM_EXPORT int xc_version(xc_interface* xch, int cmd, void* arg) {
+    if (!xch) {
+        errno = EINVAL;
+        return -1;
+    }
+    switch (cmd) {
+    case XENVER_version:
+        return (4 << 16) | 17;
+    case XENVER_extraversion:
+        snprintf(arg, sizeof(xen_extraversion_t), ".0-xensim");
+        return 0;
+    case XENVER_capabilities:
+        snprintf(arg, sizeof(xen_capabilities_info_t),
+                 "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64");
+        return 0;
+    case XENVER_changeset:
+        snprintf(arg, sizeof(xen_changeset_info_t), "xensim");
+        return 0;
+    default:
+        errno = ENOSYS;
+        return -1;
+    }
+}
