@@ -335,7 +335,16 @@ void GuestManager::stubGone(DomId stubDomid, bool stillListed) {
         stubs_.erase(link);
     Guest* guest = guestByDomid(guestDomid);
     if (guest && guest->view.stubDomid == stubDomid && guest->view.state != GuestState::Stopping) {
-        stubDied(*guest, stubDomid);
+        // The toolstack destroys a guest's stub domain before the guest itself (libxl
+        // does), so a stub that vanishes may only be the first half of the guest's
+        // destruction. Judge it once the grace is over, on a fresh domain list.
+        deps_.timers.after(kStubDeathGrace, [this, guestDomid, stubDomid] {
+            rescan();
+            Guest* again = guestByDomid(guestDomid);
+            if (again && again->view.stubDomid == stubDomid &&
+                again->view.state != GuestState::Stopping)
+                stubDied(*again, stubDomid);
+        });
     } else if (stillListed && (!guest || guest->view.stubDomid != stubDomid)) {
         destroyStub(stubDomid);
     }

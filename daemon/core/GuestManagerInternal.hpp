@@ -14,6 +14,9 @@ inline constexpr const char* kDeviceModelTokenPrefix = "dm:";
 // A stub domain that ran this long before dying counts as a fresh failure for the
 // `restart` policy's limit, not as one more in a crash loop.
 inline constexpr auto kRestartForgiveness = std::chrono::seconds(60);
+// How long a dead stub domain's guest has to go away too before the stub's death is
+// taken as a crash (see stubGone).
+inline constexpr auto kStubDeathGrace = std::chrono::milliseconds(1000);
 
 // The last few lines of a command's stderr, on one line, for a StateReason.
 std::string lastLines(const std::string& text, std::size_t maxLines = 3);

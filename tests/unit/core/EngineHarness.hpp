@@ -81,6 +81,8 @@ struct Harness {
     void crashDomain(DomId d) {
         hypervisor.domains[d].shutdown = true;
         store.fireSpecial(paths::kReleaseDomain);
+        settle();
+        timers.advance(std::chrono::milliseconds(1000)); // the stub-death grace
     }
 
     // Delivers watch events and zero-delay timers until nothing is left to do.

@@ -395,3 +395,21 @@ TEST_CASE("Restart of a guest still waiting for a spawn slot starts it once") {
     CHECK(h.view("b").state == GuestState::Running);
     CHECK(h.domainsNamed("b-dm") == 1);
 }
+
+TEST_CASE("a stub domain destroyed together with its guest is not taken for a crash") {
+    Harness h;
+    h.withSpec("g");
+    h.startManager();
+    DomId g = h.addGuest("g");
+    h.runXl();
+    DomId s = h.view("g").stubDomid;
+    // What `xl destroy g` does: the stub domain first, then the guest.
+    h.removeDomain(s);
+    h.settle();
+    h.removeDomain(g);
+    h.settle();
+    h.timers.advance(std::chrono::milliseconds(1000));
+    h.runXl();
+    CHECK(h.hypervisor.crashed.empty());
+    CHECK_FALSE(h.manager->findGuest("g"));
+}
