@@ -4,34 +4,38 @@
 #   --build-dir   the meson build dir whose `meson install` goes into dom0 (default: build-rx)
 #   --link-helper realxen-link, built by meson in BUILD/tests/realxen (default: found there)
 #   --out         where images and the serial log go (default: BUILD/tests/realxen/realxen-run)
+#   --require     a missing prerequisite fails (exit 1) instead of skipping (-Drealxen=enabled)
 # Exit status: 0 pass, 1 fail, 77 skipped (something needed is not installed).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "${0%/*}" && pwd)
 src=$(cd "$here/../.." && pwd)
-build= helper= out= limit=240
+build= helper= out= limit=240 require=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build=$2; shift ;;
     --link-helper) helper=$2; shift ;;
     --out) out=$2; shift ;;
     --timeout) limit=$2; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --require) require=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "realxen: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
 done
-build=$(cd "${build:-$src/build-rx}" && pwd)
-helper=${helper:-$build/tests/realxen/realxen-link}
-out=${out:-$build/tests/realxen/realxen-run}
-
-skip() { echo "realxen: SKIP: $*"; exit 77; }
+skip() {
+  [[ $require -eq 1 ]] && { echo "realxen: FAIL (realxen=enabled): $*"; exit 1; }
+  echo "realxen: SKIP: $*"; exit 77
+}
 [[ -f /boot/xen-4.17-amd64.gz ]] || skip "/boot/xen-4.17-amd64.gz missing (scripts/install-deps --realxen)"
-ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no /boot/vmlinuz-* (linux-image-amd64)"
+compgen -G "/boot/vmlinuz-*" >/dev/null || skip "no /boot/vmlinuz-* (linux-image-amd64)"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (qemu-system-x86)"
 for f in /usr/lib/xen-4.17/bin/xl /usr/lib/xen-4.17/bin/xenstored /usr/bin/xenstore /usr/bin/cpio /usr/bin/dbus-daemon /usr/bin/busctl; do
   [[ -x $f ]] || skip "$f missing (scripts/install-deps --realxen)"
 done
 command -v busybox >/dev/null || [[ -x /bin/busybox ]] || skip "busybox missing (busybox-static)"
+build=$(cd "${build:-$src/build-rx}" && pwd)
+helper=${helper:-$build/tests/realxen/realxen-link}
+out=${out:-$build/tests/realxen/realxen-run}
 [[ -x "$helper" ]] || { echo "realxen: link helper '$helper' not built" >&2; exit 1; }
 
 mkdir -p "$out"
