@@ -1,4 +1,5 @@
 #include "xen/XlToolstack.hpp"
+#include "../config/TempDir.hpp"
 #include "../loop/LoopTestSupport.hpp"
 
 #include <catch2/catch.hpp>
@@ -6,8 +7,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,7 +15,6 @@
 using namespace stubdomd;
 using namespace std::chrono_literals;
 using stubdomd::test::runWithin;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -46,9 +44,6 @@ exit 0
 class FakeXl {
 public:
     explicit FakeXl(const std::string& sleep = "0.2") {
-        std::string templ = (fs::temp_directory_path() / "stubdomd-xl-XXXXXX").string();
-        REQUIRE(mkdtemp(templ.data()) != nullptr);
-        dir_ = templ;
         put("xl", fakeXl);
         REQUIRE(chmod(path().c_str(), 0755) == 0);
         put("running", "0\n");
@@ -56,19 +51,13 @@ public:
         put("calls", "");
         put("sleep", sleep + "\n");
     }
-    ~FakeXl() {
-        std::error_code ignored;
-        fs::remove_all(dir_, ignored);
-    }
-    FakeXl(const FakeXl&) = delete;
-    FakeXl& operator=(const FakeXl&) = delete;
 
-    std::string path() const { return (dir_ / "xl").string(); }
+    std::string path() const { return dir_.path() + "/xl"; }
     void put(const std::string& name, const std::string& content) const {
-        std::ofstream(dir_ / name) << content;
+        dir_.write(name, content);
     }
     std::string get(const std::string& name) const {
-        std::ifstream in(dir_ / name);
+        std::ifstream in(dir_.path() + "/" + name);
         std::stringstream content;
         content << in.rdbuf();
         return content.str();
@@ -76,7 +65,7 @@ public:
     int maxConcurrent() const { return std::stoi(get("max")); }
 
 private:
-    fs::path dir_;
+    test::TempDir dir_;
 };
 
 } // namespace
