@@ -77,8 +77,15 @@ std::string DbusServer::uniqueName() const {
 int DbusServer::prepareLoop() noexcept {
     try {
         // sd-bus wants POLLOUT only while it has something queued, and a timeout for
-        // pending method calls (polkit) and messages already read but not processed.
+        // pending method calls (polkit). A timeout of 0 means it has work that poll()
+        // would never wake us for: messages it read while waiting for a reply (e.g.
+        // during requestName), or an expired call timeout. Do that work now; the
+        // bound only guards against a library that keeps asking.
         auto poll = connection_->getEventLoopPollData();
+        for (int round = 0; round < 64 && poll.getPollTimeout() == 0; ++round) {
+            dispatch();
+            poll = connection_->getEventLoopPollData();
+        }
         loop_.modifyFd(busFd_, poll.events);
         return poll.getPollTimeout();
     } catch (const std::exception& e) {
