@@ -185,6 +185,8 @@ if [[ -n "$destdir" && -d "$destdir" ]]; then
   while IFS= read -r -d '' f; do
     if head -c4 "$f" | grep -q 'ELF'; then
       LD_LIBRARY_PATH=$libpath add_libs "$root" "$f"
+      # debug info would make dom0's rootfs too big to unpack ("Initramfs unpacking failed")
+      strip --strip-debug "$root/${f#"$destdir"/}" 2>/dev/null || true
     fi
   done < <(find "$destdir" -type f -print0)
   # where the project's libraries live inside the image
