@@ -206,12 +206,12 @@ GuestSpec parseGuestSpec(const XlConfig& cfg) {
     g.display.vncpasswd = cfg.string("vncpasswd").value_or("");
     g.display.keymap = cfg.string("keymap").value_or("");
     g.display.opengl = cfg.flag("opengl", false);
-    if (auto s = cfg.list("serial"))
+    if (auto s = cfg.list("serial", true))
         g.serial = *s;
     g.stdvga = cfg.flag("stdvga", false) || cfg.string("vga").value_or("") == "stdvga";
     g.boot = cfg.string("boot").value_or("cda");
     g.usb = cfg.flag("usb", false);
-    if (auto u = cfg.list("usbdevice"))
+    if (auto u = cfg.list("usbdevice", true))
         g.usbdevices = *u;
     g.soundhw = cfg.string("soundhw");
     g.acpi = cfg.flag("acpi", true);

@@ -57,11 +57,17 @@ std::optional<long> XlConfig::number(const char* key) const {
     return v;
 }
 
-std::optional<std::vector<std::string>> XlConfig::list(const char* key) const {
+std::optional<std::vector<std::string>> XlConfig::list(const char* key, bool singleOk) const {
     XLU_ConfigList* l = nullptr;
     int n = 0;
-    if (xlu_cfg_get_list(cfg_, key, &l, &n, 1))
+    if (singleOk) {
+        if (xlu_cfg_get_list(cfg_, key, &l, &n, 1)) {
+            auto one = string(key);
+            return one ? std::optional<std::vector<std::string>>({*one}) : std::nullopt;
+        }
+    } else if (xlu_cfg_get_list(cfg_, key, &l, &n, 0)) {
         return std::nullopt;
+    }
     std::vector<std::string> out;
     for (int i = 0; i < n; i++) {
         const char* item = xlu_cfg_get_listitem(l, i);

@@ -21,8 +21,9 @@ public:
 
     std::optional<std::string> string(const char* key) const;
     std::optional<long> number(const char* key) const;
-    // A list of strings; a single string counts as a one-item list, as in xl.
-    std::optional<std::vector<std::string>> list(const char* key) const;
+    // A list of strings. A single string is a one-item list only where xl accepts one
+    // (serial, usbdevice); elsewhere libxlutil warns about it, as for xl.
+    std::optional<std::vector<std::string>> list(const char* key, bool singleOk = false) const;
     // xl's booleans are numbers (vnc = 1).
     bool flag(const char* key, bool dflt) const;
 

@@ -1,0 +1,300 @@
+"""A simulated Xen host for integration tests (tests/xensim, DESIGN.md section 6).
+
+    from simhost import SimHost, sim_host, wait_for   # sim_host is a pytest fixture
+
+    def test_something(sim_host):
+        sim_host.xl("create", "examples/hvmconfig")
+        assert sim_host.xs_read("/local/domain/1/name") == "hvmconfig"
+
+    with SimHost() as host:            # outside pytest fixtures
+        ...
+
+`SimHost` runs `xensim up` on enter and `xensim down` on exit (also when the test
+fails), so no xenstored or dbus-daemon outlives a test. Everything runs against the
+host's own xenstored (XENSTORED_PATH) and system bus (DBUS_SYSTEM_BUS_ADDRESS) through
+`host.env`; nothing touches the machine's real ones.
+
+Where the tools are: $XENSIM_BUILD (the build's tests/xensim directory; meson sets it
+for the tests), else <source root>/build/tests/xensim. $SOURCE_ROOT defaults to the
+checkout this file is in.
+
+Stable API (other suites build on it; extend, do not change):
+  SimHost(directory=None, *, trace=None, total_mem_kib=None, dom0_mem_kib=None,
+          boot_delay_ms=None, dm_timeout_ms=None)
+  .dir .env .build .source_root .shim   paths / the environment of the host
+  .up() .down()                         also via `with`
+  .run(*argv, check=False, user=None, env=None, timeout=30) -> CompletedProcess (text)
+  .spawn(*argv, user=None, env=None, **popen_kwargs) -> Popen, ended by down()
+  .xl(*args, check=True) -> CompletedProcess
+  .xs_read(path) -> str | None   .xs_write(path, value)   .xs_ls(path) -> [names]
+  .xs_rm(path)   .xs_perms(path) -> ["n0", "r1", ...] | None   .xs_chmod(path, *perms)
+  .domid(name) -> int | None      .domains() -> {domid: {...}} (libxenctrl's view)
+  .set_fault(name, value="", domain=None)   .clear_fault(name=None, domain=None)
+  .set_setting(name, value)
+  .crash(domid)                   the domain crashes: VIRQ_DOM_EXC, @releaseDomain
+  .watch(path) -> Watch           .events, .wait_for(count or predicate), .stop()
+  wait_for(predicate, timeout=5.0, interval=0.05, what="")
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import pytest
+
+SOURCE_ROOT = Path(os.environ.get("SOURCE_ROOT", Path(__file__).resolve().parents[2]))
+BUILD = Path(os.environ.get("XENSIM_BUILD", SOURCE_ROOT / "build" / "tests" / "xensim"))
+
+# Names of the fault switches (tests/xensim/README.md).
+FAULTS = ("xl-create-fail", "stubdom-never-running", "stubdom-crash-ms", "free-memory-kib")
+SETTINGS = ("boot-delay-ms", "dm-timeout-ms")
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.05,
+             what: str = ""):
+    """Polls predicate until it returns something truthy, which is returned; raises
+    AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+def _user_prefix(user: Optional[str]) -> list[str]:
+    # setpriv drops to the user's ids without a login session (runuser would need PAM).
+    if user is None:
+        return []
+    import pwd
+    pw = pwd.getpwnam(user)
+    return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", "--"]
+
+
+class Watch:
+    """A xenstore watch held by the stock xenstore-watch client; events are the paths
+    reported, the first one being the registration event xenstored always sends."""
+
+    def __init__(self, host: "SimHost", path: str):
+        self.path = path
+        self.events: list[str] = []
+        self._lock = threading.Lock()
+        self._proc = host.spawn("xenstore-watch", path, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        # Registered once xenstored has sent the initial event.
+        self.wait_for(1, what=f"watch on {path} to register")
+
+    def _read(self):
+        for line in self._proc.stdout:
+            with self._lock:
+                self.events.append(line.strip().split(" ")[0])
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.events)
+
+    def wait_for(self, count_or_predicate, timeout: float = 5.0, what: str = ""):
+        if callable(count_or_predicate):
+            return wait_for(lambda: count_or_predicate(list(self.events)), timeout, what=what)
+        n = count_or_predicate
+        return wait_for(lambda: self.count() >= n, timeout,
+                        what=what or f"{n} events on {self.path} (have {self.events})")
+
+    def stop(self):
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._reader.join(2)
+
+
+class SimHost:
+    """One simulated Xen host in a directory (a fresh one under /tmp by default: the
+    directory must be reachable by unprivileged users for their D-Bus clients)."""
+
+    def __init__(self, directory: Optional[os.PathLike] = None, *, trace=None,
+                 total_mem_kib: Optional[int] = None, dom0_mem_kib: Optional[int] = None,
+                 boot_delay_ms: Optional[int] = None, dm_timeout_ms: Optional[int] = None):
+        self.build = BUILD
+        self.source_root = SOURCE_ROOT
+        self.shim = BUILD / "libxensim-shim.so"
+        self._own_dir = directory is None
+        self.dir = Path(directory) if directory else Path(
+            tempfile.mkdtemp(prefix="xensim-", dir="/tmp"))
+        self._options: list[str] = []
+        if trace:
+            self._options += ["--trace", str(trace)]
+        for flag, value in (("--total-mem", total_mem_kib), ("--dom0-mem", dom0_mem_kib),
+                            ("--boot-delay-ms", boot_delay_ms),
+                            ("--dm-timeout-ms", dm_timeout_ms)):
+            if value is not None:
+                self._options += [flag, str(value)]
+        self.env: dict[str, str] = {}
+        self._children: list[subprocess.Popen] = []
+        self._watches: list[Watch] = []
+        self._is_up = False
+
+    # -- lifecycle ---------------------------------------------------------------
+    def up(self) -> "SimHost":
+        result = subprocess.run([str(BUILD / "xensim"), "up", str(self.dir), *self._options],
+                                capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise RuntimeError(f"xensim up {self.dir} failed:\n{result.stdout}{result.stderr}")
+        self._is_up = True
+        self.env = self._read_env()
+        return self
+
+    def down(self):
+        for w in self._watches:
+            w.stop()
+        self._watches.clear()
+        for p in self._children:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            p.wait()
+        self._children.clear()
+        if self._is_up or self.dir.exists():
+            subprocess.run([str(BUILD / "xensim"), "down", str(self.dir)], timeout=30)
+        self._is_up = False
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "SimHost":
+        try:
+            return self.up()
+        except BaseException:
+            self.down()
+            raise
+
+    def __exit__(self, *exc):
+        self.down()
+
+    def _read_env(self) -> dict[str, str]:
+        # DIR/env is shell; let the shell evaluate it rather than parse it here.
+        out = subprocess.run(["bash", "-c", f'. "{self.dir}/env" && env -0'],
+                             capture_output=True, check=True)
+        env = {}
+        for item in out.stdout.split(b"\0"):
+            if b"=" in item:
+                k, v = item.decode().split("=", 1)
+                env[k] = v
+        return env
+
+    # -- processes ---------------------------------------------------------------
+    def run(self, *argv, check: bool = False, user: Optional[str] = None,
+            env: Optional[dict] = None, timeout: float = 30, input: Optional[str] = None
+            ) -> subprocess.CompletedProcess:
+        """Runs a command in the host's environment; text output captured."""
+        full_env = {**self.env, **(env or {})}
+        return subprocess.run([*_user_prefix(user), *map(str, argv)], env=full_env,
+                              capture_output=True, text=True, check=check, timeout=timeout,
+                              input=input)
+
+    def spawn(self, *argv, user: Optional[str] = None, env: Optional[dict] = None,
+              **kwargs) -> subprocess.Popen:
+        """Starts a background process (its own process group), ended by down()."""
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.Popen([*_user_prefix(user), *map(str, argv)],
+                             env={**self.env, **(env or {})}, start_new_session=True,
+                             **kwargs)
+        self._children.append(p)
+        return p
+
+    def xl(self, *args, check: bool = True, env: Optional[dict] = None
+           ) -> subprocess.CompletedProcess:
+        result = self.run("xl", *args, env=env)
+        if check and result.returncode != 0:
+            raise AssertionError(f"xl {' '.join(map(str, args))} failed "
+                                 f"({result.returncode}):\n{result.stderr}")
+        return result
+
+    # -- xenstore, through the stock clients ---------------------------------------
+    def xs_read(self, path: str) -> Optional[str]:
+        r = self.run("xenstore-read", path)
+        return r.stdout.rstrip("\n") if r.returncode == 0 else None
+
+    def xs_write(self, path: str, value: str):
+        self.run("xenstore-write", path, value, check=True)
+
+    def xs_ls(self, path: str) -> list[str]:
+        r = self.run("xenstore-list", path)
+        return r.stdout.split() if r.returncode == 0 else []
+
+    def xs_rm(self, path: str):
+        self.run("xenstore-rm", path, check=True)
+
+    def xs_perms(self, path: str) -> Optional[list[str]]:
+        r = self.run("xenstore-ls", "-p", path.rsplit("/", 1)[0] or "/")
+        if r.returncode != 0:
+            return None
+        leaf = path.rsplit("/", 1)[1]
+        for line in r.stdout.splitlines():
+            if not line.startswith(" ") and line.split(" = ", 1)[0] == leaf:
+                return line.rsplit("(", 1)[1].rstrip(")").split(",")
+        return None
+
+    def xs_chmod(self, path: str, *perms: str):
+        self.run("xenstore-chmod", path, *perms, check=True)
+
+    # -- the hypervisor's view -------------------------------------------------------
+    def domid(self, name: str) -> Optional[int]:
+        r = self.run("xl", "domid", name)
+        return int(r.stdout) if r.returncode == 0 else None
+
+    def domains(self) -> dict[int, dict]:
+        """xc_domain_getinfolist through the shim, as stubdomd sees the host."""
+        r = self.run(BUILD / "xc-probe", "list", check=True,
+                     env={"LD_PRELOAD": str(self.shim)})
+        doms = {}
+        for line in r.stdout.splitlines():
+            domid, *fields = line.split()
+            doms[int(domid)] = {k: int(v, 0) for k, v in (f.split("=") for f in fields)}
+        return doms
+
+    def crash(self, domid: int):
+        self.run(BUILD / "xensim", "crash", self.dir, domid, check=True)
+
+    # -- faults and settings -----------------------------------------------------------
+    def set_fault(self, name: str, value: str = "", domain: Optional[str] = None):
+        """Turns a fault switch on, for every domain or only the one named `domain`."""
+        self.run(BUILD / "xensim", "fault", self.dir,
+                 name if domain is None else f"{name}@{domain}", value, check=True)
+
+    def clear_fault(self, name: Optional[str] = None, domain: Optional[str] = None):
+        """Turns one switch off, or all of them when no name is given."""
+        target = "--all" if name is None else (name if domain is None else f"{name}@{domain}")
+        self.run(BUILD / "xensim", "clear", self.dir, target, check=True)
+
+    def set_setting(self, name: str, value):
+        self.run(BUILD / "xensim", "set", self.dir, name, value, check=True)
+
+    # -- watches -------------------------------------------------------------------------
+    def watch(self, path: str) -> Watch:
+        w = Watch(self, path)
+        self._watches.append(w)
+        return w
+
+
+@pytest.fixture
+def sim_host():
+    """A simulated host that is up for one test and down afterwards, whatever happened."""
+    with SimHost() as host:
+        yield host
