@@ -1,0 +1,121 @@
+// stubdomctl list, status, start, stop, restart, attach.
+#include "Context.hpp"
+#include "Format.hpp"
+
+#include <iostream>
+
+namespace stubdomctl {
+
+using stubdom::Client;
+using stubdom::GuestInfo;
+
+namespace {
+
+bool allDigits(const std::string& text) {
+    return !text.empty() && text.size() <= 10 &&
+           text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+void printResult(Context& context, const GuestInfo& guest) {
+    if (context.json) {
+        std::cout << toJson(guest).dump() << '\n';
+    } else {
+        std::cout << guest.name << ": " << guest.state;
+        if (guest.stubDomid != 0) {
+            std::cout << " (stub domain " << guest.stubDomid << ")";
+        }
+        std::cout << '\n';
+    }
+}
+
+// start, stop and restart differ only in the call; each then shows the guest's state.
+void addLifecycle(CLI::App& app, Context& context, const std::string& verb, const std::string& help,
+                  void (Client::*call)(const std::string&, std::optional<stubdom::Timeout>)) {
+    auto* command = app.add_subcommand(verb, help);
+    auto reference = std::make_shared<std::string>();
+    command->add_option("guest", *reference, "Guest name, uuid or domain id")->required();
+    command->callback([&context, verb, reference, call] {
+        context.doing = verb + " '" + *reference + "'";
+        context.run = [&context, reference, call](Client& client) {
+            auto guest = findGuest(client, *reference);
+            (client.*call)(guest.uuid, std::nullopt);
+            printResult(context, client.guestAtPath(guest.path));
+            return 0;
+        };
+    });
+}
+
+} // namespace
+
+GuestInfo findGuest(Client& client, const std::string& reference) {
+    try {
+        if (!allDigits(reference)) {
+            return client.guest(reference);
+        }
+        try {
+            return client.guestByDomid(static_cast<std::uint32_t>(std::stoul(reference)));
+        } catch (const stubdom::NoSuchGuest&) {
+            return client.guest(reference); // a guest may be named "7"
+        }
+    } catch (const stubdom::NoSuchGuest&) {
+        throw NotFound(allDigits(reference) ? "no guest with domid " + reference
+                                            : "no guest named '" + reference + "'");
+    }
+}
+
+void addGuestCommands(CLI::App& app, Context& context) {
+    auto* list = app.add_subcommand("list", "List every guest stubdomd knows");
+    list->callback([&context] {
+        context.doing = "list guests";
+        context.run = [&context](Client& client) {
+            auto guests = client.listGuests();
+            if (context.json) {
+                auto json = nlohmann::json::array();
+                for (const auto& guest : guests) {
+                    json.push_back(toJson(guest));
+                }
+                std::cout << json.dump() << '\n';
+            } else {
+                printGuestTable(std::cout, guests);
+            }
+            return 0;
+        };
+    });
+
+    auto* status = app.add_subcommand("status", "Show one guest and its stub domain");
+    auto statusRef = std::make_shared<std::string>();
+    status->add_option("guest", *statusRef, "Guest name, uuid or domain id")->required();
+    status->callback([&context, statusRef] {
+        context.doing = "show '" + *statusRef + "'";
+        context.run = [&context, statusRef](Client& client) {
+            auto guest = findGuest(client, *statusRef);
+            if (context.json) {
+                std::cout << toJson(guest).dump() << '\n';
+            } else {
+                printGuestStatus(std::cout, guest);
+            }
+            return 0;
+        };
+    });
+
+    addLifecycle(app, context, "start", "Spawn the guest's stub domain; waits until it runs",
+                 &Client::start);
+    addLifecycle(app, context, "stop",
+                 "Destroy the guest's stub domain (the guest itself is left alone)", &Client::stop);
+    addLifecycle(app, context, "restart", "Stop, then start the guest's stub domain",
+                 &Client::restart);
+
+    auto* attach = app.add_subcommand(
+        "attach", "Manage this HVM domain now (what stubdom-dm does); waits until it runs");
+    auto domid = std::make_shared<std::uint32_t>();
+    attach->add_option("domid", *domid, "The HVM guest's domain id")->required();
+    attach->callback([&context, domid] {
+        context.doing = "attach domain " + std::to_string(*domid);
+        context.run = [&context, domid](Client& client) {
+            printResult(context, client.attach(*domid));
+            return 0;
+        };
+    });
+}
+
+} // namespace stubdomctl
