@@ -207,15 +207,16 @@ C
   t=$(up)
   $STUBDOMD --config /etc/realxen/stubdomd.json --xen-config-dir $XD >/tmp/stubdomd.log 2>&1 &
   daemon=$!
-  i=0
-  until busctl --system status org.xen.Stubdom >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 $daemon 2>/dev/null; then
-      why="still running after 20 s"
+  end=$(( $(date +%s) + 30 ))
+  until [ "$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+             NameHasOwner s org.xen.Stubdom 2>/dev/null)" = "b true" ]; do
+    if [ "$(date +%s)" -gt $end ] || ! kill -0 $daemon 2>/dev/null; then
+      why="still running after 30 s"
       kill -0 $daemon 2>/dev/null || { wait $daemon; why="exited with status $?"; }
-      sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; fail "stage2 stubdomd did not take org.xen.Stubdom ($why)"; return
+      sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; busctl --system list --no-pager 2>&1 | sed 's/^/  [busctl list] /'
+      fail "stage2 stubdomd did not take org.xen.Stubdom ($why)"; return
     fi
-    sleep 0.2
+    sleep 0.3
   done
   mark "stage2 stubdomd on the system bus OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
 
