@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 /* File format, one record a line, fields "key=value" without blanks:
  *   xensim-domains 1
- *   host next_domid=N total_kib=N
+ *   host gen=N next_domid=N total_kib=N
  *   dom DOMID name=S flags=0xHEX reason=N target=N|- mem_kib=N maxmem_kib=N vcpus=N
  *       handle=32HEX procs=ROLE:PID:START,...|-
  *   orphan ROLE:PID:START
@@ -123,11 +125,13 @@ static int parse(struct xsim_table* t, char* text) {
     size_t cap = 0;
     while ((line = strtok_r(NULL, "\n", &save))) {
         if (!strncmp(line, "host ", 5)) {
-            unsigned long long next = 0, total = 0;
-            if (sscanf(line, "host next_domid=%llu total_kib=%llu", &next, &total) != 2) {
+            unsigned long long gen = 0, next = 0, total = 0;
+            if (sscanf(line, "host gen=%llu next_domid=%llu total_kib=%llu", &gen, &next, &total) !=
+                3) {
                 errno = EPROTO;
                 return -1;
             }
+            t->gen = gen;
             t->next_domid = (uint32_t)next;
             t->total_kib = total;
         } else if (!strncmp(line, "dom ", 4)) {
@@ -220,8 +224,9 @@ int xsim_table_commit(struct xsim_table* t) {
     FILE* f = open_memstream(&buf, &len);
     if (!f)
         return -1;
-    fprintf(f, "%s\nhost next_domid=%" PRIu32 " total_kib=%" PRIu64 "\n", MAGIC, t->next_domid,
-            t->total_kib);
+    t->gen++;
+    fprintf(f, "%s\nhost gen=%" PRIu64 " next_domid=%" PRIu32 " total_kib=%" PRIu64 "\n", MAGIC,
+            t->gen, t->next_domid, t->total_kib);
     for (size_t i = 0; i < t->ndoms; i++) {
         const struct xsim_dom* d = &t->doms[i];
         fprintf(f, "dom %" PRIu32 " name=%s flags=0x%x reason=%u target=", d->domid, d->name,
@@ -287,6 +292,8 @@ int xsim_table_create(const char* dir, uint64_t total_kib, uint64_t dom0_kib, un
     if (t.fd < 0)
         return -1;
     t.exclusive = 1;
+    if (getrandom(&t.gen, sizeof t.gen, 0) != (ssize_t)sizeof t.gen)
+        t.gen = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
     t.next_domid = 1;
     t.total_kib = total_kib;
     struct xsim_dom dom0;
@@ -309,10 +316,15 @@ int xsim_table_create(const char* dir, uint64_t total_kib, uint64_t dom0_kib, un
 }
 
 size_t xsim_table_lower_bound(const struct xsim_table* t, uint32_t first) {
-    size_t i = 0;
-    while (i < t->ndoms && t->doms[i].domid < first)
-        i++;
-    return i;
+    size_t lo = 0, hi = t->ndoms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->doms[mid].domid < first)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 struct xsim_dom* xsim_table_find(struct xsim_table* t, uint32_t domid) {
@@ -409,4 +421,61 @@ int xsim_dom_add_proc(struct xsim_dom* d, pid_t pid, char role) {
     }
     d->procs[d->nprocs++] = (struct xsim_proc){pid, start, role};
     return 0;
+}
+
+/* The generation in the header, read without parsing the rest. */
+static int read_gen(int fd, uint64_t* gen) {
+    char buf[128];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    unsigned long long g;
+    if (sscanf(buf, MAGIC "\nhost gen=%llu", &g) != 1)
+        return -1;
+    *gen = g;
+    return 0;
+}
+
+const struct xsim_table* xsim_table_cached(struct xsim_table_cache* c, const char* dir) {
+    char path[4096];
+    if (table_path(path, sizeof path, dir))
+        return NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    int r;
+    while ((r = flock(fd, LOCK_SH)) < 0 && errno == EINTR)
+        ;
+    uint64_t gen;
+    if (r == 0 && c->valid && read_gen(fd, &gen) == 0 && gen == c->t.gen) {
+        close(fd);
+        return &c->t;
+    }
+    struct xsim_table fresh;
+    memset(&fresh, 0, sizeof fresh);
+    char* text = r < 0 ? NULL : read_all(fd);
+    int failed = !text || parse(&fresh, text);
+    int e = errno;
+    close(fd);
+    free(text);
+    if (failed) {
+        free(fresh.doms);
+        free(fresh.orphans);
+        errno = e;
+        return NULL;
+    }
+    xsim_table_cache_free(c);
+    fresh.fd = -1;
+    c->t = fresh;
+    c->valid = 1;
+    return &c->t;
+}
+
+void xsim_table_cache_free(struct xsim_table_cache* c) {
+    if (c->valid) {
+        free(c->t.doms);
+        free(c->t.orphans);
+    }
+    memset(c, 0, sizeof *c);
 }

@@ -56,6 +56,9 @@ struct xsim_dom {
 struct xsim_table {
     int fd;
     int exclusive;
+    /* Bumped by every commit; starts random, so a new host in the same directory
+     * never matches a cached copy of the old one. */
+    uint64_t gen;
     uint32_t next_domid;
     uint64_t total_kib;
     size_t ndoms;
@@ -87,6 +90,18 @@ struct xsim_dom* xsim_table_add(struct xsim_table* t, const char* name);
 void xsim_table_remove(struct xsim_table* t, uint32_t domid);
 uint64_t xsim_table_used_kib(const struct xsim_table* t);
 int xsim_dom_add_proc(struct xsim_dom* d, pid_t pid, char role);
+
+/* A reader's private copy of the table, re-read only when some process has committed
+ * since. For callers that ask often: xenstored asks about every domain, one call each,
+ * on each VIRQ and each permission change. */
+struct xsim_table_cache {
+    int valid;
+    struct xsim_table t;
+};
+/* The current table (read under a shared lock if the copy is stale), valid until the
+ * next call on the cache; NULL with errno on failure. */
+const struct xsim_table* xsim_table_cached(struct xsim_table_cache* c, const char* dir);
+void xsim_table_cache_free(struct xsim_table_cache* c);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 
 struct xc_interface_core {
     char dir[4096];
+    struct xsim_table_cache cache;
 };
 
 XSIM_EXPORT xc_interface* xc_interface_open(xentoollog_logger* logger,
@@ -44,6 +45,8 @@ XSIM_EXPORT xc_interface* xc_interface_open(xentoollog_logger* logger,
 }
 
 XSIM_EXPORT int xc_interface_close(xc_interface* xch) {
+    if (xch)
+        xsim_table_cache_free(&xch->cache);
     free(xch);
     return 0;
 }
@@ -78,25 +81,24 @@ static void fill_domaininfo(const struct xsim_dom* d, xc_domaininfo_t* out) {
 
 XSIM_EXPORT int xc_domain_getinfolist(xc_interface* xch, uint32_t first_domain,
                                       unsigned int max_domains, xc_domaininfo_t* info) {
-    struct xsim_table t;
-    if (!xch || xsim_table_open(&t, xch->dir, 0))
+    const struct xsim_table* t = xch ? xsim_table_cached(&xch->cache, xch->dir) : NULL;
+    if (!t)
         return -1;
     unsigned n = 0;
-    for (size_t i = xsim_table_lower_bound(&t, first_domain); i < t.ndoms && n < max_domains; i++)
-        fill_domaininfo(&t.doms[i], &info[n++]);
-    xsim_table_close(&t);
+    for (size_t i = xsim_table_lower_bound(t, first_domain); i < t->ndoms && n < max_domains; i++)
+        fill_domaininfo(&t->doms[i], &info[n++]);
     return (int)n;
 }
 
 XSIM_EXPORT int xc_domain_getinfo(xc_interface* xch, uint32_t first_domid, unsigned int max_doms,
                                   xc_dominfo_t* info) {
-    struct xsim_table t;
-    if (!xch || xsim_table_open(&t, xch->dir, 0))
+    const struct xsim_table* t = xch ? xsim_table_cached(&xch->cache, xch->dir) : NULL;
+    if (!t)
         return -1;
     memset(info, 0, max_doms * sizeof *info);
     unsigned n = 0;
-    for (size_t i = xsim_table_lower_bound(&t, first_domid); i < t.ndoms && n < max_doms; i++) {
-        const struct xsim_dom* d = &t.doms[i];
+    for (size_t i = xsim_table_lower_bound(t, first_domid); i < t->ndoms && n < max_doms; i++) {
+        const struct xsim_dom* d = &t->doms[i];
         xc_dominfo_t* o = &info[n++];
         uint32_t f = dominf_flags(d);
         o->domid = d->domid;
@@ -118,7 +120,6 @@ XSIM_EXPORT int xc_domain_getinfo(xc_interface* xch, uint32_t first_domid, unsig
         o->max_vcpu_id = d->vcpus ? d->vcpus - 1 : 0;
         memcpy(o->handle, d->handle, sizeof o->handle);
     }
-    xsim_table_close(&t);
     /* Xen answers ESRCH when no domain at or above first_domid exists. */
     if (n == 0) {
         errno = ESRCH;
@@ -154,8 +155,8 @@ XSIM_EXPORT int xc_domain_shutdown(xc_interface* xch, uint32_t domid, int reason
 }
 
 XSIM_EXPORT int xc_physinfo(xc_interface* xch, xc_physinfo_t* info) {
-    struct xsim_table t;
-    if (!xch || xsim_table_open(&t, xch->dir, 0))
+    const struct xsim_table* t = xch ? xsim_table_cached(&xch->cache, xch->dir) : NULL;
+    if (!t)
         return -1;
     memset(info, 0, sizeof *info);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -166,10 +167,9 @@ XSIM_EXPORT int xc_physinfo(xc_interface* xch, xc_physinfo_t* info) {
     info->nr_nodes = 1;
     info->cpu_khz = 2000000;
     info->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_pv;
-    info->total_pages = t.total_kib / 4;
-    info->free_pages = xsim_free_kib(xch->dir, &t) / 4;
+    info->total_pages = t->total_kib / 4;
+    info->free_pages = xsim_free_kib(xch->dir, t) / 4;
     info->max_mfn = info->total_pages;
-    xsim_table_close(&t);
     return 0;
 }
 
