@@ -129,3 +129,14 @@ def test_shim_answers_a_real_libxenctrl_client(sim_host):
     # Without the shim the same binary finds no hypervisor.
     r = h.run(BUILD / "xc-probe", "list", env={"LD_PRELOAD": ""})
     assert r.returncode != 0
+
+
+def test_unversioned_shim_symbols_satisfy_versioned_references(sim_host):
+    """libxenctrl's symbols are versioned (VERS_4.17.0); the shim's are not, and the
+    dynamic linker still binds the versioned references to the preloaded shim."""
+    h = sim_host
+    r = h.run(BUILD / "xc-probe", "version",
+              env={"LD_PRELOAD": str(h.shim), "LD_DEBUG": "bindings"}, check=True)
+    for symbol in ("xc_interface_open", "xc_version"):
+        assert any(f"to {h.shim} [0]: normal symbol `{symbol}' [VERS_4.17.0]" in line
+                   for line in r.stderr.splitlines()), symbol
