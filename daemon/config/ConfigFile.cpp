@@ -1,6 +1,7 @@
 // Loading stubdomd.json: every key checked by hand so that each mistake gets a message
 // with the key's JSON path, rather than nlohmann's generic type_error.
 #include "config/ConfigFile.hpp"
+#include "config/TextFile.hpp"
 
 #include "core/Errors.hpp"
 #include "core/Types.hpp"
@@ -10,12 +11,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <limits>
 #include <set>
 #include <string_view>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 namespace stubdomd {
@@ -23,10 +21,6 @@ namespace stubdomd {
 namespace {
 
 using json = nlohmann::json;
-
-// A settings file is a few hundred bytes; the cap only keeps a wrong path (a disk image,
-// /dev/zero) from being read into memory.
-constexpr std::size_t kMaxFileSize = 1024 * 1024;
 
 constexpr std::string_view kTopKeys[] = {
     "toolstack",        "xen_config_dir",       "state_dir",
@@ -287,18 +281,6 @@ std::string parseErrorDetail(const char* what) {
     return text;
 }
 
-struct FileDescriptor {
-    int fd;
-    ~FileDescriptor() {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
-
-[[noreturn]] void cannotRead(const std::string& path, const std::string& why) {
-    throw Error(ErrorCode::InvalidConfig, "cannot read " + path + ": " + why);
-}
-
 } // namespace
 
 Settings parseSettings(const std::string& text, const std::string& source, const Settings& base) {
@@ -315,38 +297,13 @@ Settings parseSettings(const std::string& text, const std::string& source, const
 }
 
 Settings loadSettings(const std::string& path, IfMissing ifMissing) {
-    // O_NONBLOCK: opening a FIFO by mistake must not hang the daemon's start.
-    FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
-    if (file.fd < 0) {
-        const int error = errno;
-        if (error == ENOENT && ifMissing == IfMissing::UseDefaults)
+    const std::optional<std::string> text = readTextFile(path);
+    if (!text) {
+        if (ifMissing == IfMissing::UseDefaults)
             return Settings{};
-        cannotRead(path, std::strerror(error));
+        throw Error(ErrorCode::InvalidConfig, "cannot read " + path + ": " + std::strerror(ENOENT));
     }
-    struct stat info {};
-    if (::fstat(file.fd, &info) != 0)
-        cannotRead(path, std::strerror(errno));
-    if (!S_ISREG(info.st_mode))
-        cannotRead(path, "not a regular file");
-    if (static_cast<std::uint64_t>(info.st_size) > kMaxFileSize)
-        cannotRead(path, "larger than " + std::to_string(kMaxFileSize) + " bytes");
-
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = ::read(file.fd, buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            cannotRead(path, std::strerror(errno));
-        }
-        if (n == 0)
-            break;
-        text.append(buffer, static_cast<std::size_t>(n));
-        if (text.size() > kMaxFileSize)
-            cannotRead(path, "larger than " + std::to_string(kMaxFileSize) + " bytes");
-    }
-    return parseSettings(text, path);
+    return parseSettings(*text, path);
 }
 
 } // namespace stubdomd

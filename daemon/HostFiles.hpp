@@ -1,0 +1,18 @@
+// The few dom0 files the daemon touches directly: generated stub configs, its
+// runtime directory, and /proc for the "device model already in dom0" check.
+#pragma once
+
+#include <string>
+
+namespace stubdomd {
+
+// Creates the directory and its parents (mode 0755 for parents, `mode` for the last).
+// Throws Error(Internal) naming the path.
+void ensureDirectory(const std::string& path, unsigned mode);
+// Writes to a temporary file beside `path` and renames it over, so xl never reads a
+// half-written config. Throws Error(Internal) naming the path.
+void writeFileAtomically(const std::string& path, const std::string& content);
+// /proc/<pid>/comm, "" when there is no such process.
+std::string processName(long pid);
+
+} // namespace stubdomd

@@ -1,0 +1,102 @@
+// stubdomd: wires the Xen adapters to the core and the core to the D-Bus layer, then
+// runs the event loop until SIGTERM.
+#include "HostFiles.hpp"
+#include "SystemdNotifier.hpp"
+#include "config/CommandLine.hpp"
+#include "core/GuestManager.hpp"
+#include "core/Log.hpp"
+#include "dbus/server/DbusServer.hpp"
+#include "loop/EventLoop.hpp"
+#include "loop/JournalLog.hpp"
+#include "xen/XenCtrl.hpp"
+#include "xen/XenStore.hpp"
+#include "xen/XlConfigReader.hpp"
+#include "xen/XlToolstack.hpp"
+
+#include <sdbus-c++/Error.h>
+
+#include <csignal>
+#include <cstring>
+
+namespace stubdomd {
+namespace {
+
+std::string statusLine(const GuestManager::Counts& c) {
+    return std::to_string(c.guests) + " HVM guests, " + std::to_string(c.running) +
+           " stub domains running, " + std::to_string(c.inProgress) + " in progress, " +
+           std::to_string(c.failed) + " failed";
+}
+
+int run(const Settings& settings) {
+    ensureDirectory(settings.runtimeDir, 0700);
+
+    EventLoop loop;
+    XenStore store;
+    XenCtrl hypervisor;
+    XlToolstack toolstack(loop, settings);
+    XlConfigReader specs(settings.xenConfigDir);
+    GuestManager manager(settings, CoreDeps{store, hypervisor, toolstack, loop, specs,
+                                            writeFileAtomically, processName});
+    int exitCode = 0;
+    // Without xenstore the daemon is blind; exiting non-zero lets systemd restart it
+    // (Restart=on-failure), and the new run adopts what runs.
+    store.attach(
+        loop,
+        [&manager](const std::string& path, const std::string& token) {
+            manager.onWatch(path, token);
+        },
+        [&loop, &exitCode](const Error& e) {
+            logError({}, std::string("lost the xenstore connection: ") + e.what());
+            exitCode = 1;
+            loop.stop();
+        });
+    manager.start();
+
+    dbus::ServerInfo info{STUBDOMD_VERSION,
+                          hypervisor.versionString(),
+                          settings.toolstack,
+                          {"ioemu", "attach", "adopt"}};
+    dbus::DbusServer server(loop, manager, nullptr, std::move(info));
+    server.attachToLoop();
+
+    SystemdNotifier notifier(loop);
+    manager.onCountsChanged([&] { notifier.status(statusLine(manager.counts())); });
+    notifier.ready(statusLine(manager.counts()));
+    notifier.startWatchdog();
+    logInfo({}, "ready: " + statusLine(manager.counts()));
+
+    loop.onSignal([&loop, &manager](int signo) {
+        if (signo == SIGHUP) {
+            logInfo({}, "SIGHUP: reading the stub-domain configurations again");
+            manager.reload();
+            return;
+        }
+        logInfo({}, std::string("stopping on ") + strsignal(signo) +
+                        "; stub domains keep running and are adopted on the next start");
+        loop.stop();
+    });
+    loop.run();
+    notifier.stopping();
+    return exitCode;
+}
+
+} // namespace
+} // namespace stubdomd
+
+int main(int argc, char** argv) {
+    using namespace stubdomd;
+    Startup startup = parseCommandLine(argc, argv);
+    if (!startup.settings)
+        return startup.exitCode;
+    installLogSink();
+    try {
+        return run(*startup.settings);
+    } catch (const Error& e) {
+        logError({}, e.what());
+    } catch (const sdbus::Error& e) {
+        logError({}, "D-Bus: " + e.getName() + ": " + e.getMessage());
+    } catch (const std::exception& e) {
+        logError({}, e.what());
+    }
+    return 1;
+}

@@ -1,0 +1,61 @@
+"""A (re)started stubdomd picks up what runs and never doubles a stub domain (issue 3)."""
+
+import collections
+import time
+
+from simhost import sim_host, wait_for  # noqa: F401  (fixture)
+from stubdomd import EXAMPLES, Stubdomd
+
+HVM = str(EXAMPLES / "hvmconfig")
+STUB = (EXAMPLES / "stubdom-hvmconfig").read_text()
+
+
+def names_by_domid(host):
+    return {d: host.xs_read(f"/local/domain/{d}/name") for d in host.domains()}
+
+
+def assert_one_stub_each(host, guests):
+    names = collections.Counter(names_by_domid(host).values())
+    for g in guests:
+        assert names[g] == 1, f"{g}: {names[g]} domains"
+        assert names[f"{g}-dm"] == 1, f"{g}-dm: {names[f'{g}-dm']} stub domains"
+    # No stub domain without its guest.
+    for domid, info in host.domains().items():
+        target = host.xs_read(f"/local/domain/{domid}/target")
+        if target is not None:
+            assert int(target) in host.domains(), f"stub {domid} outlived its guest {target}"
+    stubs = [n for n in names if n and n.endswith("-dm")]
+    assert sorted(stubs) == sorted(f"{g}-dm" for g in guests)
+
+
+def test_guests_that_exist_before_stubdomd_starts_get_their_stub_domains(sim_host):
+    d = Stubdomd(sim_host)
+    names = [f"early{i}" for i in range(3)]
+    for n in names:
+        d.write_config_dir_file(f"stubdom-{n}", STUB)
+        sim_host.xl("create", HVM, f'name="{n}"', "memory=32")
+    with d:
+        for n in names:
+            d.wait_state(n, "running")
+        assert_one_stub_each(sim_host, names)
+
+
+def test_sigkill_during_twenty_spawns_then_restart_leaves_exactly_one_stub_per_guest(sim_host):
+    sim_host.set_setting("boot-delay-ms", 300)
+    names = [f"g{i:02d}" for i in range(20)]
+    d = Stubdomd(sim_host, settings={"max_parallel_spawns": 4})
+    for n in names:
+        d.write_config_dir_file(f"stubdom-{n}", STUB)
+    d.start()
+    for n in names:
+        sim_host.xl("create", HVM, f'name="{n}"', "memory=32")
+    # Kill it while spawns are in every stage: some created, some linked, some queued.
+    wait_for(lambda: sum(1 for n in names_by_domid(sim_host).values() if n and n.endswith("-dm")) >= 4,
+             timeout=10, what="a few stub domains to exist")
+    d.kill()
+    d.start()
+    for n in names:
+        d.wait_state(n, "running", timeout=30)
+    time.sleep(1)  # let any late xl of the killed daemon finish
+    assert_one_stub_each(sim_host, names)
+    assert "adopted running stub domain" in d.log() or "destroying" in d.log()

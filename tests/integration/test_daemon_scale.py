@@ -1,0 +1,58 @@
+"""A boot storm: 200 guests at once all get their stub domains, and no more than
+max_parallel_spawns xl commands ever run together (issue 3)."""
+
+import stat
+
+import pytest
+
+from simhost import SimHost, wait_for
+from stubdomd import EXAMPLES, Stubdomd
+
+HVM = str(EXAMPLES / "hvmconfig")
+
+# Counts the toolstack commands running at once, around the sim's xl.
+COUNTING_XL = """#!/bin/bash
+d={dir}
+( flock 9; n=$(( $(cat $d/running) + 1 )); echo $n >$d/running
+  [ $n -gt $(cat $d/max) ] && echo $n >$d/max ) 9>$d/lock
+{xl} "$@"; rc=$?
+( flock 9; echo $(( $(cat $d/running) - 1 )) >$d/running ) 9>$d/lock
+exit $rc
+"""
+
+
+@pytest.fixture
+def big_host():
+    # 200 guests and 200 stub domains need more than the sim's default host memory.
+    with SimHost(total_mem_kib=64 * 1024 * 1024) as host:
+        yield host
+
+
+def test_two_hundred_guests_at_once_with_bounded_xl(big_host, tmp_path):
+    sim_host = big_host
+    count_dir = tmp_path / "count"
+    count_dir.mkdir()
+    (count_dir / "running").write_text("0\n")
+    (count_dir / "max").write_text("0\n")
+    wrapper = tmp_path / "xl"
+    wrapper.write_text(COUNTING_XL.format(dir=count_dir, xl=sim_host.build / "xl"))
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+
+    names = [f"storm{i:03d}" for i in range(200)]
+    d = Stubdomd(sim_host, settings={"toolstack": str(wrapper), "max_parallel_spawns": 4,
+                                     "start_timeout_ms": 60000})
+    stub = (EXAMPLES / "stubdom-hvmconfig").read_text()
+    for n in names:
+        d.write_config_dir_file(f"stubdom-{n}", stub)
+    with d:
+        for n in names:
+            sim_host.xl("create", HVM, f'name="{n}"', "memory=32")
+
+        def all_running():
+            guests = d.guests()
+            return sum(1 for n in names if guests.get(n, {}).get("state") == "running") == len(names)
+        wait_for(all_running, timeout=120, interval=0.5, what="200 stub domains running")
+        peak = int((count_dir / "max").read_text())
+        assert 1 <= peak <= 4, f"{peak} xl commands ran at once"
+        stubs = [n for n in names if sim_host.domid(f"{n}-dm") is not None]
+        assert len(stubs) == 200
