@@ -268,3 +268,32 @@ def test_xl_needs_a_host(tmp_path):
                        env={"PATH": "/usr/bin:/bin"})
     assert r.returncode == 1
     assert "XENSIM_DIR is not set" in r.stderr
+
+
+def test_unpause_through_libxenctrl_boots_without_leaking_descriptors(sim_host):
+    """stubdomd unpauses through the shim; the boot helper it forks must not keep any of
+    the caller's descriptors (its bus connection would outlive it)."""
+    import os
+    import subprocess
+    h = sim_host
+    h.set_setting("boot-delay-ms", 1500)
+    h.xl("create", "-p", HVM)
+    stub = create_stub(h, 1)
+    link_stub(h, stub, 1)
+    r, w = os.pipe()
+    try:
+        subprocess.run([str(BUILD / "xc-probe"), "unpause", str(stub)], check=True,
+                       env={**h.env, "LD_PRELOAD": str(h.shim)}, pass_fds=(w,))
+    finally:
+        os.close(w)
+    helper = h.run("pgrep", "-f", f"xensim-dom {h.dir} {stub}").stdout.split()
+    assert len(helper) == 1
+    fds = sorted(int(fd) for fd in os.listdir(f"/proc/{helper[0]}/fd"))
+    assert fds == [0, 1, 2]
+    # The caller's pipe is closed everywhere: reading it ends at once (and does not
+    # block, which would mean a writer still holds it).
+    os.set_blocking(r, False)
+    assert os.read(r, 1) == b""
+    os.close(r)
+    state = f"/local/domain/{stub}/device-model/1/state"
+    assert wait_for(lambda: h.xs_read(state), 4, what="stub state") == "running"

@@ -70,6 +70,9 @@ pid_t xsim_spawn_detached(char* const argv[], const char* log_path) {
                 dup2(out, 1);
                 dup2(out, 2);
             }
+            /* Nothing of the caller's may live on in the child: a stubdomd's bus
+             * connection kept open here would outlive stubdomd itself. */
+            close_range(3, ~0u, 0);
             execv(argv[0], argv);
             _exit(127);
         }

@@ -16,7 +16,9 @@ unsigned long long xsim_proc_start(pid_t pid);
 /* Signals pid if it is still the process that started at `start`; 1 if signalled. */
 int xsim_proc_signal(pid_t pid, unsigned long long start, int sig);
 /* Runs argv[0] (a path) in a new session, stdio on /dev/null (or log_path for stdout
- * and stderr), reparented to init; returns its pid or -1. Safe in threaded callers. */
+ * and stderr), no other descriptor inherited, reparented to init; returns its pid or
+ * -1. Safe in threaded callers; a short-lived intermediate child is reaped here (a
+ * caller reaping with waitpid(-1) may see it exit first, which does no harm). */
 pid_t xsim_spawn_detached(char* const argv[], const char* log_path);
 
 #ifdef __cplusplus
