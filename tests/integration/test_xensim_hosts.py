@@ -153,3 +153,19 @@ def test_boot_images_stand_in_for_usr_lib_xen_boot(sim_host):
     for image in ("ioemu-stubdom.gz", "pv-grub-x86_32.gz", "pv-grub-x86_64.gz"):
         if not os.path.exists(f"/usr/lib/xen/boot/{image}"):
             assert (sim_host.dir / "boot" / image).exists()
+
+
+def test_concurrent_creates_get_distinct_domids(sim_host):
+    """Every process of the host shares the domain table under flock: a burst of xl
+    commands never hands out a domid twice."""
+    h = sim_host
+    procs = [h.spawn("xl", "create", "-q", HVM, f'name="burst{i}"', "memory=32",
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for i in range(8)]
+    for p in procs:
+        assert p.wait(30) == 0, p.stderr.read()
+    ids = [h.domid(f"burst{i}") for i in range(8)]
+    assert sorted(ids) == list(range(1, 9))
+    assert set(h.domains()) == set(range(0, 9))
+    for i, domid in enumerate(ids):
+        assert h.xs_read(f"/local/domain/{domid}/name") == f"burst{i}"
