@@ -1,13 +1,12 @@
 #include "loop/ProcessRunner.hpp"
 
 #include "core/Log.hpp"
+#include "loop/Spawn.hpp"
 #include "loop/UniqueFd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,39 +19,6 @@
 namespace stubdomd {
 
 namespace {
-
-// Through syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++ callers.
-int pidfdOpen(pid_t pid) {
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
-void pidfdKill(int pidfd) {
-    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-}
-
-class SpawnActions {
-public:
-    SpawnActions() { posix_spawn_file_actions_init(&actions_); }
-    ~SpawnActions() { posix_spawn_file_actions_destroy(&actions_); }
-    SpawnActions(const SpawnActions&) = delete;
-    SpawnActions& operator=(const SpawnActions&) = delete;
-    posix_spawn_file_actions_t* get() { return &actions_; }
-
-private:
-    posix_spawn_file_actions_t actions_;
-};
-
-class SpawnAttr {
-public:
-    SpawnAttr() { posix_spawnattr_init(&attr_); }
-    ~SpawnAttr() { posix_spawnattr_destroy(&attr_); }
-    SpawnAttr(const SpawnAttr&) = delete;
-    SpawnAttr& operator=(const SpawnAttr&) = delete;
-    posix_spawnattr_t* get() { return &attr_; }
-
-private:
-    posix_spawnattr_t attr_;
-};
 
 ToolResult startFailure(const std::string& program, int err) {
     ToolResult result;
@@ -115,11 +81,8 @@ ProcessRunner::ProcessRunner(EventLoop& loop) : impl_(std::make_unique<Impl>(loo
 ProcessRunner::~ProcessRunner() {
     for (auto& [id, child] : impl_->children) {
         impl_->forget(*child);
-        pidfdKill(child->pidfd.get());
-        siginfo_t info{};
-        while (waitid(P_PIDFD, static_cast<id_t>(child->pidfd.get()), &info, WEXITED) < 0 &&
-               errno == EINTR) {
-        }
+        pidfdSignal(child->pidfd.get(), SIGKILL);
+        reapBlocking(child->pidfd.get());
     }
     for (auto& [key, timer] : impl_->pendingFailures)
         impl_->loop.cancel(timer);
@@ -150,48 +113,14 @@ void ProcessRunner::run(const std::vector<std::string>& argv, std::chrono::milli
     }
     UniqueFd errRead(errPipe[0]), errWrite(errPipe[1]);
 
-    SpawnActions actions;
-    posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(actions.get(), outWrite.get(), 1);
-    posix_spawn_file_actions_adddup2(actions.get(), errWrite.get(), 2);
-    // CLOEXEC is not guaranteed for fds opened by libraries (libxenstore, sd-bus).
-    posix_spawn_file_actions_addclosefrom_np(actions.get(), 3);
-
-    // The loop blocks SIGTERM/SIGINT/SIGHUP for its signalfd; a child must not inherit
-    // that, nor any disposition other than the default.
-    SpawnAttr attr;
-    sigset_t empty, all;
-    sigemptyset(&empty);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(attr.get(), &empty);
-    posix_spawnattr_setsigdefault(attr.get(), &all);
-    posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    std::vector<std::string> args = argv;
-    std::vector<char*> pointers;
-    for (auto& arg : args)
-        pointers.push_back(arg.data());
-    pointers.push_back(nullptr);
-
-    pid_t pid;
-    if (int rc = posix_spawnp(&pid, program.c_str(), actions.get(), attr.get(), pointers.data(),
-                              environ);
-        rc != 0) {
-        impl_->reportLater(startFailure(program, rc), std::move(done));
+    SpawnedChild spawned;
+    if (int err = spawnChild(argv, outWrite.get(), errWrite.get(), spawned); err != 0) {
+        impl_->reportLater(startFailure(program, err), std::move(done));
         return;
     }
     outWrite.reset();
     errWrite.reset();
-
-    UniqueFd pidfd(pidfdOpen(pid));
-    if (!pidfd) {
-        int err = errno;
-        ::kill(pid, SIGKILL);
-        while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-        }
-        impl_->reportLater(startFailure(program, err), std::move(done));
-        return;
-    }
+    UniqueFd pidfd = std::move(spawned.pidfd);
     fcntl(outRead.get(), F_SETFL, O_NONBLOCK);
     fcntl(errRead.get(), F_SETFL, O_NONBLOCK);
 
@@ -293,7 +222,7 @@ void ProcessRunner::Impl::onTimeout(std::uint64_t id) {
     Child& child = *it->second;
     child.timer = 0;
     child.timedOut = true;
-    pidfdKill(child.pidfd.get());
+    pidfdSignal(child.pidfd.get(), SIGKILL);
 }
 
 // Detaches the child from the loop (fds and timer); its fds stay open until it is dropped.
