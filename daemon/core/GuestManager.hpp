@@ -4,10 +4,12 @@
 // back through it.
 #pragma once
 
+#include "Display.hpp"
 #include "DomainProbe.hpp"
 #include "GuestService.hpp"
 #include "Hypervisor.hpp"
 #include "Log.hpp"
+#include "SpawnGate.hpp"
 #include "Store.hpp"
 #include "StubLinker.hpp"
 #include "StubSpec.hpp"
@@ -44,6 +46,13 @@ public:
     GuestManager(const GuestManager&) = delete;
     GuestManager& operator=(const GuestManager&) = delete;
 
+    // Spawns wait while the gate is closed (a required helper is not running). Set
+    // before start(); the gate must outlive the manager. Without one, nothing waits.
+    void setSpawnGate(SpawnGate& gate);
+    // Where the guests' own configs, stored display choices and the X display come from.
+    // Set before start(); without it, display set-ups come from the stub configs alone.
+    void setDisplaySources(DisplaySources& sources) { displaySources_ = &sources; }
+
     // Rebuilds the registry from what runs (adopting linked stub domains, removing
     // half-made ones), then watches @introduceDomain/@releaseDomain.
     void start();
@@ -70,6 +79,10 @@ public:
     void restart(const std::string& uuid, Completion done) override;
     void attach(DomId domid, Completion done) override;
     void reload() override;
+    void setDisplay(const std::string& uuid, const DisplayChoice& choice) override;
+    void setDisplayPassword(const std::string& uuid, const std::string& password) override;
+    void attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
+                           Completion done) override;
     void addObserver(GuestObserver& observer) override;
     void removeObserver(GuestObserver& observer) override;
 
@@ -97,6 +110,7 @@ private:
     // The spawn pipeline
     void enqueue(Guest& guest);
     void pump();
+    void holdQueue(const std::string& why);
     void beginSpawn(Guest& guest);
     void onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
     void onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
@@ -115,6 +129,13 @@ private:
     void startGuest(Guest& guest, Completion done);
     void stopGuest(Guest& guest, Completion done);
     void stubDied(Guest& guest, DomId stub);
+
+    // Display (DisplayControl.cpp)
+    bool applyDisplayRules(Guest& guest);
+    void resolveDisplay(Guest& guest);
+    void showDisplay(Guest& guest, DomId stub, bool writePassword);
+    void readVncPort(Guest& guest);
+    void forgetDisplay(Guest& guest, GuestView& view);
 
     // Registry bookkeeping
     void mutate(Guest& guest, const std::function<void(GuestView&)>& change);
@@ -137,6 +158,8 @@ private:
     bool rescanScheduled_ = false;
     std::vector<GuestObserver*> observers_;
     std::function<void()> countsChanged_;
+    SpawnGate* gate_ = nullptr;
+    DisplaySources* displaySources_ = nullptr;
 };
 
 } // namespace stubdomd

@@ -24,13 +24,33 @@ void GuestManager::enqueue(Guest& guest) {
     pump();
 }
 
+void GuestManager::setSpawnGate(SpawnGate& gate) {
+    gate_ = &gate;
+    gate.onChange([this] { pump(); });
+}
+
 void GuestManager::pump() {
+    if (gate_) {
+        if (std::string why = gate_->closedBecause(); !why.empty()) {
+            holdQueue(why);
+            return;
+        }
+    }
     while (activeSpawns_ < settings_.maxParallelSpawns && !queue_.empty()) {
         DomId domid = queue_.front();
         queue_.pop_front();
         Guest* guest = guestByDomid(domid);
         if (guest && guest->view.state == GuestState::Pending)
             beginSpawn(*guest);
+    }
+}
+
+// The gate is closed: the queue keeps its order, and each waiting guest says why.
+void GuestManager::holdQueue(const std::string& why) {
+    for (DomId domid : queue_) {
+        Guest* guest = guestByDomid(domid);
+        if (guest && guest->view.state == GuestState::Pending)
+            mutate(*guest, [&](GuestView& v) { v.stateReason = why; });
     }
 }
 
@@ -72,11 +92,16 @@ void GuestManager::beginSpawn(Guest& guest) {
     GuestIdentity identity{guest.view.domid, guest.view.name, guest.view.uuid};
     std::string configPath = settings_.runtimeDir + "/" + attempt->stubName + ".cfg";
     try {
-        deps_.writeFile(configPath, writeStubConfig(identity, spec, settings_));
+        deps_.writeFile(configPath,
+                        writeStubConfig(identity, guest.display ? withDisplay(spec, *guest.display) : spec,
+                                        settings_));
     } catch (const Error& e) {
         failSpawn(guest, ErrorCode::SpawnFailed, e.what());
         return;
     }
+    if (gate_)
+        if (std::string caveat = gate_->caveat(); !caveat.empty())
+            logWarning(fieldsOf(guest), caveat);
     logInfo(fieldsOf(guest), "creating " + attempt->stubName + " from " + configPath);
     deps_.toolstack.create(configPath, true,
                            [this, attempt](const ToolResult& r) { onCreated(attempt, r); });
@@ -162,7 +187,10 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     });
     try {
         GuestIdentity identity{g, guest.view.name, guest.view.uuid};
-        linker_.link({g, stub, guest.view.uuid, deviceModelArgs(identity)});
+        linker_.link({g, stub, guest.view.uuid,
+                      deviceModelArgs(identity, guest.display ? guest.display->deviceModel
+                                                              : DeviceModelOptions{})});
+        showDisplay(guest, stub, true);
     } catch (const Error& e) {
         failSpawn(guest, ErrorCode::SpawnFailed,
                   std::string("linking the stub domain: ") + e.what());
