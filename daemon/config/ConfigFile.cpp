@@ -23,11 +23,10 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kTopKeys[] = {
-    "toolstack",        "xen_config_dir",       "state_dir",
-    "runtime_dir",      "stub_kernel",          "stub_memory_mib",
-    "start_timeout_ms", "toolstack_timeout_ms", "max_parallel_spawns",
-    "on_stubdom_death", "max_restarts",         "exports_dir",
-    "helpers",
+    "toolstack",           "xen_config_dir",   "state_dir",        "runtime_dir",
+    "stub_kernel",         "stub_memory_mib",  "start_timeout_ms", "toolstack_timeout_ms",
+    "max_parallel_spawns", "on_stubdom_death", "max_restarts",     "exports_dir",
+    "keymaps_dir",         "xen_lib_dir",      "helpers",
 };
 
 constexpr std::string_view kHelperKeys[] = {
@@ -39,6 +38,9 @@ constexpr std::string_view kHelperKeys[] = {
     "start_limit_burst",
     "start_limit_interval_s",
     "stop_timeout_ms",
+    "restart_delay_ms",
+    "restart_delay_max_ms",
+    "serves_exports",
 };
 
 std::size_t editDistance(std::string_view a, std::string_view b) {
@@ -185,6 +187,12 @@ public:
                 helper.startLimitInterval = std::chrono::seconds(integer(v, at, 1, 86400 * 365));
             } else if (key == "stop_timeout_ms") {
                 helper.stopTimeout = std::chrono::milliseconds(integer(v, at, 1, 86400000ull));
+            } else if (key == "restart_delay_ms") {
+                helper.restartDelay = std::chrono::milliseconds(integer(v, at, 1, 86400000ull));
+            } else if (key == "restart_delay_max_ms") {
+                helper.restartDelayMax = std::chrono::milliseconds(integer(v, at, 1, 86400000ull));
+            } else if (key == "serves_exports") {
+                helper.servesExports = boolean(v, at);
             }
         }
         return helper;
@@ -212,6 +220,10 @@ public:
                 result.stubKernel = string(v, key);
             } else if (key == "exports_dir") {
                 result.exportsDir = string(v, key);
+            } else if (key == "keymaps_dir") {
+                result.keymapsDir = string(v, key);
+            } else if (key == "xen_lib_dir") {
+                result.xenLibDir = string(v, key);
             } else if (key == "stub_memory_mib") {
                 // 1 TiB: far above any stub domain, low enough to stay a sane MiB count.
                 result.stubMemoryMiB = integer(v, key, 1, 1024 * 1024);
@@ -242,6 +254,9 @@ public:
                     HelperSettings helper = this->helper(v[i], path);
                     if (!names.insert(helper.name).second)
                         fail("'" + path + ".name': helper '" + helper.name + "' is defined twice");
+                    if (helper.restartDelayMax < helper.restartDelay)
+                        fail("'" + path + ".restart_delay_max_ms' must not be below '" + path +
+                             ".restart_delay_ms'");
                     result.helpers.push_back(std::move(helper));
                 }
             }

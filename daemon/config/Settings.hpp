@@ -16,11 +16,23 @@ struct HelperSettings {
     std::string path;              // program to run
     std::vector<std::string> args; // its arguments
     bool enabled = true;
-    bool required = false;                       // stub domains wait until it runs
-    unsigned startLimitBurst = 5;                // starts ...
-    std::chrono::seconds startLimitInterval{60}; // ... within this window, then `failed`
-    std::chrono::milliseconds stopTimeout{5000}; // SIGTERM, then SIGKILL after this
+    bool required = false;                            // stub domains wait until it runs
+    unsigned startLimitBurst = 5;                     // starts ...
+    std::chrono::seconds startLimitInterval{60};      // ... within this window, then `failed`
+    std::chrono::milliseconds stopTimeout{5000};      // SIGTERM, then SIGKILL after this
+    std::chrono::milliseconds restartDelay{1000};     // first backoff, doubled per restart ...
+    std::chrono::milliseconds restartDelayMax{60000}; // ... up to this
+    bool servesExports = false; // the exports tree is made (and checked) before it starts
 };
+
+// What stubdomd supervises when stubdomd.json names no helpers: the README's fs-backend.
+inline HelperSettings defaultFsBackend() {
+    HelperSettings fs;
+    fs.name = "fs-backend";
+    fs.path = "/usr/sbin/fs-backend";
+    fs.servesExports = true;
+    return fs;
+}
 
 struct Settings {
     std::string toolstack = "/usr/sbin/xl";
@@ -35,7 +47,10 @@ struct Settings {
     StubDeathPolicy onStubdomDeath = StubDeathPolicy::CrashGuest;
     unsigned maxRestarts = 5; // `restart` policy: give up (failed) after this many in a row
     std::string exportsDir = "/exports";
-    std::vector<HelperSettings> helpers;
+    // Targets of <exports>/usr/share/xen/qemu/keymaps and <exports>/var/lib/xen.
+    std::string keymapsDir = "/usr/share/xen/qemu/keymaps";
+    std::string xenLibDir = "/var/lib/xen";
+    std::vector<HelperSettings> helpers{defaultFsBackend()};
 };
 
 } // namespace stubdomd

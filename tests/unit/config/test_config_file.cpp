@@ -45,7 +45,19 @@ TEST_CASE("an empty object gives the defaults of DESIGN.md section 7", "[config]
     CHECK(s.onStubdomDeath == StubDeathPolicy::CrashGuest);
     CHECK(s.maxRestarts == 5);
     CHECK(s.exportsDir == "/exports");
-    CHECK(s.helpers.empty());
+    CHECK(s.keymapsDir == "/usr/share/xen/qemu/keymaps");
+    CHECK(s.xenLibDir == "/var/lib/xen");
+    // No `helpers` key: the README's fs-backend, enabled, not required.
+    REQUIRE(s.helpers.size() == 1);
+    CHECK(s.helpers[0].name == "fs-backend");
+    CHECK(s.helpers[0].path == "/usr/sbin/fs-backend");
+    CHECK(s.helpers[0].enabled);
+    CHECK_FALSE(s.helpers[0].required);
+    CHECK(s.helpers[0].servesExports);
+    CHECK(s.helpers[0].restartDelay == std::chrono::milliseconds(1000));
+    CHECK(s.helpers[0].restartDelayMax == std::chrono::milliseconds(60000));
+    // An empty list means none.
+    CHECK(parseSettings(R"({"helpers": []})", kFile).helpers.empty());
 }
 
 TEST_CASE("every key is read", "[config]") {
@@ -62,10 +74,13 @@ TEST_CASE("every key is read", "[config]") {
         "on_stubdom_death": "restart",
         "max_restarts": 0,
         "exports_dir": "/srv/exports",
+        "keymaps_dir": "/srv/keymaps",
+        "xen_lib_dir": "/srv/xenlib",
         "helpers": [
             {"name": "fs-backend", "path": "/usr/sbin/fs-backend", "args": ["-v", ""],
              "enabled": false, "required": true, "start_limit_burst": 3,
-             "start_limit_interval_s": 10, "stop_timeout_ms": 700},
+             "start_limit_interval_s": 10, "stop_timeout_ms": 700,
+             "restart_delay_ms": 200, "restart_delay_max_ms": 800, "serves_exports": true},
             {"name": "other_1", "path": "/bin/true"}
         ]
     })",
@@ -92,6 +107,11 @@ TEST_CASE("every key is read", "[config]") {
     CHECK(fs.startLimitBurst == 3);
     CHECK(fs.startLimitInterval == std::chrono::seconds(10));
     CHECK(fs.stopTimeout == std::chrono::milliseconds(700));
+    CHECK(fs.restartDelay == std::chrono::milliseconds(200));
+    CHECK(fs.restartDelayMax == std::chrono::milliseconds(800));
+    CHECK(fs.servesExports);
+    CHECK(s.keymapsDir == "/srv/keymaps");
+    CHECK(s.xenLibDir == "/srv/xenlib");
     const HelperSettings& other = s.helpers[1];
     CHECK(other.name == "other_1");
     CHECK(other.args.empty());
@@ -100,6 +120,16 @@ TEST_CASE("every key is read", "[config]") {
     CHECK(other.startLimitBurst == 5);
     CHECK(other.startLimitInterval == std::chrono::seconds(60));
     CHECK(other.stopTimeout == std::chrono::milliseconds(5000));
+    CHECK_FALSE(other.servesExports);
+}
+
+TEST_CASE("a helper's backoff cannot end below where it starts", "[config]") {
+    CHECK_THAT(errorOf(R"({"helpers": [{"name": "a", "path": "/b", "restart_delay_ms": 2000,
+                                         "restart_delay_max_ms": 1000}]})"),
+               Equals(kFile + ": 'helpers[0].restart_delay_max_ms' must not be below "
+                              "'helpers[0].restart_delay_ms'"));
+    CHECK_THAT(errorOf(R"({"helpers": [{"name": "a", "path": "/b", "serves_exports": 1}]})"),
+               Equals(kFile + ": 'helpers[0].serves_exports' must be true or false, got number 1"));
 }
 
 TEST_CASE("each policy word is accepted", "[config]") {
@@ -296,4 +326,9 @@ TEST_CASE("examples/stubdomd.json is valid and spells out the defaults", "[confi
     CHECK(fs.startLimitBurst == helperDefaults.startLimitBurst);
     CHECK(fs.startLimitInterval == helperDefaults.startLimitInterval);
     CHECK(fs.stopTimeout == helperDefaults.stopTimeout);
+    CHECK(fs.restartDelay == helperDefaults.restartDelay);
+    CHECK(fs.restartDelayMax == helperDefaults.restartDelayMax);
+    CHECK(fs.servesExports == defaultFsBackend().servesExports);
+    CHECK(example.keymapsDir == defaults.keymapsDir);
+    CHECK(example.xenLibDir == defaults.xenLibDir);
 }
