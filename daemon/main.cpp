@@ -8,6 +8,9 @@
 #include "dbus/server/DbusServer.hpp"
 #include "loop/EventLoop.hpp"
 #include "loop/JournalLog.hpp"
+#include "supervisor/ChildProcess.hpp"
+#include "supervisor/ExportsTree.hpp"
+#include "supervisor/HelperSupervisor.hpp"
 #include "xen/XenCtrl.hpp"
 #include "xen/XenStore.hpp"
 #include "xen/XlConfigReader.hpp"
@@ -27,10 +30,30 @@ std::string statusLine(const GuestManager::Counts& c) {
            std::to_string(c.failed) + " failed";
 }
 
+// Makes the exports tree fs-backend serves; "" when it is right, else every problem.
+std::string checkExports(const Settings& settings) {
+    const ExportsReport report =
+        prepareExports(settings.exportsDir, readmeExports(settings.keymapsDir, settings.xenLibDir));
+    for (const auto& path : report.created)
+        logInfo({}, "exports tree: created " + path);
+    for (const auto& warning : report.warnings)
+        logWarning({}, "exports tree: " + warning);
+    std::string problems;
+    for (const auto& problem : report.problems) {
+        logError({}, "exports tree: " + problem);
+        problems += (problems.empty() ? "" : "; ") + problem;
+    }
+    return problems.empty() ? problems : "exports tree: " + problems;
+}
+
 int run(const Settings& settings) {
     ensureDirectory(settings.runtimeDir, 0700);
 
     EventLoop loop;
+    // Before the engine, which holds it as its spawn gate, so that it outlives it.
+    ChildLauncher launcher(loop);
+    HelperSupervisor helpers(settings.helpers, loop, launcher,
+                             [&settings] { return checkExports(settings); });
     XenStore store;
     XenCtrl hypervisor;
     XlToolstack toolstack(loop, settings);
@@ -50,13 +73,15 @@ int run(const Settings& settings) {
             exitCode = 1;
             loop.stop();
         });
+    helpers.start();
+    manager.setSpawnGate(helpers);
     manager.start();
 
     dbus::ServerInfo info{STUBDOMD_VERSION,
                           hypervisor.versionString(),
                           settings.toolstack,
                           {"ioemu", "attach", "adopt"}};
-    dbus::DbusServer server(loop, manager, nullptr, std::move(info));
+    dbus::DbusServer server(loop, manager, &helpers, std::move(info));
     server.attachToLoop();
 
     SystemdNotifier notifier(loop);
@@ -77,6 +102,10 @@ int run(const Settings& settings) {
     });
     loop.run();
     notifier.stopping();
+    // Helpers get SIGTERM, then SIGKILL after their stop timeout; the loop runs until
+    // they are gone (a second SIGTERM cuts it short: the destructor kills and reaps).
+    helpers.shutdown([&loop] { loop.stop(); });
+    loop.run();
     return exitCode;
 }
 

@@ -11,8 +11,8 @@
 Stable API (other suites build on it; extend, do not change):
   Stubdomd(host, *, config_dir=None, settings=None, args=())
       config_dir: the --xen-config-dir (default: a fresh one with examples/stubdom-hvmconfig)
-      settings:   extra stubdomd.json keys (toolstack, runtime_dir, state_dir and a short
-                  start timeout are filled in for the sim)
+      settings:   extra stubdomd.json keys (toolstack, runtime_dir, state_dir, exports_dir
+                  and a short start timeout are filled in for the sim)
   .start(wait_ready=True) .stop() (SIGTERM) .kill() (SIGKILL) .restart()
   .log() -> str               everything the daemon wrote to stderr so far
   .proc                       the Popen
@@ -56,6 +56,8 @@ class Stubdomd:
             "runtime_dir": str(host.dir / "stubdomd-run"),
             "state_dir": str(host.dir / "stubdomd-state"),
             "start_timeout_ms": 5000,
+            # stubdomd makes the exports tree at start: never the machine's /exports.
+            "exports_dir": str(host.dir / "exports"),
             **(settings or {}),
         }
         self.config_file = host.dir / "stubdomd.json"
