@@ -138,9 +138,9 @@ def test_nobody_passes_when_polkit_allows_manage(env, polkit):
     assert host.domid("hvmconfig-dm") is not None
     r = as_nobody(host, MANAGER_PATH, MANAGER + ".Reload", [])
     assert r.returncode == 0, r.stderr
-    # Past authorization, the next check answers: SetDisplay is not implemented yet.
+    # SetDisplay gets past authorization: whatever it answers, it is not AccessDenied.
     r = as_nobody(host, path, GUEST + ".SetDisplay", ["vnc-stubdom", "@a{sv} {}"])
-    assert error_name_of(r) == "org.xen.Stubdom.Error.NotSupported", r.stderr
+    assert r.returncode == 0 or error_name_of(r) not in (None, DENIED), r.stderr
     # The display password is another action, still refused.
     r = as_nobody(host, path, GUEST + ".SetDisplayPassword", ["secret"])
     assert error_name_of(r) == DENIED, r.stderr

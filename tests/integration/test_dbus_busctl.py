@@ -1,13 +1,15 @@
 """The D-Bus API of the running stubdomd as busctl sees it (issue 4): introspect, call,
-get-property, tree; GetManagedObjects lists every guest with every property.
+get-property, tree on the Manager, a guest and a helper object; GetManagedObjects lists
+every guest with every property.
 
-One simulated host for the module (these tests only read): two managed guests whose
-stub domains run, and one guest without a stub-domain configuration (unmanaged).
+One simulated host for the module: two managed guests whose stub domains run, one
+guest without a stub-domain configuration (unmanaged), and one supervised helper.
 """
 
 import json
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -20,12 +22,15 @@ HVM = str(EXAMPLES / "hvmconfig")
 XML_DIR = EXAMPLES.parent / "dbus"
 MANAGED = ["alpha", "beta"]
 UNMANAGED = "loose"
+HELPER_PATH = "/org/xen/Stubdom/helper/fs_backend"
 
 
 @pytest.fixture(scope="module")
 def daemon():
     with SimHost() as host:
-        d = Stubdomd(host)
+        # A helper that runs: `sleep` in fs-backend's place (not the machine's /usr/sbin).
+        d = Stubdomd(host, settings={"helpers": [
+            {"name": "fs-backend", "path": "/bin/sleep", "args": ["3600"]}]})
         for name in MANAGED:
             d.write_config_dir_file(f"stubdom-{name}", (EXAMPLES / "stubdom-hvmconfig").read_text())
         with d:
@@ -142,9 +147,11 @@ def test_busctl_introspect_and_get_property_on_a_guest(daemon):
     assert path == guest_path(values["UUID"])
     # The display as a method, consistent with the properties.
     display = busctl_json(daemon, "call", BUS_NAME, path, GUEST, "GetDisplay")["data"][0]
-    assert {k: unvariant(v) for k, v in display.items()} == {
+    display = {k: unvariant(v) for k, v in display.items()}
+    assert {k: display.get(k) for k in ("mode", "address", "port")} == {
         "mode": values["DisplayMode"], "address": values["DisplayAddress"],
         "port": values["DisplayPort"]}
+    assert "password" not in display
 
 
 def test_busctl_tree_lists_the_manager_and_every_guest(daemon):
@@ -173,25 +180,42 @@ def test_get_managed_objects_lists_every_guest_with_every_property(daemon):
         assert values["State"] == daemon.prop(path, "State")
 
 
-def test_helper_objects_or_the_installed_helper_interface(daemon):
-    """No supervisor runs yet (another issue adds it): the daemon exports no helper
-    object. Then the Helper interface must still be part of the installed contract."""
-    reply = busctl_json(daemon, "call", BUS_NAME, MANAGER_PATH, OBJMGR, "GetManagedObjects")
-    helpers = {p: o for p, o in reply["data"][0].items()
-               if p.startswith("/org/xen/Stubdom/helper/")}
-    if helpers:
-        for path, interfaces in helpers.items():
-            assert set(interfaces[HELPER]) == xml_members(HELPER)["property"], path
-            assert members_by_kind(introspect(daemon, path)[HELPER]) == xml_members(HELPER)
-        return
-    assert "helpers" not in busctl_json(daemon, "get-property", BUS_NAME, MANAGER_PATH,
-                                        MANAGER, "Features")["data"]
+def test_the_helper_object_through_busctl(daemon):
+    """The supervised helper (here a `sleep` standing in for fs-backend) has its object:
+    every member of the Helper XML, listed by GetManagedObjects, and its methods work."""
+    path = HELPER_PATH
+    assert path in busctl_ok(daemon, "tree", "--list", BUS_NAME).split()
+    assert members_by_kind(introspect(daemon, path)[HELPER]) == xml_members(HELPER)
+    assert "helpers" in busctl_json(daemon, "get-property", BUS_NAME, MANAGER_PATH, MANAGER,
+                                    "Features")["data"]
+    objects = busctl_json(daemon, "call", BUS_NAME, MANAGER_PATH, OBJMGR,
+                          "GetManagedObjects")["data"][0]
+    props = {k: v["data"] for k, v in objects[path][HELPER].items()}
+    assert set(props) == xml_members(HELPER)["property"]
+    assert props["Name"] == "fs-backend" and props["State"] == "running"
+
+    def helper(name):
+        return busctl_json(daemon, "get-property", BUS_NAME, path, HELPER, name)["data"]
+
+    def cmdline(pid):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2]
+    first = helper("MainPID")
+    assert first == props["MainPID"] and cmdline(first) == [b"/bin/sleep", b"3600"]
+    busctl_ok(daemon, "call", BUS_NAME, path, HELPER, "Restart")
+    second = helper("MainPID")
+    assert helper("State") == "running" and second not in (0, first)
+    assert cmdline(second) == [b"/bin/sleep", b"3600"]
+    assert not Path(f"/proc/{first}").exists() or cmdline(first) != [b"/bin/sleep", b"3600"]
+    busctl_ok(daemon, "call", BUS_NAME, path, HELPER, "Stop")
+    assert (helper("State"), helper("MainPID")) == ("stopped", 0)
+    busctl_ok(daemon, "call", BUS_NAME, path, HELPER, "Start")
+    assert helper("State") == "running" and helper("MainPID") not in (0, second)
+
+
+def test_the_helper_interface_is_installed():
     installed = json.loads(subprocess.run(["meson", "introspect", "--installed", str(BUILD_ROOT)],
                                           capture_output=True, text=True, check=True).stdout)
-    helper_xml = str(XML_DIR / f"{HELPER}.xml")
-    assert helper_xml in installed, "the Helper interface XML is not installed"
-    assert installed[helper_xml].endswith(f"/dbus-1/interfaces/{HELPER}.xml")
-    assert xml_members(HELPER) == {"method": {"Start", "Stop", "Restart"},
-                                   "property": {"Name", "State", "MainPID", "Restarts",
-                                                "LastExit"},
-                                   "signal": set()}
+    for iface in (MANAGER, GUEST, HELPER):
+        xml = str(XML_DIR / f"{iface}.xml")
+        assert xml in installed, f"{iface}.xml is not installed"
+        assert installed[xml].endswith(f"/dbus-1/interfaces/{iface}.xml")
