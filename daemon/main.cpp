@@ -80,7 +80,7 @@ int run(const Settings& settings) {
     dbus::ServerInfo info{STUBDOMD_VERSION,
                           hypervisor.versionString(),
                           settings.toolstack,
-                          {"ioemu", "attach", "adopt"}};
+                          {"ioemu", "attach", "adopt", "helpers"}};
     dbus::DbusServer server(loop, manager, &helpers, std::move(info));
     server.attachToLoop();
 
