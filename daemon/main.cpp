@@ -1,5 +1,6 @@
 // stubdomd: wires the Xen adapters to the core and the core to the D-Bus layer, then
 // runs the event loop until SIGTERM.
+#include "DisplayHost.hpp"
 #include "HostFiles.hpp"
 #include "SystemdNotifier.hpp"
 #include "config/CommandLine.hpp"
@@ -58,6 +59,7 @@ int run(const Settings& settings) {
     XenCtrl hypervisor;
     XlToolstack toolstack(loop, settings);
     XlConfigReader specs(settings.xenConfigDir);
+    DisplayHost displays(settings.xenConfigDir, settings.stateDir);
     GuestManager manager(settings, CoreDeps{store, hypervisor, toolstack, loop, specs,
                                             writeFileAtomically, processName});
     int exitCode = 0;
@@ -75,6 +77,7 @@ int run(const Settings& settings) {
         });
     helpers.start();
     manager.setSpawnGate(helpers);
+    manager.setDisplaySources(displays);
     manager.start();
 
     dbus::ServerInfo info{STUBDOMD_VERSION,

@@ -120,7 +120,7 @@ void GuestManager::startGuest(Guest& guest, Completion done) {
     // Stopped, Failed or Unmanaged: read the stub config again, so an edit applies.
     loadSpec(guest);
     if (guest.configError)
-        throw Error(ErrorCode::InvalidConfig, guest.view.stateReason);
+        throw Error(guest.configErrorCode, guest.view.stateReason);
     if (!guest.spec)
         throw Error(ErrorCode::InvalidConfig, guest.view.stateReason);
     guest.consecutiveRestarts = 0;
@@ -237,6 +237,7 @@ void GuestManager::restart(const std::string& uuid, Completion done) {
                                                   settings_.xenConfigDir + "/stubdom-" +
                                                   guest.view.name);
     guest.spec = spec;
+    resolveDisplay(guest); // a display choice that breaks a rule is refused here too
     // Stopping cancels the start waiters of the old stub domain; this one waits for
     // the new stub domain, so it joins after.
     // A queued guest stops at once, so the restart must be asked for before.

@@ -32,6 +32,12 @@ void GuestManager::onWatch(const std::string& path, const std::string& token) {
             checkRunning(*guest);
         return;
     }
+    if (token.rfind(kVncPortTokenPrefix, 0) == 0) {
+        auto domid = parseDomid(token.substr(std::string(kVncPortTokenPrefix).size()));
+        if (Guest* guest = domid ? guestByDomid(*domid) : nullptr)
+            readVncPort(*guest);
+        return;
+    }
     logDebug({}, "ignoring watch event " + path + " (token " + token + ")");
 }
 
@@ -77,6 +83,7 @@ void GuestManager::rescan() {
 
 void GuestManager::loadSpec(Guest& guest) {
     guest.configError = false;
+    guest.configErrorCode = ErrorCode::InvalidConfig;
     guest.spec.reset();
     try {
         guest.spec = deps_.specs.load(guest.view.name);
@@ -98,10 +105,8 @@ void GuestManager::loadSpec(Guest& guest) {
         });
         return;
     }
-    mutate(guest, [&](GuestView& v) {
-        v.flavour = guest.spec->flavour;
-        v.displayMode = displayModeOf(*guest.spec);
-    });
+    mutate(guest, [&](GuestView& v) { v.flavour = guest.spec->flavour; });
+    applyDisplayRules(guest);
 }
 
 void GuestManager::discover(const DomainInfo& info, bool adopting) {
@@ -182,6 +187,12 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
                 g.view.stateReason = "adopted from a previous run";
                 g.runningSince = deps_.timers.now();
                 logInfo(fieldsOf(g), "adopted running stub domain");
+                try {
+                    showDisplay(g, *stub, false); // its password was handed over at its start
+                } catch (const Error& e) {
+                    logWarning(fieldsOf(g),
+                               std::string("display of the adopted stub domain: ") + e.what());
+                }
                 announce(g);
                 return;
             }

@@ -23,18 +23,6 @@ std::string lastLines(const std::string& text, std::size_t maxLines) {
     return tail.empty() ? "(no message)" : tail;
 }
 
-DisplayMode displayModeOf(const StubSpec& spec) {
-    for (const auto& vfb : spec.vfbs) {
-        if (vfb.find("type=vnc") != std::string::npos)
-            return DisplayMode::VncDom0;
-        if (vfb.find("type=sdl") != std::string::npos)
-            return DisplayMode::Sdl;
-    }
-    if (!spec.vifs.empty() && spec.vifs.front().find("ip=") != std::string::npos)
-        return DisplayMode::VncStubdom;
-    return DisplayMode::None;
-}
-
 bool isInProgress(GuestState s) {
     return s == GuestState::Pending || s == GuestState::Spawning || s == GuestState::Linking ||
            s == GuestState::Starting || s == GuestState::Stopping;
@@ -70,6 +58,8 @@ GuestManager::~GuestManager() {
 void GuestManager::mutate(Guest& guest, const std::function<void(GuestView&)>& change) {
     GuestView before = guest.view;
     change(guest.view);
+    if (guest.view.stubDomid == 0)
+        forgetDisplay(guest, guest.view); // where to connect exists only with a stub domain
     std::uint32_t fields = differingFields(before, guest.view);
     if (fields == 0)
         return;

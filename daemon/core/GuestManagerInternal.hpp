@@ -11,6 +11,7 @@ namespace stubdomd::internal {
 
 inline constexpr const char* kDomainsToken = "domains";
 inline constexpr const char* kDeviceModelTokenPrefix = "dm:";
+inline constexpr const char* kVncPortTokenPrefix = "vnc:";
 // A stub domain that ran this long before dying counts as a fresh failure for the
 // `restart` policy's limit, not as one more in a crash loop.
 inline constexpr auto kRestartForgiveness = std::chrono::seconds(60);
@@ -20,7 +21,6 @@ inline constexpr auto kStubDeathGrace = std::chrono::milliseconds(1000);
 
 // The last few lines of a command's stderr, on one line, for a StateReason.
 std::string lastLines(const std::string& text, std::size_t maxLines = 3);
-DisplayMode displayModeOf(const StubSpec& spec);
 bool isInProgress(GuestState state);
 // "30 s", "2.5 s"
 std::string seconds(std::chrono::milliseconds ms);
@@ -45,6 +45,10 @@ struct GuestManager::Guest {
     std::optional<StubSpec> spec;
     bool announced = false;
     bool configError = false; // failed on its stub config: Reload and Start retry it
+    ErrorCode configErrorCode = ErrorCode::InvalidConfig; // InvalidDisplay for display rules
+    std::optional<DisplayPlan> display;                   // the set-up of the next/current stub
+    std::optional<GuestDisplayConfig> toolstackDisplay;   // what the toolstack told stubdom-dm
+    DomId watchedVnc = 0; // non-zero while console/vnc-port of this stub is watched
     std::shared_ptr<Attempt> attempt;
     std::vector<Completion> startWaiters;
     std::vector<Completion> stopWaiters;

@@ -3,6 +3,7 @@
 // adaptors depend only on this header.
 #pragma once
 
+#include "DisplaySettings.hpp"
 #include "Errors.hpp"
 #include "GuestView.hpp"
 
@@ -49,8 +50,29 @@ public:
     // Re-read stubdomd.json-independent configuration (the stub configs).
     virtual void reload() = 0;
 
+    // Display control (Display.hpp). setDisplay checks the choice against the guest's
+    // configs at once and stores it for the next start of its stub domain (Restart
+    // applies it); a broken rule throws Error(InvalidDisplay) and nothing is stored.
+    // setDisplayPassword stores the VNC password for the next start; it is never logged
+    // or shown. The defaults refuse, for services without display control.
+    virtual void setDisplay(const std::string& uuid, const DisplayChoice& choice);
+    virtual void setDisplayPassword(const std::string& uuid, const std::string& password);
+    // attach() with the display settings the toolstack gave stubdom-dm.
+    virtual void attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
+                                   Completion done) {
+        (void)toolstack;
+        attach(domid, std::move(done));
+    }
+
     virtual void addObserver(GuestObserver& observer) = 0;
     virtual void removeObserver(GuestObserver& observer) = 0;
 };
+
+inline void GuestService::setDisplay(const std::string&, const DisplayChoice&) {
+    throw Error(ErrorCode::NotSupported, "display control is not supported");
+}
+inline void GuestService::setDisplayPassword(const std::string&, const std::string&) {
+    throw Error(ErrorCode::NotSupported, "display control is not supported");
+}
 
 } // namespace stubdomd

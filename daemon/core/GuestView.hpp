@@ -18,7 +18,8 @@ struct GuestView {
     Flavour flavour = Flavour::Ioemu;
     DisplayMode displayMode = DisplayMode::None;
     std::string displayAddress;
-    std::int32_t displayPort = -1; // -1: unknown
+    std::int32_t displayPort = -1;   // -1: unknown
+    bool displayPasswordSet = false; // GetDisplay's password-set; the password itself is never here
     std::uint32_t restarts = 0;
     std::string lastError;
 };

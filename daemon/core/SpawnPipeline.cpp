@@ -93,7 +93,8 @@ void GuestManager::beginSpawn(Guest& guest) {
     std::string configPath = settings_.runtimeDir + "/" + attempt->stubName + ".cfg";
     try {
         deps_.writeFile(configPath,
-                        writeStubConfig(identity, guest.display ? withDisplay(spec, *guest.display) : spec,
+                        writeStubConfig(identity,
+                                        guest.display ? withDisplay(spec, *guest.display) : spec,
                                         settings_));
     } catch (const Error& e) {
         failSpawn(guest, ErrorCode::SpawnFailed, e.what());

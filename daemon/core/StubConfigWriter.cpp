@@ -129,6 +129,10 @@ std::string deviceModelArgs(const GuestIdentity& guest, const DeviceModelOptions
         out += " -vnc";
         add("VNC display", *options.vnc);
     }
+    if (options.keymap) {
+        out += " -k";
+        add("keymap", *options.keymap);
+    }
     return out;
 }
 

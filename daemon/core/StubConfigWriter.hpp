@@ -43,13 +43,14 @@ std::string writeStubConfig(const GuestIdentity& guest, const StubSpec& spec,
 struct DeviceModelOptions {
     std::optional<unsigned> videoRamMiB; // -videoram N
     std::optional<std::string> vnc;      // -vnc <display>, e.g. "172.30.206.1:0"
+    std::optional<std::string> keymap;   // -k <keymap>, e.g. "de"
 };
 
 // The ioemu (qemu-traditional) argument string for /vm/<uuid>/image/dmargs, in libxl's
 // exact form: every argument preceded by one space, so " -d 5 -domain-name hvmconfig".
 // libxl builds it from the dom0 qemu's arguments minus "-sdl", "-M xenfv" (the stub's
 // vfb does SDL; the machine is implied); we produce the same for what stubdomd knows:
-// the domid and name, then -videoram and -vnc only when given. Unknown display
+// the domid and name, then -videoram, -vnc and -k only when given. Unknown display
 // settings are left out rather than guessed, so ioemu keeps its own defaults.
 // The stub's ioemu splits this string on spaces, so a name or option containing
 // whitespace cannot be passed: Error(InvalidConfig) instead of a stub domain that starts

@@ -1,5 +1,6 @@
 #include "dbus/server/GuestObject.hpp"
 
+#include "core/Display.hpp"
 #include "dbus/Names.hpp"
 #include "dbus/server/ObjectPaths.hpp"
 #include "dbus/server/Options.hpp"
@@ -78,10 +79,14 @@ void GuestObject::Restart(sdbus::Result<>&& result, std::map<std::string, sdbus:
 
 std::map<std::string, sdbus::Variant> GuestObject::GetDisplay() {
     try {
+        // Whether a password is set, never the password: the view does not hold it.
         return {
             {"mode", sdbus::Variant(std::string(toString(view_.displayMode)))},
             {"address", sdbus::Variant(view_.displayAddress)},
             {"port", sdbus::Variant(view_.displayPort)},
+            {"password-set", sdbus::Variant(view_.displayPasswordSet)},
+            {"uri", sdbus::Variant(
+                        displayUri(view_.displayMode, view_.displayAddress, view_.displayPort))},
         };
     } catch (...) {
         throw currentExceptionAsDbusError();
@@ -93,25 +98,38 @@ void GuestObject::SetDisplay(sdbus::Result<>&& result, std::string mode,
     AsyncReply<> reply(context_.replies, std::move(result));
     try {
         checkOptions("SetDisplay", options, setDisplayOptions());
-        if (!displayModeFromString(mode))
+        auto known = displayModeFromString(mode);
+        if (!known)
             throw Error(ErrorCode::InvalidDisplay,
                         "SetDisplay: unknown display mode '" + mode +
                             "' (known: none, sdl, vnc-stubdom, vnc-dom0)");
-        authorizeThen(context_, getObject(), kActionManage, reply, [] {
-            // GuestService has no display command yet (the display issue adds it).
-            throw Error(ErrorCode::NotSupported, "SetDisplay is not supported yet");
-        });
+        DisplayChoice choice;
+        choice.mode = *known;
+        if (auto it = options.find("address"); it != options.end())
+            choice.address = it->second.get<std::string>();
+        if (auto it = options.find("port"); it != options.end())
+            choice.port = it->second.get<std::int32_t>();
+        if (auto it = options.find("keymap"); it != options.end())
+            choice.keymap = it->second.get<std::string>();
+        authorizeThen(context_, getObject(), kActionManage, reply,
+                      [service = &context_.guests, uuid = view_.uuid, reply, choice] {
+                          service->setDisplay(uuid, choice);
+                          reply.succeed();
+                      });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());
     }
 }
 
-void GuestObject::SetDisplayPassword(sdbus::Result<>&& result, std::string /*password*/) {
+void GuestObject::SetDisplayPassword(sdbus::Result<>&& result, std::string password) {
     AsyncReply<> reply(context_.replies, std::move(result));
     try {
-        authorizeThen(context_, getObject(), kActionDisplay, reply, [] {
-            throw Error(ErrorCode::NotSupported, "SetDisplayPassword is not supported yet");
-        });
+        authorizeThen(
+            context_, getObject(), kActionDisplay, reply,
+            [service = &context_.guests, uuid = view_.uuid, reply, password = std::move(password)] {
+                service->setDisplayPassword(uuid, password);
+                reply.succeed();
+            });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());
     }

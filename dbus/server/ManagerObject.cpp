@@ -65,24 +65,28 @@ void ManagerObject::Attach(sdbus::Result<sdbus::ObjectPath>&& result, uint32_t d
                            std::map<std::string, sdbus::Variant> options) {
     AsyncReply<sdbus::ObjectPath> reply(context_.replies, std::move(result));
     try {
-        checkOptions("Attach", options, noOptions());
+        checkOptions("Attach", options, attachOptions());
+        std::optional<GuestDisplayConfig> display = toolstackDisplay(options);
         authorizeThen(context_, getObject(), kActionManage, reply,
-                      [service = &context_.guests, domid, reply] {
-                          service->attach(
-                              domid, [service, domid, reply](const std::optional<Error>& error) {
-                                  try {
-                                      if (error)
-                                          throw *error;
-                                      auto guest = service->findGuestByDomid(domid);
-                                      if (!guest)
-                                          throw Error(ErrorCode::NoSuchGuest,
-                                                      "domain " + std::to_string(domid) +
-                                                          " went away while being attached");
-                                      reply.succeed(sdbus::ObjectPath(guestPath(guest->uuid)));
-                                  } catch (...) {
-                                      reply.fail(currentExceptionAsDbusError());
-                                  }
-                              });
+                      [service = &context_.guests, domid, reply, display] {
+                          auto done = [service, domid, reply](const std::optional<Error>& error) {
+                              try {
+                                  if (error)
+                                      throw *error;
+                                  auto guest = service->findGuestByDomid(domid);
+                                  if (!guest)
+                                      throw Error(ErrorCode::NoSuchGuest,
+                                                  "domain " + std::to_string(domid) +
+                                                      " went away while being attached");
+                                  reply.succeed(sdbus::ObjectPath(guestPath(guest->uuid)));
+                              } catch (...) {
+                                  reply.fail(currentExceptionAsDbusError());
+                              }
+                          };
+                          if (display)
+                              service->attachWithDisplay(domid, *display, std::move(done));
+                          else
+                              service->attach(domid, std::move(done));
                       });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());

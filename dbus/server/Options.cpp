@@ -44,8 +44,36 @@ const std::vector<OptionSpec>& noOptions() {
 }
 
 const std::vector<OptionSpec>& setDisplayOptions() {
-    static const std::vector<OptionSpec> keys{{"address", "s"}, {"port", "i"}};
+    static const std::vector<OptionSpec> keys{{"address", "s"}, {"keymap", "s"}, {"port", "i"}};
     return keys;
+}
+
+const std::vector<OptionSpec>& attachOptions() {
+    static const std::vector<OptionSpec> keys{
+        {"keymap", "s"},     {"sdl", "b"},       {"videoram", "u"},  {"vnc", "b"},
+        {"vncdisplay", "u"}, {"vnclisten", "s"}, {"vncunused", "b"},
+    };
+    return keys;
+}
+
+std::optional<GuestDisplayConfig> toolstackDisplay(const Options& options) {
+    if (options.empty())
+        return std::nullopt;
+    GuestDisplayConfig config;
+    config.source = "the toolstack's device-model arguments (Attach)";
+    auto get = [&options](const char* key, auto& into) {
+        auto it = options.find(key);
+        if (it != options.end())
+            into = it->second.get<typename std::decay_t<decltype(into)>::value_type>();
+    };
+    get("vnc", config.vnc);
+    get("sdl", config.sdl);
+    get("vncunused", config.vncunused);
+    get("vnclisten", config.vnclisten);
+    get("keymap", config.keymap);
+    get("vncdisplay", config.vncdisplay);
+    get("videoram", config.videoramMiB);
+    return config;
 }
 
 } // namespace stubdomd::dbus

@@ -2,7 +2,11 @@
 // with its documented type. Pure (no bus needed), so it is unit-tested directly.
 #pragma once
 
+#include "core/DisplaySettings.hpp"
+
 #include <sdbus-c++/Types.h>
+
+#include <optional>
 
 #include <map>
 #include <string>
@@ -25,6 +29,11 @@ void checkOptions(std::string_view method, const Options& options,
 
 // The options each method accepts (as documented in the XML).
 const std::vector<OptionSpec>& noOptions();         // Start, Stop, Restart, Attach
-const std::vector<OptionSpec>& setDisplayOptions(); // address s, port i
+const std::vector<OptionSpec>& setDisplayOptions(); // address s, keymap s, port i
+// Attach: the display settings the toolstack gave stubdom-dm as qemu arguments:
+// vnc b, vnclisten s, vncdisplay u, vncunused b, sdl b, keymap s, videoram u.
+const std::vector<OptionSpec>& attachOptions();
+// Those of `options` as the guest's display settings; nullopt when none is given.
+std::optional<GuestDisplayConfig> toolstackDisplay(const Options& options);
 
 } // namespace stubdomd::dbus

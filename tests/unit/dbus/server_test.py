@@ -309,7 +309,8 @@ def test_wrong_argument_types_are_invalid_args(client):
 
 def test_get_display_reports_the_view(client):
     display = obj(client, guest_path(ALPHA)).GetDisplay(dbus_interface=GUEST)
-    assert dict(display) == {'mode': 'vnc-dom0', 'address': '127.0.0.1', 'port': 5900}
+    assert dict(display) == {'mode': 'vnc-dom0', 'address': '127.0.0.1', 'port': 5900,
+                             'password-set': False, 'uri': 'vnc://127.0.0.1:5900'}
 
 
 # ---- options ----------------------------------------------------------------------------

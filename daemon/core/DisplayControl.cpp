@@ -1,0 +1,222 @@
+// The engine's side of display control: applying the rules of Display.hpp when a
+// guest's configs are (re)read, the password and the VNC port of a linked stub domain,
+// and the SetDisplay / SetDisplayPassword commands.
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/Log.hpp"
+#include "core/XenPaths.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace stubdomd {
+
+using namespace internal;
+
+namespace {
+
+// The dom0 vfb backend of the stub domain's first vfb.
+std::string vfbBackend(DomId stub) {
+    return "/local/domain/0/backend/vfb/" + std::to_string(stub) + "/0";
+}
+
+std::optional<std::int32_t> parsePort(const std::optional<std::string>& text) {
+    if (!text || text->empty() || text->size() > 5 ||
+        text->find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    long port = std::strtol(text->c_str(), nullptr, 10);
+    if (port < 1 || port > 65535)
+        return std::nullopt;
+    return static_cast<std::int32_t>(port);
+}
+
+} // namespace
+
+// Decides the guest's display set-up from its configs and stored choice. Throws
+// Error(InvalidDisplay) or Error(InvalidConfig) (an unreadable guest config).
+void GuestManager::resolveDisplay(Guest& guest) {
+    std::optional<GuestDisplayConfig> config;
+    StoredDisplay stored;
+    DisplayInputs in;
+    in.stub = &*guest.spec;
+    if (displaySources_) {
+        config = displaySources_->guestConfig(guest.view.name);
+        stored = displaySources_->stored(guest.view.uuid);
+        in.environment = displaySources_->environment();
+    }
+    // What the toolstack created the guest with beats a config file edited since.
+    if (guest.toolstackDisplay)
+        in.guest = &*guest.toolstackDisplay;
+    else if (config)
+        in.guest = &*config;
+    if (stored.choice)
+        in.choice = &*stored.choice;
+    DisplayPlan plan = planDisplay(in);
+    const bool passwordSet = (stored.password && !stored.password->empty()) ||
+                             plan.ioemuPassword.has_value() || plan.passwordInConfig;
+    guest.display = std::move(plan);
+    mutate(guest, [&](GuestView& v) {
+        v.displayMode = guest.display->mode;
+        v.displayPasswordSet = passwordSet;
+    });
+}
+
+// loadSpec's step for the display: false (and the guest failed with the reason) when
+// the set-up breaks a rule; Reload and Start try again, as for a bad stub config.
+bool GuestManager::applyDisplayRules(Guest& guest) {
+    try {
+        resolveDisplay(guest);
+        return true;
+    } catch (const Error& e) {
+        guest.configError = true;
+        guest.configErrorCode = e.code();
+        guest.display.reset();
+        mutate(guest, [&](GuestView& v) {
+            v.state = GuestState::Failed;
+            v.stateReason = e.what();
+            v.lastError = e.what();
+        });
+        logError(fieldsOf(guest), std::string("display set-up refused: ") + e.what());
+        return false;
+    }
+}
+
+// The stub domain is linked (or adopted): hand it the password before it unpauses,
+// say where to connect, and watch for the port a dom0 vfb backend picks.
+void GuestManager::showDisplay(Guest& guest, DomId stub, bool writePassword) {
+    if (!guest.display)
+        return;
+    const DisplayPlan& plan = *guest.display;
+    if (writePassword &&
+        (plan.mode == DisplayMode::VncStubdom || plan.mode == DisplayMode::VncDom0)) {
+        std::optional<std::string> password = plan.ioemuPassword;
+        if (displaySources_)
+            if (auto stored = displaySources_->stored(guest.view.uuid).password)
+                password = stored;
+        if (password && plan.mode == DisplayMode::VncStubdom) {
+            // qemu-traditional reads /vm/<uuid>/vncpasswd of its guest (and empties it);
+            // only the stub domain may read it, not the guest that /vm/<uuid> is shared with.
+            const std::string node = "/vm/" + guest.view.uuid + "/vncpasswd";
+            deps_.store.write(node, *password);
+            deps_.store.setPermissions(node, {{0, Access::None}, {stub, Access::Read}});
+        } else if (password) {
+            // The dom0 vfb backend reads vncpasswd in its backend directory; xl made it
+            // at create time, so this overrides a vfb's own vncpasswd= too.
+            const std::string node = vfbBackend(stub) + "/vncpasswd";
+            deps_.store.write(node, *password);
+            deps_.store.setPermissions(node, {{0, Access::None}});
+        }
+    }
+    mutate(guest, [&](GuestView& v) {
+        v.displayAddress = plan.address;
+        v.displayPort = plan.port;
+    });
+    if (plan.portFromStore) {
+        guest.watchedVnc = stub;
+        deps_.store.watch(paths::vncPort(stub),
+                          kVncPortTokenPrefix + std::to_string(guest.view.domid));
+    }
+}
+
+// console/vnc-port lies in the stub domain's own subtree, which the stub can write: the
+// value is only ever shown to clients, and then only when it is a port number.
+void GuestManager::readVncPort(Guest& guest) {
+    if (!guest.watchedVnc || guest.view.stubDomid != guest.watchedVnc)
+        return;
+    auto text = deps_.store.read(paths::vncPort(guest.watchedVnc));
+    auto port = parsePort(text);
+    if (text && !port)
+        logWarning(fieldsOf(guest),
+                   "ignoring " + paths::vncPort(guest.watchedVnc) + ": not a port number");
+    mutate(guest, [&](GuestView& v) { v.displayPort = port.value_or(-1); });
+}
+
+void GuestManager::forgetDisplay(Guest& guest, GuestView& view) {
+    view.displayAddress.clear();
+    view.displayPort = -1;
+    if (!guest.watchedVnc)
+        return;
+    const DomId stub = guest.watchedVnc;
+    guest.watchedVnc = 0;
+    try {
+        deps_.store.unwatch(paths::vncPort(stub),
+                            kVncPortTokenPrefix + std::to_string(guest.view.domid));
+    } catch (const Error& e) {
+        logWarning(fieldsOf(guest), std::string("removing the VNC port watch: ") + e.what());
+    }
+}
+
+void GuestManager::setDisplay(const std::string& uuid, const DisplayChoice& choice) {
+    Guest& guest = guestByUuid(uuid);
+    if (!displaySources_)
+        throw Error(ErrorCode::NotSupported, "display choices cannot be stored");
+    auto spec = deps_.specs.load(guest.view.name);
+    if (!spec)
+        throw Error(ErrorCode::InvalidState,
+                    "guest " + guest.view.name + " has no stub-domain configuration " +
+                        settings_.xenConfigDir + "/stubdom-" + guest.view.name);
+    // Checked against the configs as they are now, so a refused choice is never stored.
+    std::optional<GuestDisplayConfig> config = displaySources_->guestConfig(guest.view.name);
+    DisplayInputs in;
+    in.stub = &*spec;
+    in.guest = guest.toolstackDisplay ? &*guest.toolstackDisplay : config ? &*config : nullptr;
+    in.choice = &choice;
+    in.environment = displaySources_->environment();
+    planDisplay(in);
+    StoredDisplay stored = displaySources_->stored(uuid);
+    stored.choice = choice;
+    displaySources_->store(uuid, stored);
+    logInfo(fieldsOf(guest), "display set to " + std::string(toString(choice.mode)) +
+                                 " for the next start of the stub domain");
+}
+
+void GuestManager::setDisplayPassword(const std::string& uuid, const std::string& password) {
+    Guest& guest = guestByUuid(uuid);
+    if (!displaySources_)
+        throw Error(ErrorCode::NotSupported, "display passwords cannot be stored");
+    StoredDisplay stored = displaySources_->stored(uuid);
+    DisplayMode mode = stored.choice ? stored.choice->mode : guest.view.displayMode;
+    if (mode != DisplayMode::VncStubdom && mode != DisplayMode::VncDom0)
+        throw Error(ErrorCode::InvalidDisplay,
+                    "guest " + guest.view.name + "'s display is " + std::string(toString(mode)) +
+                        ", which has no password; only vnc-stubdom and vnc-dom0 have one");
+    if (password.find('\0') != std::string::npos || password.find('\n') != std::string::npos)
+        throw Error(ErrorCode::InvalidDisplay, "a VNC password cannot contain NUL or newline");
+    stored.password = password.empty() ? std::nullopt : std::optional<std::string>(password);
+    displaySources_->store(uuid, stored);
+    const bool set =
+        !password.empty() ||
+        (guest.display && (guest.display->ioemuPassword || guest.display->passwordInConfig));
+    mutate(guest, [&](GuestView& v) { v.displayPasswordSet = set; });
+    logInfo(fieldsOf(guest), password.empty()
+                                 ? "VNC password cleared for the next start of the stub domain"
+                                 : "VNC password changed for the next start of the stub domain");
+}
+
+void GuestManager::attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
+                                     Completion done) {
+    if (!guests_.count(domid) && !stubs_.count(domid))
+        rescan();
+    if (Guest* guest = guestByDomid(domid)) {
+        guest->toolstackDisplay = toolstack;
+        // libxl gives a dom0 qemu "-vnc 127.0.0.1:0 -vncunused" when the config says
+        // nothing about VNC; that default means nothing for a stub domain, so it is
+        // taken as the guest not saying (a loopback vnclisten in a config is refused).
+        GuestDisplayConfig& said = *guest->toolstackDisplay;
+        if (said.vnc.value_or(false) && (!said.vnclisten || isLoopback(said.vnclisten->substr(
+                                                                0, said.vnclisten->rfind(':'))))) {
+            said.vnc.reset();
+            said.vnclisten.reset();
+            said.vncunused.reset();
+            said.vncdisplay.reset();
+        }
+        // A queued guest was judged on its config file alone: judge it again on what
+        // the toolstack said (attach() then reports a refusal). A failed one is judged
+        // again by attach() itself.
+        if (guest->spec && guest->view.state == GuestState::Pending)
+            applyDisplayRules(*guest);
+    }
+    attach(domid, std::move(done));
+}
+
+} // namespace stubdomd
