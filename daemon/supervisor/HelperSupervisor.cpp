@@ -103,7 +103,10 @@ void HelperSupervisor::shutdown(std::function<void()> done) {
     for (auto& unit : units_) {
         timers_.cancel(unit->restartTimer);
         unit->restartTimer = 0;
-        unit->startAfterStop = false;
+        if (unit->startAfterStop) {
+            unit->startAfterStop = false;
+            finishStarts(*unit, Error(ErrorCode::Busy, "stubdomd is stopping"));
+        }
         if (unit->process && !unit->stopping)
             beginStop(*unit);
     }

@@ -333,6 +333,19 @@ TEST_CASE("shutdown stops every helper, kills the stubborn one and restarts none
     CHECK(*f.command(&HelperService::start, "a") == "threw: stubdomd is stopping");
 }
 
+TEST_CASE("a Restart caught by the shutdown is answered, not left hanging", "[supervisor]") {
+    Fixture f({helper("a")});
+    f.supervisor->start();
+    auto restarted = f.command(&HelperService::restart, "a");
+    CHECK(*restarted == "pending");
+    bool done = false;
+    f.supervisor->shutdown([&] { done = true; });
+    CHECK(*restarted == "stubdomd is stopping");
+    f.launcher.exit("a", "killed by signal 15");
+    CHECK(done);
+    CHECK(f.launcher.starts("a") == 1);
+}
+
 TEST_CASE("shutdown with nothing running is done at once; the destructor kills the rest",
           "[supervisor]") {
     {
