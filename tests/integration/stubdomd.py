@@ -9,10 +9,11 @@
             d.wait_state("hvmconfig", "running")
 
 Stable API (other suites build on it; extend, do not change):
-  Stubdomd(host, *, config_dir=None, settings=None, args=())
+  Stubdomd(host, *, config_dir=None, settings=None, args=(), env=None)
       config_dir: the --xen-config-dir (default: a fresh one with examples/stubdom-hvmconfig)
       settings:   extra stubdomd.json keys (toolstack, runtime_dir, state_dir, exports_dir
                   and a short start timeout are filled in for the sim)
+      env:        extra environment (NOTIFY_SOCKET, WATCHDOG_USEC …)
   .start(wait_ready=True) .stop() (SIGTERM) .kill() (SIGKILL) .restart()
   .log() -> str               everything the daemon wrote to stderr so far
   .proc                       the Popen
@@ -45,7 +46,7 @@ EXAMPLES = SOURCE_ROOT / "examples"
 
 class Stubdomd:
     def __init__(self, host: SimHost, *, config_dir: Optional[os.PathLike] = None,
-                 settings: Optional[dict] = None, args=()):
+                 settings: Optional[dict] = None, args=(), env: Optional[dict] = None):
         self.host = host
         self.config_dir = Path(config_dir) if config_dir else Path(
             tempfile.mkdtemp(prefix="xenconf-", dir=host.dir))
@@ -62,6 +63,7 @@ class Stubdomd:
         }
         self.config_file = host.dir / "stubdomd.json"
         self.args = list(args)
+        self.env = dict(env or {})
         self.log_file = host.dir / "stubdomd.log"
         self.proc: Optional[subprocess.Popen] = None
 
@@ -71,7 +73,7 @@ class Stubdomd:
         log = open(self.log_file, "a")
         self.proc = self.host.spawn(
             STUBDOMD, "--config", self.config_file, "--xen-config-dir", self.config_dir,
-            *self.args, env={"LD_PRELOAD": str(self.host.shim)}, stdout=log, stderr=log)
+            *self.args, env={"LD_PRELOAD": str(self.host.shim), **self.env}, stdout=log, stderr=log)
         log.close()
         if wait_ready:
             wait_for(lambda: self.proc.poll() is not None or self._owns_name(), timeout=10,
