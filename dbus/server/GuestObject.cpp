@@ -79,14 +79,16 @@ void GuestObject::Restart(sdbus::Result<>&& result, std::map<std::string, sdbus:
 
 std::map<std::string, sdbus::Variant> GuestObject::GetDisplay() {
     try {
-        // Whether a password is set, never the password: the view does not hold it.
+        // password-set is no property, so no change notification keeps it current in
+        // view_: ask the service. Whether a password is set, never the password.
+        const auto current = context_.guests.findGuest(view_.uuid);
+        const GuestView& v = current ? *current : view_;
         return {
-            {"mode", sdbus::Variant(std::string(toString(view_.displayMode)))},
-            {"address", sdbus::Variant(view_.displayAddress)},
-            {"port", sdbus::Variant(view_.displayPort)},
-            {"password-set", sdbus::Variant(view_.displayPasswordSet)},
-            {"uri", sdbus::Variant(
-                        displayUri(view_.displayMode, view_.displayAddress, view_.displayPort))},
+            {"mode", sdbus::Variant(std::string(toString(v.displayMode)))},
+            {"address", sdbus::Variant(v.displayAddress)},
+            {"port", sdbus::Variant(v.displayPort)},
+            {"password-set", sdbus::Variant(v.displayPasswordSet)},
+            {"uri", sdbus::Variant(displayUri(v.displayMode, v.displayAddress, v.displayPort))},
         };
     } catch (...) {
         throw currentExceptionAsDbusError();
