@@ -105,6 +105,10 @@ GuestManager::Guest& GuestManager::guestByUuid(const std::string& uuid) {
 }
 
 void GuestManager::startGuest(Guest& guest, Completion done) {
+    if (guest.view.flavour == Flavour::PvGrub)
+        throw Error(ErrorCode::NotHvm, "guest " + guest.view.name +
+                                           " is a PV guest booted through PV-GRUB; it has no "
+                                           "device model, and stubdomd only lists it");
     GuestState s = guest.view.state;
     if (s == GuestState::Running) {
         throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is already running");
@@ -278,7 +282,7 @@ void GuestManager::reload() {
     for (auto& [domid, guest] : guests_) {
         GuestState s = guest->view.state;
         bool retry = s == GuestState::Unmanaged || (s == GuestState::Failed && guest->configError);
-        if (!retry ||
+        if (!retry || guest->view.flavour == Flavour::PvGrub ||
             guest->view.stateReason.find("reserved for stub domains") != std::string::npos)
             continue;
         loadSpec(*guest);

@@ -3,6 +3,7 @@
 #include "core/GuestManagerInternal.hpp"
 
 #include "core/Log.hpp"
+#include "core/PvGrub.hpp"
 #include "core/XenPaths.hpp"
 
 #include <algorithm>
@@ -10,6 +11,38 @@
 namespace stubdomd {
 
 using namespace internal;
+
+namespace {
+
+struct PvBoot {
+    std::string uuid;
+    std::string kernel;
+};
+
+// What discovery needs of a PV domain: the kernel libxl recorded for it, to list the
+// guests booted through a PV-GRUB image. Two dom0-owned nodes are all a new PV domain
+// costs (stub domains included); only a PV-GRUB guest's name is read on top.
+std::variant<PvBoot, ProbeRefusal> probePvBoot(DomainProbe& probe, DomId domid) {
+    auto vm = probe.readTrusted(paths::vm(domid));
+    if (auto* refusal = std::get_if<ProbeRefusal>(&vm))
+        return *refusal;
+    const auto& vmValue = std::get<std::optional<std::string>>(vm);
+    if (!vmValue)
+        return ProbeRefusal{paths::vm(domid) + " does not exist yet", true};
+    auto uuid = uuidFromVmPath(*vmValue);
+    if (!uuid)
+        return ProbeRefusal{paths::vm(domid) + " is '" + *vmValue + "', not /vm/<uuid>", false};
+    auto kernel = probe.readTrusted(paths::vmImageKernel(*uuid));
+    if (auto* refusal = std::get_if<ProbeRefusal>(&kernel))
+        return *refusal;
+    const auto& kernelValue = std::get<std::optional<std::string>>(kernel);
+    // libxl writes it for every PV domain it builds, before the domain is introduced.
+    if (!kernelValue)
+        return ProbeRefusal{paths::vmImageKernel(*uuid) + " does not exist yet", true};
+    return PvBoot{*uuid, *kernelValue};
+}
+
+} // namespace
 
 // ---------------------------------------------------------------------------
 // Discovery
@@ -69,8 +102,11 @@ void GuestManager::rescan() {
         while (seenIt != seen_.end() && seenIt->first < info.domid)
             gone.push_back((seenIt++)->first);
         if (seenIt != seen_.end() && seenIt->first == info.domid) {
-            ++seenIt;
-            domainFlagsChanged(info);
+            const Seen& known = (seenIt++)->second;
+            if (known.pvRetry && known.kind == Kind::Ignored && !info.dying && !info.shutdown)
+                discoverPv(info);
+            else
+                domainFlagsChanged(info);
         } else {
             discover(info, false);
         }
@@ -112,12 +148,16 @@ void GuestManager::loadSpec(Guest& guest) {
 void GuestManager::discover(const DomainInfo& info, bool adopting) {
     Seen& seen = seen_[info.domid];
     seen.hvm = info.hvm;
-    if (info.domid == 0 || !info.hvm) {
-        seen.why = info.domid == 0 ? "domain 0 is dom0" : "not an HVM guest";
+    if (info.domid == 0) {
+        seen.why = "domain 0 is dom0";
         return;
     }
     if (info.dying || info.shutdown) {
-        seen.why = "the domain is shutting down";
+        seen.why = info.hvm ? "the domain is shutting down" : "not an HVM guest";
+        return;
+    }
+    if (!info.hvm) {
+        discoverPv(info);
         return;
     }
     auto probed = probe_.probe(info.domid);
@@ -224,6 +264,47 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     }
 }
 
+// A PV guest booted through a PV-GRUB image is listed (flavour pv-grub, unmanaged):
+// visible, never touched. Other PV domains, stub domains among them, are only seen.
+void GuestManager::discoverPv(const DomainInfo& info) {
+    Seen& seen = seen_[info.domid];
+    seen.why = "not an HVM guest";
+    seen.pvRetry = false;
+    auto boot = probePvBoot(probe_, info.domid);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&boot)) {
+        // Known as a PV domain all the same (Attach answers NotHvm), looked at again on
+        // the next event; the domain's own @introduceDomain comes after libxl's writes.
+        if (refusal->retryLater)
+            seen.pvRetry = true;
+        else
+            logDebug({"", info.domid, std::nullopt, ""},
+                     "PV domain " + std::to_string(info.domid) + ": " + refusal->reason);
+        return;
+    }
+    const PvBoot& pv = std::get<PvBoot>(boot);
+    if (!pvgrub::recogniseImage(pv.kernel))
+        return;
+    auto name = probe_.readTrusted(paths::name(info.domid));
+    auto* nameValue = std::get_if<std::optional<std::string>>(&name);
+    if (!nameValue || !*nameValue) {
+        seen.pvRetry = nameValue != nullptr;
+        return;
+    }
+    auto guest = std::make_unique<Guest>();
+    guest->view.name = **nameValue;
+    guest->view.uuid = pv.uuid;
+    guest->view.domid = info.domid;
+    guest->view.flavour = Flavour::PvGrub;
+    guest->view.state = GuestState::Unmanaged;
+    guest->view.stateReason =
+        "a PV guest booted through PV-GRUB (" + pv.kernel + "): listed, never touched by stubdomd";
+    seen.kind = Kind::Guest;
+    Guest& g = *guest;
+    guests_[info.domid] = std::move(guest);
+    logInfo(fieldsOf(g), "PV guest booted through PV-GRUB (" + pv.kernel + ")");
+    announce(g);
+}
+
 void GuestManager::adoptExisting() {
     std::vector<DomainInfo> domains = deps_.hypervisor.listDomains();
     // First the links: which stub domains serve which guests. A stub whose guest is
@@ -322,7 +403,8 @@ void GuestManager::guestGone(DomId guestDomid) {
     if (guest.view.stubDomid)
         destroyStub(guest.view.stubDomid);
     try {
-        linker_.unlink(guestDomid, guest.view.uuid);
+        if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
+            linker_.unlink(guestDomid, guest.view.uuid);
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
     }

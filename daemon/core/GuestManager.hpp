@@ -94,6 +94,7 @@ private:
         Kind kind = Kind::Ignored;
         std::string why; // for Ignored: the reason, reported by Attach
         bool hvm = false;
+        bool pvRetry = false; // a PV domain libxl has not finished writing: look again
     };
 
     // Discovery
@@ -101,6 +102,7 @@ private:
     void rescan();
     void adoptExisting();
     void discover(const DomainInfo& info, bool adopting);
+    void discoverPv(const DomainInfo& info);
     void domainFlagsChanged(const DomainInfo& info);
     void domainGone(DomId domid);
     void guestGone(DomId guestDomid);

@@ -45,6 +45,11 @@ inline std::string vmImage(const std::string& uuid) {
 inline std::string dmargs(const std::string& uuid) {
     return vmImage(uuid) + "/dmargs";
 }
+// A PV guest's kernel as libxl records it (libxl__domain_build); for a PV-GRUB guest,
+// the PV-GRUB image.
+inline std::string vmImageKernel(const std::string& uuid) {
+    return vmImage(uuid) + "/kernel";
+}
 
 inline constexpr const char* kIntroduceDomain = "@introduceDomain";
 inline constexpr const char* kReleaseDomain = "@releaseDomain";
