@@ -1,5 +1,7 @@
 #include "pvgrub/KernelImage.hpp"
 
+#include "pvgrub/CallerFile.hpp"
+
 #include <zlib.h>
 
 #include <cerrno>
@@ -23,21 +25,6 @@ constexpr std::size_t kPayloadReadBytes = 64 * 1024;
 [[noreturn]] void cannotRead(const std::string& path, const std::string& why) {
     throw Error(ErrorCode::InvalidConfig, "cannot read " + path + ": " + why);
 }
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 class GzFile {
 public:
@@ -216,22 +203,13 @@ KernelFormat fromBzImage(int fd, const std::string& head, const std::string& pat
 
 } // namespace
 
-KernelFormat identifyKernel(const std::string& path) {
-    // O_NONBLOCK: a FIFO named by mistake must not hang the daemon.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-    if (fd.get() < 0)
-        cannotRead(path, std::strerror(errno));
-    struct stat info {};
-    if (::fstat(fd.get(), &info) != 0)
-        cannotRead(path, std::strerror(errno));
-    if (!S_ISREG(info.st_mode))
-        cannotRead(path, "not a regular file");
-
-    const std::string head = readAt(fd.get(), 0, 4096, path);
+KernelFormat identifyKernel(const std::string& path, bool callerIsRoot) {
+    CallerFile file(path, callerIsRoot);
+    const std::string head = readAt(file.fd(), 0, 4096, path);
     if (isElf(head))
         return fromElf(head, "");
     if (isGzip(head)) {
-        const int copy = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);
+        const int copy = ::fcntl(file.fd(), F_DUPFD_CLOEXEC, 0);
         if (copy < 0)
             cannotRead(path, std::strerror(errno));
         GzFile gz(gzdopen(copy, "rb")); // owns `copy` once open (gzclose closes it)
@@ -249,7 +227,7 @@ KernelFormat identifyKernel(const std::string& path) {
         return fromElf(innerHead, "gzip-compressed ");
     }
     if (startsWith(head, 0x202, "HdrS", 4) && head.size() >= 0x250)
-        return fromBzImage(fd.get(), head, path);
+        return fromBzImage(file.fd(), head, path);
     if (const char* compression = otherCompression(head))
         return unrecognised(std::string(compression) +
                             "-compressed, which stubdomd does not unpack (it reads plain and "

@@ -11,14 +11,21 @@
 namespace stubdomd::pvgrub {
 
 // Throws Error(InvalidConfig, "cannot read PATH: <why>") when the file is missing,
-// unreadable or not a regular file; an unrecognised format is a KernelFormat without
-// arch and with the problem said.
-KernelFormat identifyKernel(const std::string& path);
+// unreadable or not a regular file (and Error(AccessDenied) for a caller other than root
+// naming a file it could not read, see CallerFile); an unrecognised format is a
+// KernelFormat without arch and with the problem said.
+KernelFormat identifyKernel(const std::string& path, bool callerIsRoot = true);
 
 class KernelFileAccess final : public KernelFiles {
 public:
+    explicit KernelFileAccess(bool callerIsRoot = true) : callerIsRoot_(callerIsRoot) {}
     bool isFile(const std::string& path) override;
-    KernelFormat identify(const std::string& path) override { return identifyKernel(path); }
+    KernelFormat identify(const std::string& path) override {
+        return identifyKernel(path, callerIsRoot_);
+    }
+
+private:
+    bool callerIsRoot_;
 };
 
 } // namespace stubdomd::pvgrub

@@ -111,3 +111,25 @@ TEST_CASE("missing files, directories and FIFOs are refused", "[pvgrub][kernel]"
     CHECK_FALSE(files.isFile(dir.path()));
     CHECK(files.isFile(dir.write("k", test::elf64())));
 }
+
+TEST_CASE("a caller other than root names only files everyone may read", "[pvgrub][kernel]") {
+    TempDir dir;
+    ::chmod(dir.path().c_str(), 0755);
+    const std::string open = dir.write("open", test::elf64());
+    ::chmod(open.c_str(), 0644);
+    const std::string secret = dir.write("secret", test::elf64());
+    ::chmod(secret.c_str(), 0600);
+    CHECK(identifyKernel(open, false).arch == Arch::X86_64);
+    CHECK(identifyKernel(secret, true).arch == Arch::X86_64);
+    try {
+        identifyKernel(secret, false);
+        FAIL("read");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::AccessDenied);
+        CHECK_THAT(e.what(), Catch::Contains("stubdomd reads as root"));
+    }
+    // World-readable, but in a directory only root may enter.
+    ::chmod(dir.path().c_str(), 0700);
+    CHECK_THROWS_AS(identifyKernel(open, false), Error);
+    ::chmod(dir.path().c_str(), 0755);
+}

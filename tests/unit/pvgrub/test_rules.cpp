@@ -3,11 +3,14 @@
 #include "KernelFiles.hpp"
 #include "TempDir.hpp"
 #include "pvgrub/KernelImage.hpp"
+#include "pvgrub/PvGrubTool.hpp"
 #include "xen/PvGrubConfigReader.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+
+#include <sys/stat.h>
 
 using namespace stubdomd;
 using namespace stubdomd::pvgrub;
@@ -325,4 +328,25 @@ TEST_CASE("check: each problem, with the line it is on", "[pvgrub][rules]") {
         REQUIRE(report.warnings.size() == 1);
         CHECK_THAT(report.warnings[0], Catch::StartsWith("GRUB 2's Xen image does not take"));
     }
+}
+
+TEST_CASE("the daemon's tool: a config file read with the caller's rights", "[pvgrub][rules]") {
+    TempDir dir;
+    ::chmod(dir.path().c_str(), 0755);
+    PvGrubTool tool(ImageDirs{dir.path(), dir.path()});
+    const std::string cfg =
+        dir.write("guest.cfg", "kernel = \"/usr/lib/xen/boot/pv-grub.gz\"\nextra = \"\"\n");
+    ::chmod(cfg.c_str(), 0600);
+    CheckReport report = tool.check(cfg, true);
+    CHECK(report.pvGrub);
+    CHECK(report.problems.at(0).code == "image-missing");
+    CHECK(thrown([&] { tool.check(cfg, false); }, ErrorCode::AccessDenied) ==
+          "cannot read " + cfg +
+              " for you: stubdomd reads as root, so callers other than root may name only "
+              "files everyone may read");
+    CHECK_THAT(thrown([&] { tool.check(dir.path(), true); }, ErrorCode::InvalidConfig),
+               Catch::EndsWith(": not a regular file"));
+    const std::string big = dir.write("big.cfg", std::string(1024 * 1024 + 1, '#'));
+    CHECK_THAT(thrown([&] { tool.check(big, true); }, ErrorCode::InvalidConfig),
+               Catch::EndsWith("larger than 1048576 bytes"));
 }
