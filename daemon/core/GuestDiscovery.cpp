@@ -181,6 +181,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     guest->view.name = facts.name;
     guest->view.uuid = facts.uuid;
     guest->view.domid = info.domid;
+    guest->paused = info.paused;
     seen.kind = Kind::Guest;
     Guest& g = *guest;
     guests_[info.domid] = std::move(guest);
@@ -363,9 +364,12 @@ void GuestManager::adoptExisting() {
 }
 
 void GuestManager::domainFlagsChanged(const DomainInfo& info) {
+    auto it = seen_.find(info.domid);
+    if (it->second.kind == Kind::Guest)
+        if (Guest* guest = guestByDomid(info.domid))
+            guest->paused = info.paused;
     if (!info.dying && !info.shutdown)
         return;
-    auto it = seen_.find(info.domid);
     if (it->second.kind == Kind::Guest) {
         it->second = Seen{Kind::Ignored, "the domain is shutting down", info.hvm};
         guestGone(info.domid);
@@ -431,16 +435,29 @@ void GuestManager::stubGone(DomId stubDomid, bool stillListed) {
         // The toolstack destroys a guest's stub domain before the guest itself (libxl
         // does), so a stub that vanishes may only be the first half of the guest's
         // destruction. Judge it once the grace is over, on a fresh domain list.
-        deps_.timers.after(kStubDeathGrace, [this, guestDomid, stubDomid] {
-            rescan();
-            Guest* again = guestByDomid(guestDomid);
-            if (again && again->view.stubDomid == stubDomid &&
-                again->view.state != GuestState::Stopping)
-                stubDied(*again, stubDomid);
-        });
+        judgeStubDeath(guestDomid, stubDomid, deps_.timers.now());
     } else if (stillListed && (!guest || guest->view.stubDomid != stubDomid)) {
         destroyStub(stubDomid);
     }
+}
+
+// A stub domain that vanished may be the first half of its guest's destruction: libxl
+// pauses the guest, destroys the stub, then the guest, which can take seconds on a
+// busy host. Judge after a grace, on a fresh domain list, and keep waiting (within a
+// bound) while the guest stays paused.
+void GuestManager::judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since) {
+    deps_.timers.after(kStubDeathGrace, [this, guestDomid, stubDomid, since] {
+        rescan();
+        Guest* guest = guestByDomid(guestDomid);
+        if (!guest || guest->view.stubDomid != stubDomid ||
+            guest->view.state == GuestState::Stopping)
+            return;
+        if (guest->paused && deps_.timers.now() - since < kStubDeathPatience) {
+            judgeStubDeath(guestDomid, stubDomid, since);
+            return;
+        }
+        stubDied(*guest, stubDomid);
+    });
 }
 
 } // namespace stubdomd

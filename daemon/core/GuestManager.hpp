@@ -107,6 +107,7 @@ private:
     void domainGone(DomId domid);
     void guestGone(DomId guestDomid);
     void stubGone(DomId stubDomid, bool stillListed);
+    void judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since);
     void loadSpec(Guest& guest);
 
     // The spawn pipeline

@@ -18,6 +18,9 @@ inline constexpr auto kRestartForgiveness = std::chrono::seconds(60);
 // How long a dead stub domain's guest has to go away too before the stub's death is
 // taken as a crash (see stubGone).
 inline constexpr auto kStubDeathGrace = std::chrono::milliseconds(1000);
+// How long to keep waiting while that guest stays paused (as libxl leaves a guest it is
+// destroying) before the stub's death is taken as a crash after all.
+inline constexpr auto kStubDeathPatience = std::chrono::seconds(30);
 
 // The last few lines of a command's stderr, on one line, for a StateReason.
 std::string lastLines(const std::string& text, std::size_t maxLines = 3);
@@ -57,6 +60,7 @@ struct GuestManager::Guest {
     unsigned consecutiveRestarts = 0;
     Clock::time_point runningSince{};
     bool startAfterStop = false;
+    bool paused = false; // as the hypervisor last said
 };
 
 } // namespace stubdomd

@@ -413,3 +413,39 @@ TEST_CASE("a stub domain destroyed together with its guest is not taken for a cr
     CHECK(h.hypervisor.crashed.empty());
     CHECK_FALSE(h.manager->findGuest("g"));
 }
+
+TEST_CASE("a slow destruction of a paused guest, stub first, is not taken for a crash") {
+    Harness h;
+    h.withSpec("g");
+    h.startManager();
+    DomId g = h.addGuest("g");
+    h.runXl();
+    DomId s = h.view("g").stubDomid;
+    // libxl pauses the guest, destroys its stub domain, and only seconds later the guest.
+    h.hypervisor.domains[g].paused = true;
+    h.removeDomain(s);
+    h.settle();
+    h.timers.advance(std::chrono::milliseconds(5000));
+    h.removeDomain(g);
+    h.settle();
+    h.timers.advance(std::chrono::milliseconds(1000));
+    h.runXl();
+    CHECK(h.hypervisor.crashed.empty());
+    CHECK_FALSE(h.manager->findGuest("g"));
+}
+
+TEST_CASE("a paused guest's stub domain that dies is still judged, after the patience") {
+    Harness h;
+    h.withSpec("g");
+    h.startManager();
+    DomId g = h.addGuest("g");
+    h.runXl();
+    h.hypervisor.domains[g].paused = true;
+    h.removeDomain(h.view("g").stubDomid);
+    h.settle();
+    h.timers.advance(std::chrono::milliseconds(10000));
+    CHECK(h.hypervisor.crashed.empty());
+    for (int i = 0; i < 25; ++i)
+        h.timers.advance(std::chrono::milliseconds(1000));
+    CHECK(h.hypervisor.crashed == std::vector<DomId>{g});
+}
