@@ -96,6 +96,9 @@ void GuestManager::rescan() {
     }
     // Both sides are ordered by domid: one merge walk finds the new, the gone and
     // the known ones whose flags may have changed.
+    listed_.clear();
+    for (const DomainInfo& info : domains)
+        listed_.insert(info.domid);
     std::vector<DomId> gone;
     auto seenIt = seen_.begin();
     for (const DomainInfo& info : domains) {
@@ -404,7 +407,9 @@ void GuestManager::guestGone(DomId guestDomid) {
         // The attempt's pending xl callback destroys what it created and frees its slot.
     }
     queue_.erase(std::remove(queue_.begin(), queue_.end(), guestDomid), queue_.end());
-    if (guest.view.stubDomid)
+    // The toolstack destroys a guest's stub domain itself (libxl follows
+    // image/device-model-domid); only one that is still there needs destroying.
+    if (guest.view.stubDomid && listed_.count(guest.view.stubDomid))
         destroyStub(guest.view.stubDomid);
     try {
         if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean

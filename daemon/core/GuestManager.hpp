@@ -155,6 +155,7 @@ private:
     std::map<DomId, std::unique_ptr<Guest>> guests_; // by guest domid
     std::map<DomId, DomId> stubs_;                   // stub domid → guest domid
     std::map<DomId, Seen> seen_;                     // every domid classified so far
+    std::set<DomId> listed_;                         // the domids of the latest list
     std::deque<DomId> queue_;                        // guests waiting for a spawn slot
     unsigned activeSpawns_ = 0;
     std::uint64_t reservedKiB_ = 0; // memory promised to xl creates in flight

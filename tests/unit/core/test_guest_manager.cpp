@@ -449,3 +449,18 @@ TEST_CASE("a paused guest's stub domain that dies is still judged, after the pat
         h.timers.advance(std::chrono::milliseconds(1000));
     CHECK(h.hypervisor.crashed == std::vector<DomId>{g});
 }
+
+TEST_CASE("a stub domain the toolstack already destroyed with its guest is not destroyed again") {
+    Harness h;
+    h.withSpec("g");
+    h.startManager();
+    DomId g = h.addGuest("g");
+    h.runXl();
+    DomId s = h.view("g").stubDomid;
+    // xl destroy g: libxl removes the stub domain, then the guest, before stubdomd looks.
+    h.hypervisor.domains.erase(s);
+    h.removeDomain(g);
+    h.settle();
+    CHECK(h.toolstack.historyCount("destroy") == 0);
+    CHECK_FALSE(h.manager->findGuest("g"));
+}
