@@ -69,7 +69,10 @@ def test_domains_stubdomd_must_not_touch_are_left_alone(sim_host, tmp_path):
         sim_host.xl("create", HVM, 'name="nostub"')          # HVM, no stub config
         sim_host.xl("create", HVM, 'name="other-dm"')        # a guest named like a stub
         pv = tmp_path / "pv.cfg"
-        pv.write_text('name = "pvguest"\ntype = "pv"\nkernel = "/usr/lib/xen/boot/pv-grub-x86_64.gz"\nmemory = 128\n')
+        # A PV guest with its own kernel (one booted through PV-GRUB is listed, as pv-grub).
+        kernel = tmp_path / "vmlinuz"
+        kernel.write_bytes(b"\x7fELF")
+        pv.write_text(f'name = "pvguest"\ntype = "pv"\nkernel = "{kernel}"\nmemory = 128\n')
         sim_host.xl("create", str(pv))
         # A stub domain itself: a PV domain with a target, made by hand.
         sim_host.xl("create", HVM, 'name="plainhvm"')
