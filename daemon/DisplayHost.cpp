@@ -6,50 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace stubdomd {
 
 namespace {
 
 using json = nlohmann::json;
-
-[[noreturn]] void fail(const std::string& what, const std::string& path) {
-    throw Error(ErrorCode::Internal, what + " " + path + ": " + std::strerror(errno));
-}
-
-// The file holds the VNC password: it is made 0600 before anything is written to it.
-void writePrivately(const std::string& path, const std::string& content) {
-    const std::string temporary = path + ".tmp";
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        fail("cannot write", temporary);
-    if (::fchmod(fd, 0600) != 0) {
-        ::close(fd);
-        fail("cannot protect", temporary);
-    }
-    std::size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int saved = errno;
-            ::close(fd);
-            errno = saved;
-            fail("cannot write", temporary);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0)
-        fail("cannot write", temporary);
-    if (::rename(temporary.c_str(), path.c_str()) != 0)
-        fail("cannot rename into", path);
-}
 
 std::optional<std::string> environmentVariable(const char* name) {
     const char* value = std::getenv(name);
@@ -126,7 +90,8 @@ void DisplayHost::store(const std::string& uuid, const StoredDisplay& display) {
     }
     if (display.password)
         file["vncpasswd"] = *display.password;
-    writePrivately(path, file.dump(2) + "\n");
+    // The file holds the VNC password.
+    writeFileAtomically(path, file.dump(2) + "\n", 0600);
 }
 
 DisplayEnvironment DisplayHost::environment() {

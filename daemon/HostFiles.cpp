@@ -28,11 +28,17 @@ void ensureDirectory(const std::string& path, unsigned mode) {
         fail("cannot create directory", path);
 }
 
-void writeFileAtomically(const std::string& path, const std::string& content) {
+void writeFileAtomically(const std::string& path, const std::string& content, unsigned mode) {
     std::string temporary = path + ".tmp";
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         fail("cannot write", temporary);
+    if (::fchmod(fd, mode) != 0) {
+        int saved = errno;
+        ::close(fd);
+        errno = saved;
+        fail("cannot set the mode of", temporary);
+    }
     std::size_t done = 0;
     while (done < content.size()) {
         ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -46,7 +52,7 @@ void writeFileAtomically(const std::string& path, const std::string& content) {
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::close(fd) != 0)
+    if (::fsync(fd) != 0 || ::close(fd) != 0)
         fail("cannot write", temporary);
     if (::rename(temporary.c_str(), path.c_str()) != 0)
         fail("cannot rename into", path);

@@ -60,8 +60,11 @@ int run(const Settings& settings) {
     XlToolstack toolstack(loop, settings);
     XlConfigReader specs(settings.xenConfigDir);
     DisplayHost displays(settings.xenConfigDir, settings.stateDir);
+    auto writeStubConfig = [](const std::string& path, const std::string& content) {
+        writeFileAtomically(path, content, 0644);
+    };
     GuestManager manager(settings, CoreDeps{store, hypervisor, toolstack, loop, specs,
-                                            writeFileAtomically, processName});
+                                            writeStubConfig, processName});
     int exitCode = 0;
     // Without xenstore the daemon is blind; exiting non-zero lets systemd restart it
     // (Restart=on-failure), and the new run adopts what runs.

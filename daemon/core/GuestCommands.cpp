@@ -14,6 +14,18 @@ using namespace internal;
 // ---------------------------------------------------------------------------
 // A stub domain died on its own
 
+// The guest keeps running (or is being crashed) without a device model: failed, with
+// why, and the death itself as the last error.
+void GuestManager::failAfterStubDeath(Guest& guest, const std::string& death,
+                                      const std::string& reason) {
+    mutate(guest, [&](GuestView& v) {
+        v.state = GuestState::Failed;
+        v.stateReason = reason;
+        v.lastError = death;
+    });
+    logError(fieldsOf(guest), reason);
+}
+
 void GuestManager::stubDied(Guest& guest, DomId stub) {
     bool wasRunning = guest.view.state == GuestState::Running;
     stopWatching(guest);
@@ -32,13 +44,8 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
     mutate(guest, [](GuestView& v) { v.stubDomid = 0; });
     switch (settings_.onStubdomDeath) {
     case StubDeathPolicy::CrashGuest: {
-        std::string reason = what + "; the guest was crashed (on_stubdom_death = crash-guest)";
-        mutate(guest, [&](GuestView& v) {
-            v.state = GuestState::Failed;
-            v.stateReason = reason;
-            v.lastError = what;
-        });
-        logError(fieldsOf(guest), reason);
+        failAfterStubDeath(guest, what,
+                           what + "; the guest was crashed (on_stubdom_death = crash-guest)");
         try {
             deps_.hypervisor.crash(guest.view.domid);
         } catch (const Error& e) {
@@ -47,28 +54,18 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
         return;
     }
     case StubDeathPolicy::Leave: {
-        std::string reason =
-            what + "; the guest was left running without it (on_stubdom_death = leave)";
-        mutate(guest, [&](GuestView& v) {
-            v.state = GuestState::Failed;
-            v.stateReason = reason;
-            v.lastError = what;
-        });
-        logError(fieldsOf(guest), reason);
+        failAfterStubDeath(
+            guest, what,
+            what + "; the guest was left running without it (on_stubdom_death = leave)");
         return;
     }
     case StubDeathPolicy::Restart: {
         if (deps_.timers.now() - guest.runningSince > kRestartForgiveness)
             guest.consecutiveRestarts = 0;
         if (guest.consecutiveRestarts >= settings_.maxRestarts) {
-            std::string reason = what + "; restarted " + std::to_string(guest.consecutiveRestarts) +
-                                 " times in a row, giving up (max_restarts)";
-            mutate(guest, [&](GuestView& v) {
-                v.state = GuestState::Failed;
-                v.stateReason = reason;
-                v.lastError = what;
-            });
-            logError(fieldsOf(guest), reason);
+            failAfterStubDeath(guest, what,
+                               what + "; restarted " + std::to_string(guest.consecutiveRestarts) +
+                                   " times in a row, giving up (max_restarts)");
             return;
         }
         ++guest.consecutiveRestarts;

@@ -132,6 +132,7 @@ private:
     void startGuest(Guest& guest, Completion done);
     void stopGuest(Guest& guest, Completion done);
     void stubDied(Guest& guest, DomId stub);
+    void failAfterStubDeath(Guest& guest, const std::string& death, const std::string& reason);
 
     // Display (DisplayControl.cpp)
     bool applyDisplayRules(Guest& guest);
