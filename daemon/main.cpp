@@ -9,6 +9,7 @@
 #include "dbus/server/DbusServer.hpp"
 #include "loop/EventLoop.hpp"
 #include "loop/JournalLog.hpp"
+#include "pvgrub/PvGrubTool.hpp"
 #include "supervisor/ChildProcess.hpp"
 #include "supervisor/ExportsTree.hpp"
 #include "supervisor/HelperSupervisor.hpp"
@@ -86,8 +87,9 @@ int run(const Settings& settings) {
     dbus::ServerInfo info{STUBDOMD_VERSION,
                           hypervisor.versionString(),
                           settings.toolstack,
-                          {"ioemu", "attach", "adopt", "helpers"}};
-    dbus::DbusServer server(loop, manager, &helpers, std::move(info));
+                          {"ioemu", "attach", "adopt", "helpers", "pv-grub"}};
+    PvGrubTool pvGrubTool(pvgrub::ImageDirs{settings.xenBootDir, settings.grubXenDir});
+    dbus::DbusServer server(loop, manager, &helpers, std::move(info), &pvGrubTool);
     server.attachToLoop();
 
     SystemdNotifier notifier(loop);

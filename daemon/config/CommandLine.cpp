@@ -24,7 +24,8 @@ std::variant<CommandLineOptions, int> parseArguments(int argc, const char* const
 
     CommandLineOptions options;
     options.configPath = kDefaultConfigPath;
-    std::string xenConfigDir, toolstack, runtimeDir, stateDir, stubKernel, policy;
+    std::string xenConfigDir, toolstack, runtimeDir, stateDir, stubKernel, policy, xenBootDir,
+        grubXenDir;
     unsigned maxParallelSpawns = 0;
     std::uint64_t startTimeoutMs = 0;
 
@@ -60,6 +61,13 @@ std::variant<CommandLineOptions, int> parseArguments(int argc, const char* const
     // Same bound as the settings file: a day.
     timeoutOpt->type_name("N")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{86400000}));
 
+    auto* xenBootOpt = app.add_option("--xen-boot-dir", xenBootDir,
+                                      "Xen's PV-GRUB images (default /usr/lib/xen/boot)");
+    xenBootOpt->type_name("DIR");
+    auto* grubXenOpt = app.add_option("--grub-xen-dir", grubXenDir,
+                                      "GRUB 2's Xen images (default /usr/lib/grub-xen)");
+    grubXenOpt->type_name("DIR");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -84,6 +92,10 @@ std::variant<CommandLineOptions, int> parseArguments(int argc, const char* const
         options.onStubdomDeath = stubDeathPolicyFromString(policy);
     if (timeoutOpt->count())
         options.startTimeout = std::chrono::milliseconds(startTimeoutMs);
+    if (xenBootOpt->count())
+        options.xenBootDir = xenBootDir;
+    if (grubXenOpt->count())
+        options.grubXenDir = grubXenDir;
     return options;
 }
 
@@ -104,6 +116,10 @@ Settings applyOverrides(Settings settings, const CommandLineOptions& options) {
         settings.onStubdomDeath = *options.onStubdomDeath;
     if (options.startTimeout)
         settings.startTimeout = *options.startTimeout;
+    if (options.xenBootDir)
+        settings.xenBootDir = *options.xenBootDir;
+    if (options.grubXenDir)
+        settings.grubXenDir = *options.grubXenDir;
     return settings;
 }
 

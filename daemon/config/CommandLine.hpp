@@ -33,6 +33,8 @@ struct CommandLineOptions {
     std::optional<unsigned> maxParallelSpawns;
     std::optional<StubDeathPolicy> onStubdomDeath;
     std::optional<std::chrono::milliseconds> startTimeout;
+    std::optional<std::string> xenBootDir;
+    std::optional<std::string> grubXenDir;
 };
 
 // Parses argv only (no file access). Returns the options, or the exit status when the

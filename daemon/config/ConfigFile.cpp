@@ -26,7 +26,8 @@ constexpr std::string_view kTopKeys[] = {
     "toolstack",           "xen_config_dir",   "state_dir",        "runtime_dir",
     "stub_kernel",         "stub_memory_mib",  "start_timeout_ms", "toolstack_timeout_ms",
     "max_parallel_spawns", "on_stubdom_death", "max_restarts",     "exports_dir",
-    "keymaps_dir",         "xen_lib_dir",      "helpers",
+    "keymaps_dir",         "xen_lib_dir",      "helpers",          "xen_boot_dir",
+    "grub_xen_dir",
 };
 
 constexpr std::string_view kHelperKeys[] = {
@@ -224,6 +225,10 @@ public:
                 result.keymapsDir = string(v, key);
             } else if (key == "xen_lib_dir") {
                 result.xenLibDir = string(v, key);
+            } else if (key == "xen_boot_dir") {
+                result.xenBootDir = string(v, key);
+            } else if (key == "grub_xen_dir") {
+                result.grubXenDir = string(v, key);
             } else if (key == "stub_memory_mib") {
                 // 1 TiB: far above any stub domain, low enough to stay a sane MiB count.
                 result.stubMemoryMiB = integer(v, key, 1, 1024 * 1024);

@@ -50,6 +50,10 @@ struct Settings {
     // Targets of <exports>/usr/share/xen/qemu/keymaps and <exports>/var/lib/xen.
     std::string keymapsDir = "/usr/share/xen/qemu/keymaps";
     std::string xenLibDir = "/var/lib/xen";
+    // Where PV-GRUB images are installed: Xen's firmware dir (pv-grub-x86_{32,64}.gz)
+    // and GRUB 2's Xen images (Debian's grub-xen-host: grub-{i386,x86_64}-xen.bin).
+    std::string xenBootDir = "/usr/lib/xen/boot";
+    std::string grubXenDir = "/usr/lib/grub-xen";
     std::vector<HelperSettings> helpers{defaultFsBackend()};
 };
 

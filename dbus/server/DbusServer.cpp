@@ -21,12 +21,12 @@ LogFields fieldsOf(const GuestView& guest) {
 } // namespace
 
 DbusServer::DbusServer(EventLoop& loop, GuestService& guests, HelperService* helpers,
-                       ServerInfo info)
+                       ServerInfo info, PvGrubService* pvgrub)
     : loop_(loop), guests_(guests), helpers_(helpers),
       // Not createSystemBusConnection(name): that would own the name before any
       // object exists.
       connection_(sdbus::createSystemBusConnection()),
-      authorizer_(*connection_), context_{guests, helpers, authorizer_, replies_} {
+      authorizer_(*connection_), context_{guests, helpers, authorizer_, replies_, pvgrub} {
     manager_ =
         std::make_unique<ManagerObject>(*connection_, context_, std::move(info), guestObjects_);
 

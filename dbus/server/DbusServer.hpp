@@ -31,7 +31,9 @@ public:
     // no helper objects then) and finally requests org.xen.Stubdom. Throws
     // sdbus::Error when the bus is unreachable or the name cannot be owned.
     // `loop`, `guests` and `helpers` must outlive the server.
-    DbusServer(EventLoop& loop, GuestService& guests, HelperService* helpers, ServerInfo info);
+    // `pvgrub` (may be null) answers Manager.PvGrubConfig and PvGrubCheck.
+    DbusServer(EventLoop& loop, GuestService& guests, HelperService* helpers, ServerInfo info,
+               PvGrubService* pvgrub = nullptr);
     ~DbusServer() override;
     DbusServer(const DbusServer&) = delete;
     DbusServer& operator=(const DbusServer&) = delete;

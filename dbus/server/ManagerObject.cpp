@@ -3,6 +3,7 @@
 #include "dbus/Names.hpp"
 #include "dbus/server/ObjectPaths.hpp"
 #include "dbus/server/Options.hpp"
+#include "dbus/server/PvGrubDbus.hpp"
 
 namespace stubdomd::dbus {
 
@@ -103,6 +104,31 @@ void ManagerObject::Reload(sdbus::Result<>&& result) {
                       });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+// Reading only, so open to every caller; the files named are opened with the caller's
+// rights in mind (PvGrubService), since the daemon reads as root.
+std::map<std::string, sdbus::Variant>
+ManagerObject::PvGrubConfig(const std::map<std::string, sdbus::Variant>& options) {
+    try {
+        if (!context_.pvgrub)
+            throw Error(ErrorCode::NotSupported, "PV-GRUB support is not enabled in stubdomd");
+        const pvgrub::ConfigRequest request = pvGrubConfigRequest(options);
+        return toDict(context_.pvgrub->config(request, currentCaller(getObject()).uid == 0u));
+    } catch (...) {
+        throw currentExceptionAsDbusError();
+    }
+}
+
+std::map<std::string, sdbus::Variant> ManagerObject::PvGrubCheck(const std::string& path) {
+    try {
+        if (!context_.pvgrub)
+            throw Error(ErrorCode::NotSupported, "PV-GRUB support is not enabled in stubdomd");
+        checkPvGrubPath(path);
+        return toDict(context_.pvgrub->check(path, currentCaller(getObject()).uid == 0u));
+    } catch (...) {
+        throw currentExceptionAsDbusError();
     }
 }
 

@@ -36,6 +36,9 @@ private:
     void Attach(sdbus::Result<sdbus::ObjectPath>&& result, uint32_t domid,
                 std::map<std::string, sdbus::Variant> options) override;
     void Reload(sdbus::Result<>&& result) override;
+    std::map<std::string, sdbus::Variant>
+    PvGrubConfig(const std::map<std::string, sdbus::Variant>& options) override;
+    std::map<std::string, sdbus::Variant> PvGrubCheck(const std::string& path) override;
 
     std::string Version() override;
     std::string XenVersion() override;

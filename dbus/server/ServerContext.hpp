@@ -4,6 +4,7 @@
 
 #include "core/GuestService.hpp"
 #include "core/HelperService.hpp"
+#include "core/PvGrubService.hpp"
 #include "dbus/server/Authorizer.hpp"
 #include "dbus/server/ErrorMapping.hpp"
 #include "dbus/server/PendingReplies.hpp"
@@ -17,6 +18,7 @@ struct ServerContext {
     HelperService* helpers; // null: no helper supervisor
     Authorizer& authorizer;
     PendingReplies& replies;
+    PvGrubService* pvgrub = nullptr; // null: PvGrubConfig and PvGrubCheck are NotSupported
 };
 
 // Runs `act` once the caller of the call `object` is handling may do `action`;
