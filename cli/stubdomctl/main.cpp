@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     stubdomctl::addManagerCommands(app, context);
     stubdomctl::addHelperCommands(app, context);
     stubdomctl::addMonitorCommand(app, context);
+    stubdomctl::addPvGrubCommands(app, context);
 
     try {
         app.parse(argc, argv);

@@ -220,3 +220,34 @@ def test_a_running_pv_grub_guest_is_listed_unmanaged(env):
     assert host.xs_read(f"/local/domain/0/device-model/{guest['domid']}") is None
     host.xl("destroy", "pvg")
     wait_for(lambda: "pvg" not in d.guests(), timeout=10, what="pvg to go")
+
+
+def stubdomctl(host, *args):
+    return host.run(str(Path(os.environ.get("BUILD_ROOT", "build")) / "cli" / "stubdomctl"),
+                    *args, timeout=60)
+
+
+def test_stubdomctl_pvgrub_config_and_check(env):
+    host, d, boot, grub, images, files = env
+    r = stubdomctl(host, "pvgrub", "config", "--arch", "x86_64", "--menu",
+                   "(hd0,0)/boot/grub/menu.lst")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (f'kernel = "{boot}/pv-grub-x86_64.gz"\n'
+                        'extra = "(hd0,0)/boot/grub/menu.lst"\n')
+    r = stubdomctl(host, "--json", "pvgrub", "config", "--guest-kernel", files["k32gz"])
+    assert json.loads(r.stdout)["kernel"] == images["pv32"]
+    r = stubdomctl(host, "pvgrub", "config", "--arch", "x86_64", "--menu", "hd0/menu.lst")
+    assert r.returncode == 1
+    assert "column 1" in r.stderr and "(InvalidConfig)" in r.stderr
+    assert stubdomctl(host, "pvgrub", "config").returncode == 2
+
+    cfg = host.dir / "cli-pv.cfg"
+    cfg.write_text(f'kernel = "{images["pv64"]}"\nextra = "(nd)/somepath/menu.lst"\n')
+    r = stubdomctl(host, "pvgrub", "check", str(cfg))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "menu: TFTP (PV-GRUB does DHCP), /somepath/menu.lst" in r.stdout
+    r = stubdomctl(host, "--json", "pvgrub", "check", str(cfg), "--guest-kernel", files["k32gz"])
+    assert r.returncode == 1
+    report = json.loads(r.stdout)
+    assert [p["code"] for p in report["problems"]] == ["arch-mismatch"]
+    assert "the guest's kernel is 32-bit" in report["problems"][0]["message"]

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "stubdom-client/Errors.hpp"
+#include "stubdom-client/PvGrub.hpp"
 #include "stubdom-client/Types.hpp"
 
 #include <cstdint>
@@ -73,6 +74,11 @@ public:
     // Stop by object path (what a watcher holds once it has the guest).
     void stopAtPath(const std::string& path, std::optional<Timeout> timeout = {});
     void reload(std::optional<Timeout> timeout = {});
+
+    // PV-GRUB, reading only: the kernel and extra lines of a PV guest booting through
+    // PV-GRUB, and the check of such a guest's xl config (an absolute path).
+    PvGrubConfig pvGrubConfig(const PvGrubRequest& request);
+    PvGrubReport pvGrubCheck(const std::string& path);
 
     // Supervised helpers (fs-backend, …), ordered by name.
     std::vector<HelperInfo> helpers();
