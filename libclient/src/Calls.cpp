@@ -188,16 +188,66 @@ void Client::restart(const std::string& nameOrUuid, std::optional<Timeout> timeo
     impl_->callGuest(impl_->guestPath(nameOrUuid), "Restart", timeout, kNoOptions);
 }
 
+namespace {
+
+using Options = std::map<std::string, sdbus::Variant>;
+
+template <typename T> void put(Options& options, const char* key, const std::optional<T>& value) {
+    if (value) {
+        options.emplace(key, sdbus::Variant(*value));
+    }
+}
+
+Options toOptions(const AttachOptions& o) {
+    Options options;
+    put(options, "vnc", o.vnc);
+    put(options, "vnclisten", o.vnclisten);
+    put(options, "vncdisplay", o.vncdisplay);
+    put(options, "vncunused", o.vncunused);
+    put(options, "sdl", o.sdl);
+    put(options, "keymap", o.keymap);
+    put(options, "videoram", o.videoram);
+    return options;
+}
+
+Options toOptions(const DisplayOptions& o) {
+    Options options;
+    put(options, "address", o.address);
+    put(options, "port", o.port);
+    put(options, "keymap", o.keymap);
+    return options;
+}
+
+// A key of the wrong type or missing keeps its default (as properties do).
+template <typename T> void take(const Options& options, const char* key, T& into) {
+    auto it = options.find(key);
+    if (it != options.end() && it->second.containsValueOfType<T>()) {
+        into = it->second.get<T>();
+    }
+}
+
+} // namespace
+
 GuestInfo Client::attach(std::uint32_t domid, std::optional<Timeout> timeout) {
+    return attach(domid, AttachOptions{}, timeout);
+}
+
+GuestInfo Client::attach(std::uint32_t domid, const AttachOptions& options,
+                         std::optional<Timeout> timeout) {
     auto reply = impl_->call(names::kManagerPath, names::kManagerInterface, "Attach", timeout,
-                             domid, kNoOptions);
+                             domid, toOptions(options));
     return guestAtPath(read<sdbus::ObjectPath>(reply));
 }
 
 void Client::attachAsync(std::uint32_t domid, AttachDone done, std::optional<Timeout> timeout) {
+    attachAsync(domid, AttachOptions{}, std::move(done), timeout);
+}
+
+void Client::attachAsync(std::uint32_t domid, const AttachOptions& options, AttachDone done,
+                         std::optional<Timeout> timeout) {
     try {
         auto message = impl_->manager->createMethodCall(names::kManagerInterface, "Attach");
-        message << domid << kNoOptions;
+        message << domid << toOptions(options);
         auto* impl = impl_.get();
         // The reply arrives inside processPendingRequest(); only queue it there.
         impl_->manager->callMethod(
@@ -222,6 +272,28 @@ void Client::attachAsync(std::uint32_t domid, AttachDone done, std::optional<Tim
 
 void Client::reload(std::optional<Timeout> timeout) {
     impl_->call(names::kManagerPath, names::kManagerInterface, "Reload", timeout);
+}
+
+DisplayInfo Client::getDisplay(const std::string& nameOrUuid) {
+    auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "GetDisplay", {});
+    auto options = read<Options>(reply);
+    DisplayInfo display;
+    take(options, "mode", display.mode);
+    take(options, "address", display.address);
+    take(options, "port", display.port);
+    take(options, "password-set", display.passwordSet);
+    take(options, "uri", display.uri);
+    return display;
+}
+
+void Client::setDisplay(const std::string& nameOrUuid, const std::string& mode,
+                        const DisplayOptions& options, std::optional<Timeout> timeout) {
+    impl_->callGuest(impl_->guestPath(nameOrUuid), "SetDisplay", timeout, mode, toOptions(options));
+}
+
+void Client::setDisplayPassword(const std::string& nameOrUuid, const std::string& password,
+                                std::optional<Timeout> timeout) {
+    impl_->callGuest(impl_->guestPath(nameOrUuid), "SetDisplayPassword", timeout, password);
 }
 
 std::vector<HelperInfo> Client::helpers() {

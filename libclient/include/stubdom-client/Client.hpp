@@ -67,10 +67,15 @@ public:
     void restart(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
     // Manage this HVM domain now; returns the guest once its stub domain runs.
     GuestInfo attach(std::uint32_t domid, std::optional<Timeout> timeout = {});
+    // The same with the toolstack's display settings (unset options are not sent).
+    GuestInfo attach(std::uint32_t domid, const AttachOptions& options,
+                     std::optional<Timeout> timeout = {});
     // The same without blocking: `done` runs from processEvents() with the guest's
     // object path, or with an empty path and the typed error (an exception_ptr to rethrow).
     using AttachDone = std::function<void(const std::string& path, std::exception_ptr error)>;
     void attachAsync(std::uint32_t domid, AttachDone done, std::optional<Timeout> timeout = {});
+    void attachAsync(std::uint32_t domid, const AttachOptions& options, AttachDone done,
+                     std::optional<Timeout> timeout = {});
     // Stop by object path (what a watcher holds once it has the guest).
     void stopAtPath(const std::string& path, std::optional<Timeout> timeout = {});
     void reload(std::optional<Timeout> timeout = {});
@@ -79,6 +84,15 @@ public:
     // PV-GRUB, and the check of such a guest's xl config (an absolute path).
     PvGrubConfig pvGrubConfig(const PvGrubRequest& request);
     PvGrubReport pvGrubCheck(const std::string& path);
+
+    // Display (InvalidDisplay when a choice breaks a rule or the mode has no password).
+    DisplayInfo getDisplay(const std::string& nameOrUuid);
+    // For the next start of the stub domain; restart() applies it.
+    void setDisplay(const std::string& nameOrUuid, const std::string& mode,
+                    const DisplayOptions& options = {}, std::optional<Timeout> timeout = {});
+    // An empty password removes it. The password is sent, never kept or logged.
+    void setDisplayPassword(const std::string& nameOrUuid, const std::string& password,
+                            std::optional<Timeout> timeout = {});
 
     // Supervised helpers (fs-backend, …), ordered by name.
     std::vector<HelperInfo> helpers();

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace stubdom {
@@ -27,6 +28,33 @@ struct GuestInfo {
     std::int32_t displayPort = -1;
     std::uint32_t restarts = 0;
     std::string lastError;
+};
+
+// What Guest.GetDisplay answers: how to reach the guest's display. Never the password.
+struct DisplayInfo {
+    std::string mode;    // none, sdl, vnc-stubdom, vnc-dom0
+    std::string address; // empty when unknown
+    std::int32_t port = -1;
+    bool passwordSet = false;
+    std::string uri; // vnc://ADDRESS:PORT; empty unless a VNC mode with a known port
+};
+
+// Guest.SetDisplay's options; an unset one is not sent.
+struct DisplayOptions {
+    std::optional<std::string> address; // an IP address
+    std::optional<std::int32_t> port;   // 5900 + display; -1: the next free one (vnc-dom0)
+    std::optional<std::string> keymap;
+};
+
+// Manager.Attach's options: the display settings the toolstack gave the device model.
+struct AttachOptions {
+    std::optional<bool> vnc;
+    std::optional<std::string> vnclisten; // ADDR or ADDR:DISPLAY
+    std::optional<std::uint32_t> vncdisplay;
+    std::optional<bool> vncunused;
+    std::optional<bool> sdl;
+    std::optional<std::string> keymap;
+    std::optional<std::uint32_t> videoram; // MiB
 };
 
 struct HelperInfo {
