@@ -141,8 +141,9 @@ std::string usage() {
            "device_model_override (xl). It asks stubdomd to run the guest's ioemu stub\n"
            "domain (org.xen.Stubdom.Manager.Attach), stays in the foreground while the\n"
            "guest lives, and stops the stub domain on SIGTERM or SIGHUP.\n"
-           "Other qemu options (-vnc, -videoram, -k, -serial, -M …) are accepted and\n"
-           "ignored for now.\n"
+           "The display options -vnc ADDR:DISPLAY, -vncunused, -sdl, -k KEYMAP and\n"
+           "-videoram MIB are passed on to Attach; other qemu options (-serial, -M …)\n"
+           "are accepted and ignored.\n"
            "\n"
            "Exit status: 0 the guest was destroyed or stubdom-dm was told to stop;\n"
            "1 the stub domain could not be started or failed; 2 bad usage.\n";

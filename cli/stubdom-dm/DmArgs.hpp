@@ -1,8 +1,8 @@
 // The command line that xend and libxl give a qemu-traditional device model, which is
 // what the toolstack runs stubdom-dm with: `-d DOMID -domain-name NAME -videoram N
 // -vnc ADDR:DISPLAY[,password] -vncunused -k KEYMAP -serial pty -M xenfv …`.
-// Only -d and -domain-name matter now; the display options are kept for the display
-// issue; everything else is skipped without failing, as a qemu that ignores it would.
+// -d and -domain-name name the guest; the display options go to Attach as its options;
+// everything else is skipped without failing, as a qemu that ignores it would.
 #pragma once
 
 #include <cstdint>

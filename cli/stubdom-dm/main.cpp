@@ -34,6 +34,25 @@ std::string describe(const DmArgs& args) {
     return text;
 }
 
+// The display settings the toolstack gave us, as Attach's options; what it did not say
+// stays unset, so the guest's own config decides.
+stubdom::AttachOptions attachOptions(const stubdom::dm::DisplayArgs& display) {
+    stubdom::AttachOptions options;
+    if (display.vnc) {
+        options.vnc = true;
+        options.vnclisten = *display.vnc; // ADDR:DISPLAY
+    }
+    if (display.vncUnused) {
+        options.vncunused = true;
+    }
+    if (display.sdl) {
+        options.sdl = true;
+    }
+    options.keymap = display.keymap;
+    options.videoram = display.videoramMiB;
+    return options;
+}
+
 std::string explain(const stubdom::Error& e) {
     if (dynamic_cast<const stubdom::BusUnavailable*>(&e) != nullptr) {
         return e.message();
@@ -68,9 +87,9 @@ public:
             log(running ? "stubdomd is back" : "stubdomd went away; waiting for it");
         });
         client_.watch();
-        client_.attachAsync(args_.domid, [this](const std::string& path, std::exception_ptr e) {
-            attached(path, e);
-        });
+        client_.attachAsync(
+            args_.domid, attachOptions(args_.display),
+            [this](const std::string& path, std::exception_ptr e) { attached(path, e); });
 
         while (!exit_) {
             auto bus = client_.pollInfo();

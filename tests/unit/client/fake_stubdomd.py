@@ -187,7 +187,13 @@ class Manager(Exported):
     @dbus.service.method(MANAGER, in_signature="ua{sv}", out_signature="o",
                          sender_keyword="sender", async_callbacks=("ok", "fail"))
     def Attach(self, domid, options, sender, ok, fail):
-        self.daemon.mutating("Attach", sender, options)
+        # Attach's documented keys, each with its D-Bus type, as stubdomd checks them.
+        for key, value in options.items():
+            if ATTACH_OPTIONS.get(key) is not type(value):
+                raise Failure("org.freedesktop.DBus.Error.InvalidArgs",
+                              "unknown option or wrong type '%s'" % key)
+        self.daemon.attach_options = {str(k): v for k, v in options.items()}
+        self.daemon.mutating("Attach", sender)
         failure = self.daemon.failures.get(int(domid))
         guest = next((g for g in self.daemon.guests.values()
                       if int(g.props["DomId"]) == domid), None)
@@ -228,6 +234,11 @@ class Manager(Exported):
         pass
 
 
+ATTACH_OPTIONS = {"vnc": dbus.Boolean, "vnclisten": dbus.String, "vncdisplay": dbus.UInt32,
+                  "vncunused": dbus.Boolean, "sdl": dbus.Boolean, "keymap": dbus.String,
+                  "videoram": dbus.UInt32}
+
+
 class Control(dbus.service.Object):
     """What a test uses to play the host: guests appear, change and go."""
 
@@ -263,6 +274,10 @@ class Control(dbus.service.Object):
     def Calls(self):
         return self.daemon.calls
 
+    @dbus.service.method(TEST, in_signature="", out_signature="a{sv}")
+    def LastAttachOptions(self):
+        return self.daemon.attach_options
+
     @dbus.service.method(TEST, in_signature="")
     def Quit(self):
         GLib.idle_add(self.daemon.loop.quit)
@@ -273,6 +288,7 @@ class Daemon:
         self.bus = dbus.bus.BusConnection(address)
         self.loop = GLib.MainLoop()
         self.guests, self.helpers, self.failures, self.calls = {}, {}, {}, []
+        self.attach_options = {}
         # Export everything, then take the name (what stubdomd does too).
         self.manager = Manager(self)
         self.helpers["fs-backend"] = Helper(self, "fs-backend")

@@ -35,6 +35,18 @@ def test_runs_until_the_guest_is_destroyed(fake, env):
         stop(process)
 
 
+def test_the_toolstacks_display_arguments_are_attach_options(fake, env):
+    fake.add("hvmconfig", 5, state="pending")
+    process = dm(env, 5, "-sdl")
+    try:
+        wait_line(process.stderr, "stub domain 6 is running")
+        options = {str(k): v for k, v in fake.control.LastAttachOptions().items()}
+        assert options == {"vnc": True, "vnclisten": "127.0.0.1:0", "vncunused": True,
+                           "sdl": True, "keymap": "en-us", "videoram": 8}
+    finally:
+        stop(process)
+
+
 def test_attach_failure_exits_1_with_the_reason(fake, env):
     fake.add("hvmconfig", 5, state="pending")
     fake.control.FailNext(5, "org.xen.Stubdom.Error.InvalidConfig",
