@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
                    "reply only once the stub domain runs)")
         ->check(CLI::PositiveNumber);
     stubdomctl::addGuestCommands(app, context);
+    stubdomctl::addDisplayCommands(app, context);
     stubdomctl::addManagerCommands(app, context);
     stubdomctl::addHelperCommands(app, context);
     stubdomctl::addMonitorCommand(app, context);
