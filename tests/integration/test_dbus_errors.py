@@ -21,8 +21,10 @@ INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
 def env(tmp_path_factory):
     """One host for the module: `hvmconfig` running, `loose` unmanaged, `pv1` a PV domain."""
     pv = tmp_path_factory.mktemp("pv") / "pv1"
-    pv.write_text('name = "pv1"\ntype = "pv"\nmemory = 32\n'
-                  'kernel = "/usr/lib/xen/boot/pv-grub-x86_64.gz"\n')
+    # Its own kernel: a PV guest booted through PV-GRUB would be listed (as pv-grub).
+    kernel = pv.parent / "vmlinuz"
+    kernel.write_bytes(b"\x7fELF")
+    pv.write_text(f'name = "pv1"\ntype = "pv"\nmemory = 32\nkernel = "{kernel}"\n')
     with SimHost() as host:
         with Stubdomd(host) as d:
             host.xl("create", HVM, "memory=32")
