@@ -190,40 +190,27 @@ void Client::restart(const std::string& nameOrUuid, std::optional<Timeout> timeo
 
 namespace {
 
-using Options = std::map<std::string, sdbus::Variant>;
-
-template <typename T> void put(Options& options, const char* key, const std::optional<T>& value) {
-    if (value) {
-        options.emplace(key, sdbus::Variant(*value));
-    }
-}
+using Options = detail::Properties;
+using detail::take;
 
 Options toOptions(const AttachOptions& o) {
     Options options;
-    put(options, "vnc", o.vnc);
-    put(options, "vnclisten", o.vnclisten);
-    put(options, "vncdisplay", o.vncdisplay);
-    put(options, "vncunused", o.vncunused);
-    put(options, "sdl", o.sdl);
-    put(options, "keymap", o.keymap);
-    put(options, "videoram", o.videoram);
+    detail::putIfSet(options, "vnc", o.vnc);
+    detail::putIfSet(options, "vnclisten", o.vnclisten);
+    detail::putIfSet(options, "vncdisplay", o.vncdisplay);
+    detail::putIfSet(options, "vncunused", o.vncunused);
+    detail::putIfSet(options, "sdl", o.sdl);
+    detail::putIfSet(options, "keymap", o.keymap);
+    detail::putIfSet(options, "videoram", o.videoram);
     return options;
 }
 
 Options toOptions(const DisplayOptions& o) {
     Options options;
-    put(options, "address", o.address);
-    put(options, "port", o.port);
-    put(options, "keymap", o.keymap);
+    detail::putIfSet(options, "address", o.address);
+    detail::putIfSet(options, "port", o.port);
+    detail::putIfSet(options, "keymap", o.keymap);
     return options;
-}
-
-// A key of the wrong type or missing keeps its default (as properties do).
-template <typename T> void take(const Options& options, const char* key, T& into) {
-    auto it = options.find(key);
-    if (it != options.end() && it->second.containsValueOfType<T>()) {
-        into = it->second.get<T>();
-    }
 }
 
 } // namespace

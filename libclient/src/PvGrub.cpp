@@ -9,12 +9,7 @@ namespace {
 
 using Dict = std::map<std::string, sdbus::Variant>;
 
-// A key of another type than the contract's is left at its default, as for properties.
-template <typename T> void take(const Dict& dict, const char* key, T& into) {
-    auto it = dict.find(key);
-    if (it != dict.end() && it->second.containsValueOfType<T>())
-        into = it->second.get<T>();
-}
+using detail::take;
 
 std::vector<PvGrubImage> images(const Dict& dict) {
     std::vector<sdbus::Struct<std::string, std::string, std::string, bool>> entries;
@@ -25,20 +20,15 @@ std::vector<PvGrubImage> images(const Dict& dict) {
     return list;
 }
 
-void put(Dict& dict, const char* key, const std::optional<std::string>& value) {
-    if (value)
-        dict[key] = sdbus::Variant(*value);
-}
-
 } // namespace
 
 PvGrubConfig Client::pvGrubConfig(const PvGrubRequest& request) {
     Dict options;
-    put(options, "arch", request.arch);
-    put(options, "guest_kernel", request.guestKernel);
-    put(options, "menu", request.menu);
-    put(options, "loader", request.loader);
-    put(options, "image", request.image);
+    detail::putIfSet(options, "arch", request.arch);
+    detail::putIfSet(options, "guest_kernel", request.guestKernel);
+    detail::putIfSet(options, "menu", request.menu);
+    detail::putIfSet(options, "loader", request.loader);
+    detail::putIfSet(options, "image", request.image);
     auto reply =
         impl_->call(names::kManagerPath, names::kManagerInterface, "PvGrubConfig", {}, options);
     Dict dict;
