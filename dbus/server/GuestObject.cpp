@@ -2,6 +2,7 @@
 
 #include "core/Display.hpp"
 #include "dbus/Names.hpp"
+#include "dbus/server/ChangedProperties.hpp"
 #include "dbus/server/ObjectPaths.hpp"
 #include "dbus/server/Options.hpp"
 
@@ -41,10 +42,7 @@ GuestObject::~GuestObject() {
 
 void GuestObject::update(const GuestView& view, std::uint32_t fields) {
     view_ = view;
-    std::vector<std::string> names;
-    for (const auto& [field, name] : kProperties)
-        if (fields & field)
-            names.emplace_back(name);
+    std::vector<std::string> names = changedProperties(kProperties, fields);
     if (!names.empty())
         // sd-bus reads the values through the getters, hence view_ first.
         emitPropertiesChangedSignal(kGuestInterface, names);

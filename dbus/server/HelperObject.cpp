@@ -1,6 +1,7 @@
 #include "dbus/server/HelperObject.hpp"
 
 #include "dbus/Names.hpp"
+#include "dbus/server/ChangedProperties.hpp"
 #include "dbus/server/ObjectPaths.hpp"
 
 #include <array>
@@ -32,10 +33,7 @@ HelperObject::~HelperObject() {
 
 void HelperObject::update(const HelperView& view, std::uint32_t fields) {
     view_ = view;
-    std::vector<std::string> names;
-    for (const auto& [field, name] : kProperties)
-        if (fields & field)
-            names.emplace_back(name);
+    std::vector<std::string> names = changedProperties(kProperties, fields);
     if (!names.empty())
         emitPropertiesChangedSignal(kHelperInterface, names);
 }
