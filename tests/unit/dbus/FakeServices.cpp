@@ -39,7 +39,7 @@ const GuestView& FakeGuestService::known(const std::string& uuid) const {
 }
 
 void FakeGuestService::hold(const std::string& what, const std::string& key, Completion done) {
-    held_[key].push_back(std::move(done));
+    held_.hold(key, std::move(done));
     report("pending " + what + " " + key);
 }
 
@@ -102,13 +102,7 @@ void FakeGuestService::remove(const std::string& uuid) {
 }
 
 bool FakeGuestService::complete(const std::string& key, const std::optional<Error>& error) {
-    auto it = held_.find(key);
-    if (it == held_.end() || it->second.empty())
-        return false;
-    Completion done = std::move(it->second.front());
-    it->second.pop_front();
-    done(error);
-    return true;
+    return held_.complete(key, error);
 }
 
 const GuestView* FakeGuestService::byUuid(const std::string& uuid) const {
@@ -126,7 +120,7 @@ std::vector<HelperView> FakeHelperService::helpers() const {
 void FakeHelperService::hold(const std::string& what, const std::string& name, Completion done) {
     if (!helpers_.count(name))
         throw Error(ErrorCode::InvalidArgs, "no helper named '" + name + "'");
-    held_[name].push_back(std::move(done));
+    held_.hold(name, std::move(done));
     report("pending helper-" + what + " " + name);
 }
 
@@ -161,13 +155,7 @@ void FakeHelperService::change(const HelperView& helper) {
 }
 
 bool FakeHelperService::complete(const std::string& name, const std::optional<Error>& error) {
-    auto it = held_.find(name);
-    if (it == held_.end() || it->second.empty())
-        return false;
-    Completion done = std::move(it->second.front());
-    it->second.pop_front();
-    done(error);
-    return true;
+    return held_.complete(name, error);
 }
 
 const HelperView* FakeHelperService::byName(const std::string& name) const {

@@ -7,10 +7,31 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace stubdomd::test {
+
+// Completions a test holds back, per key, and releases oldest first: how the fakes
+// answer slow calls (Start, helper Restart …) when the test says so.
+class HeldCompletions {
+public:
+    void hold(const std::string& key, Completion done) { held_[key].push_back(std::move(done)); }
+    // False when nothing is held for the key.
+    bool complete(const std::string& key, const std::optional<Error>& error) {
+        auto it = held_.find(key);
+        if (it == held_.end() || it->second.empty())
+            return false;
+        Completion done = std::move(it->second.front());
+        it->second.pop_front();
+        done(error);
+        return true;
+    }
+
+private:
+    std::map<std::string, std::deque<Completion>> held_;
+};
 
 class FakeGuestService final : public GuestService {
 public:
@@ -43,7 +64,7 @@ private:
     void hold(const std::string& what, const std::string& key, Completion done);
 
     std::map<std::string, GuestView> guests_;
-    std::map<std::string, std::deque<Completion>> held_;
+    HeldCompletions held_;
     std::vector<GuestObserver*> observers_;
 };
 
@@ -67,7 +88,7 @@ private:
     void hold(const std::string& what, const std::string& name, Completion done);
 
     std::map<std::string, HelperView> helpers_;
-    std::map<std::string, std::deque<Completion>> held_;
+    HeldCompletions held_;
     std::vector<HelperObserver*> observers_;
 };
 
