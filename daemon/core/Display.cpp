@@ -1,6 +1,7 @@
 #include "core/Display.hpp"
 
 #include "core/Errors.hpp"
+#include "core/Excerpt.hpp"
 
 #include <arpa/inet.h>
 
@@ -18,7 +19,7 @@ constexpr std::int32_t kVncBasePort = 5900;
 }
 
 std::string quoted(const std::string& text) {
-    return "\"" + text + "\"";
+    return "\"" + excerpt(text) + "\"";
 }
 
 // The display type of a vfb entry: xl takes type=vnc|sdl, or the older vnc=1 / sdl=1.
@@ -109,11 +110,16 @@ void checkPort(std::int32_t port, DisplayMode mode) {
                " is not a VNC port (5900 + display, up to 65535; -1 for the next free one)");
 }
 
+// qemu's keymap names (en-us, de-ch, ...) are a few letters; a long one is no keymap,
+// and it would end up in the stub domain's config and its xenstore nodes.
+constexpr std::size_t kMaxKeymapLength = 32;
+
 void checkKeymap(const std::string& keymap, const std::string& where) {
-    bool plain = !keymap.empty() && std::all_of(keymap.begin(), keymap.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_';
-    });
+    bool plain = !keymap.empty() && keymap.size() <= kMaxKeymapLength &&
+                 std::all_of(keymap.begin(), keymap.end(), [](char c) {
+                     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '_';
+                 });
     if (!plain)
         refuse(where + ": keymap " + quoted(keymap) + " is not a keymap name (e.g. en-us, de)");
 }

@@ -1,4 +1,5 @@
 #include "core/PvGrub.hpp"
+#include "core/Excerpt.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -137,6 +138,14 @@ MenuLocation parseMenuLocation(std::string_view extra) {
     MenuLocation menu;
     if (extra.empty())
         return menu; // DHCP option 150
+    // PV-GRUB gets extra as its command line, which Xen cuts at MAX_GUEST_CMDLINE.
+    constexpr std::size_t kMaxGuestCmdline = 1024;
+    if (extra.size() >= kMaxGuestCmdline)
+        throw MenuSyntaxError(kMaxGuestCmdline, "extra \"" + shown(excerpt(extra)) +
+                                                    "\": " + std::to_string(extra.size()) +
+                                                    " bytes, but Xen passes at most " +
+                                                    std::to_string(kMaxGuestCmdline - 1) +
+                                                    " of a guest's command line");
     const std::size_t n = extra.size();
     auto fail = [&](std::size_t index, const std::string& why) {
         std::string where = "column " + std::to_string(index + 1);

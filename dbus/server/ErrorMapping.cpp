@@ -1,5 +1,6 @@
 #include "dbus/server/ErrorMapping.hpp"
 
+#include "core/Excerpt.hpp"
 #include "core/Log.hpp"
 #include "dbus/Names.hpp"
 
@@ -21,8 +22,16 @@ std::string errorName(ErrorCode code) {
     }
 }
 
+namespace {
+
+sdbus::Error bounded(const std::string& name, const std::string& message) {
+    return sdbus::Error(name, excerpt(message, kMaxErrorMessageBytes));
+}
+
+} // namespace
+
 sdbus::Error toDbusError(const Error& error) {
-    return sdbus::Error(errorName(error.code()), error.what());
+    return bounded(errorName(error.code()), error.what());
 }
 
 sdbus::Error currentExceptionAsDbusError() noexcept {
@@ -30,7 +39,7 @@ sdbus::Error currentExceptionAsDbusError() noexcept {
         try {
             throw;
         } catch (const sdbus::Error& e) {
-            return e;
+            return bounded(e.getName(), e.getMessage());
         } catch (const Error& e) {
             return toDbusError(e);
         } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 
 #include <sdbus-c++/Error.h>
 
+#include <cstddef>
 #include <string>
 
 namespace stubdomd::dbus {
@@ -14,6 +15,10 @@ namespace stubdomd::dbus {
 // org.xen.Stubdom.Error.<Code>, or the org.freedesktop.DBus.Error name for
 // InvalidArgs, AccessDenied and Internal (Failed).
 std::string errorName(ErrorCode code);
+
+// Messages are cut to kMaxErrorMessageBytes (excerpt()): whatever a caller's argument
+// made of them, the reply stays far below the bus's message limit.
+inline constexpr std::size_t kMaxErrorMessageBytes = 4096;
 
 sdbus::Error toDbusError(const Error& error);
 

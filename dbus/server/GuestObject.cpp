@@ -1,6 +1,7 @@
 #include "dbus/server/GuestObject.hpp"
 
 #include "core/Display.hpp"
+#include "core/Excerpt.hpp"
 #include "dbus/Names.hpp"
 #include "dbus/server/ChangedProperties.hpp"
 #include "dbus/server/ObjectPaths.hpp"
@@ -101,7 +102,7 @@ void GuestObject::SetDisplay(sdbus::Result<>&& result, std::string mode,
         auto known = displayModeFromString(mode);
         if (!known)
             throw Error(ErrorCode::InvalidDisplay,
-                        "SetDisplay: unknown display mode '" + mode +
+                        "SetDisplay: unknown display mode '" + excerpt(mode) +
                             "' (known: none, sdl, vnc-stubdom, vnc-dom0)");
         DisplayChoice choice;
         choice.mode = *known;

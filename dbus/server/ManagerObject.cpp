@@ -1,5 +1,6 @@
 #include "dbus/server/ManagerObject.hpp"
 
+#include "core/Excerpt.hpp"
 #include "dbus/Names.hpp"
 #include "dbus/server/ObjectPaths.hpp"
 #include "dbus/server/Options.hpp"
@@ -47,7 +48,7 @@ sdbus::ObjectPath ManagerObject::exportedPath(const std::optional<GuestView>& gu
 sdbus::ObjectPath ManagerObject::GetGuest(const std::string& name_or_uuid) {
     try {
         return exportedPath(context_.guests.findGuest(name_or_uuid),
-                            "named or with uuid '" + name_or_uuid + "'");
+                            "named or with uuid '" + excerpt(name_or_uuid) + "'");
     } catch (...) {
         throw currentExceptionAsDbusError();
     }

@@ -1,6 +1,7 @@
 #include "dbus/server/Options.hpp"
 
 #include "core/Errors.hpp"
+#include "core/Excerpt.hpp"
 
 #include <algorithm>
 
@@ -28,8 +29,8 @@ void checkOptions(std::string_view method, const Options& options,
         auto spec = std::find_if(known.begin(), known.end(),
                                  [&key = key](const OptionSpec& s) { return s.key == key; });
         if (spec == known.end())
-            throw Error(ErrorCode::InvalidArgs, std::string(method) + ": unknown option '" + key +
-                                                    "' (" + knownKeys(known) + ")");
+            throw Error(ErrorCode::InvalidArgs, std::string(method) + ": unknown option '" +
+                                                    excerpt(key) + "' (" + knownKeys(known) + ")");
         const std::string actual = value.peekValueType();
         if (actual != spec->signature)
             throw Error(ErrorCode::InvalidArgs,

@@ -1,6 +1,9 @@
 #include "dbus/server/PvGrubDbus.hpp"
 
 #include "core/Errors.hpp"
+#include "core/Excerpt.hpp"
+
+#include <climits>
 
 namespace stubdomd::dbus {
 
@@ -17,15 +20,26 @@ std::vector<ImageEntry> toEntries(const std::vector<pvgrub::ImageStatus>& images
 }
 
 // The daemon's working directory is /, not the caller's: a relative path would name
-// some other file than the caller means.
+// some other file than the caller means. A path longer than PATH_MAX names no file, and
+// paths come back in replies (kernel, kernel_line): one near the bus's message limit
+// would make a reply the bus refuses.
+void checkPath(const std::string& what, const std::string& path) {
+    if (path.empty() || path.front() != '/')
+        throw Error(ErrorCode::InvalidArgs,
+                    what + " must be an absolute path, not '" + excerpt(path) + "'");
+    if (path.size() >= PATH_MAX)
+        throw Error(ErrorCode::InvalidArgs, what + " is " + std::to_string(path.size()) +
+                                                " bytes long; no path is longer than " +
+                                                std::to_string(PATH_MAX - 1) + " ('" +
+                                                excerpt(path) + "')");
+}
+
 std::string absolutePath(const Options& options, const char* key) {
     auto found = options.find(key);
     if (found == options.end())
         return {};
     std::string path = found->second.get<std::string>();
-    if (path.empty() || path.front() != '/')
-        throw Error(ErrorCode::InvalidArgs, std::string("PvGrubConfig: option '") + key +
-                                                "' must be an absolute path, not '" + path + "'");
+    checkPath(std::string("PvGrubConfig: option '") + key + "'", path);
     return path;
 }
 
@@ -45,15 +59,16 @@ pvgrub::ConfigRequest pvGrubConfigRequest(const Options& options) {
         request.arch = pvgrub::archFromString(text);
         if (!request.arch)
             throw Error(ErrorCode::InvalidArgs,
-                        "PvGrubConfig: option 'arch' must be x86_32 or x86_64, not '" + text + "'");
+                        "PvGrubConfig: option 'arch' must be x86_32 or x86_64, not '" +
+                            excerpt(text) + "'");
     }
     if (auto loader = options.find("loader"); loader != options.end()) {
         const std::string text = loader->second.get<std::string>();
         request.loader = pvgrub::loaderFromString(text);
         if (!request.loader)
             throw Error(ErrorCode::InvalidArgs,
-                        "PvGrubConfig: option 'loader' must be pv-grub or grub2, not '" + text +
-                            "'");
+                        "PvGrubConfig: option 'loader' must be pv-grub or grub2, not '" +
+                            excerpt(text) + "'");
     }
     if (auto menu = options.find("menu"); menu != options.end())
         request.menu = menu->second.get<std::string>();
@@ -80,9 +95,7 @@ Dict toDict(const pvgrub::ConfigResult& result) {
 }
 
 void checkPvGrubPath(const std::string& path) {
-    if (path.empty() || path.front() != '/')
-        throw Error(ErrorCode::InvalidArgs,
-                    "PvGrubCheck: the path must be absolute, not '" + path + "'");
+    checkPath("PvGrubCheck: the path", path);
 }
 
 Dict toDict(const pvgrub::CheckReport& report) {

@@ -214,6 +214,13 @@ TEST_CASE("a SetDisplay choice overrides the configs and is checked too", "[disp
         choice.port = 80;
         CHECK_THAT(refusal(stub, nullptr, &choice), Contains("port 80"));
     }
+    SECTION("a keymap longer than any keymap name is refused, and quoted only in part") {
+        choice.mode = DisplayMode::VncDom0;
+        choice.keymap = std::string(1 << 20, 'k');
+        auto message = refusal(stub, nullptr, &choice);
+        CHECK_THAT(message, Contains("is not a keymap name"));
+        CHECK(message.size() < 1024);
+    }
     SECTION("none drops a vfb") {
         choice.mode = DisplayMode::None;
         CHECK(plan(readmeStub({""}, {"type=vnc"}), nullptr, &choice).vfbs.empty());

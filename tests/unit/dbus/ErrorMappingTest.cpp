@@ -71,3 +71,29 @@ TEST_CASE("whatever a handler throws becomes an sdbus::Error", "[dbus][errors]")
         CHECK(e.getName() == "org.freedesktop.DBus.Error.Failed");
     }
 }
+
+TEST_CASE("an error message is cut to a bounded size, never inside a UTF-8 character",
+          "[dbus][errors]") {
+    // A caller's 1 MiB key echoed back whole would let the caller make the daemon's
+    // reply as large as the bus allows, and larger: the bus then drops the daemon.
+    const std::string huge(1 << 20, 'x');
+    sdbus::Error e = toDbusError(Error(ErrorCode::InvalidArgs, "unknown option '" + huge + "'"));
+    CHECK(e.getMessage().size() <= kMaxErrorMessageBytes + 64);
+    CHECK(e.getMessage().find("bytes in all") != std::string::npos);
+
+    // "é" is two bytes: a cut after an odd count of bytes must back off to its start.
+    std::string accents = "x";
+    for (int i = 0; i < 3000; ++i)
+        accents += "\xc3\xa9";
+    const std::string cut = toDbusError(Error(ErrorCode::NoSuchGuest, accents)).getMessage();
+    const std::string kept = cut.substr(0, cut.find("..."));
+    CHECK(kept.size() <= kMaxErrorMessageBytes);
+    CHECK((kept.size() - 1) % 2 == 0); // "x" and whole "é"s only
+
+    sdbus::Error passed = caught([&] { throw sdbus::Error("org.example.E", huge); });
+    CHECK(passed.getName() == "org.example.E");
+    CHECK(passed.getMessage().size() <= kMaxErrorMessageBytes + 64);
+
+    const std::string shortMessage = "domain 7 is not an HVM guest";
+    CHECK(toDbusError(Error(ErrorCode::NotHvm, shortMessage)).getMessage() == shortMessage);
+}

@@ -104,3 +104,13 @@ TEST_CASE("a menu location error is an InvalidConfig error", "[pvgrub][menu]") {
         CHECK(e.code() == stubdomd::ErrorCode::InvalidConfig);
     }
 }
+
+TEST_CASE("a menu location longer than Xen passes to a guest is refused, quoted in part",
+          "[pvgrub][menu]") {
+    auto [column, message] = refusal("(hd0,0)/" + std::string(1 << 20, 'm'));
+    CHECK(column == 1024);
+    CHECK(message.find("at most 1023") != std::string::npos);
+    CHECK(message.size() < 1024);
+    // The longest Xen keeps is still a menu location.
+    CHECK(parseMenuLocation("(hd0,0)/" + std::string(1023 - 8, 'm')).path.size() == 1016);
+}
