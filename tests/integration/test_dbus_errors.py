@@ -10,8 +10,8 @@ import pytest
 
 from simhost import SimHost
 from stubdomd import EXAMPLES, Stubdomd
-from test_dbus_helpers import (BUS_NAME, GUEST, MANAGER, MANAGER_PATH, TIMEOUT, connect,
-                               dbus_error, proxy, sv)
+from test_dbus_helpers import (GUEST, MANAGER, MANAGER_PATH, connect, dbus_error, proxy,
+                               raw_error, sv)
 
 HVM = str(EXAMPLES / "hvmconfig")
 INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
@@ -37,14 +37,6 @@ def env(tmp_path_factory):
             # Nothing a bad call did may have touched the guests or the daemon.
             assert d.proc.poll() is None, d.log()
             assert d.guests()["hvmconfig"]["state"] == "running"
-
-
-def raw_error(conn, path, iface, method, signature, args):
-    try:
-        conn.call_blocking(BUS_NAME, path, iface, method, signature, args, timeout=TIMEOUT)
-    except dbus.exceptions.DBusException as e:
-        return e.get_dbus_name(), e.get_dbus_message()
-    raise AssertionError(f"{method}({signature}) succeeded")
 
 
 def manager(conn):

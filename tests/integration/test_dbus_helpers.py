@@ -72,6 +72,17 @@ def dbus_error(method: Callable, *args, **kwargs) -> tuple[str, str]:
     raise AssertionError(f"{method} succeeded; an error was expected")
 
 
+def raw_error(conn, path: str, iface: str, method: str, signature: str, args
+              ) -> tuple[str, str]:
+    """(error name, message) of a call that must fail, sent with exactly `signature`
+    (python-dbus's call_blocking sends any, where busctl and gdbus would refuse)."""
+    try:
+        conn.call_blocking(BUS_NAME, path, iface, method, signature, args, timeout=TIMEOUT)
+    except dbus.exceptions.DBusException as e:
+        return e.get_dbus_name(), e.get_dbus_message()
+    raise AssertionError(f"{method}({signature}) succeeded")
+
+
 def plain(value):
     """python-dbus values as plain Python ones (for comparisons and messages)."""
     if isinstance(value, (dbus.Dictionary, dict)):
