@@ -61,8 +61,8 @@ void Client::onServiceChanged(ServiceCallback callback) {
 void Client::Impl::subscribe() {
     // Handlers run inside sd_bus_process: they parse and queue, nothing else, and
     // swallow what they cannot parse (a malformed signal is not worth a crash).
-    auto queueing = [this](auto parse) {
-        return [this, parse](sdbus::Message& message) {
+    auto queueing = [](auto parse) {
+        return [parse](sdbus::Message& message) {
             try {
                 parse(message);
             } catch (...) {
