@@ -227,7 +227,8 @@ TEST_CASE("the adapters on a guest made by the toolstack: flags, linkage, crash,
     store.watch("@releaseDomain", "release");
     xc.crash(guest);
     REQUIRE(runWithin(loop, 20s));
-    info = findDomain(xc.listDomains(), guest);
+    domains = xc.listDomains();
+    info = findDomain(domains, guest);
     REQUIRE(info);
     CHECK(info->shutdown);
     store.unwatch("@releaseDomain", "release");
