@@ -22,6 +22,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <unistd.h>
 
 namespace stubdomd {
 namespace {
@@ -59,13 +60,16 @@ int run(const Settings& settings) {
     XenStore store;
     XenCtrl hypervisor;
     XlToolstack toolstack(loop, settings);
-    XlConfigReader specs(settings.xenConfigDir);
+    XlConfigReader specs(settings.xenConfigDir, settings.defaultFlavour);
     DisplayHost displays(settings.xenConfigDir, settings.stateDir);
     auto writeStubConfig = [](const std::string& path, const std::string& content) {
         writeFileAtomically(path, content, 0644);
     };
+    auto fileReadable = [](const std::string& path) {
+        return access(path.c_str(), R_OK) == 0;
+    };
     GuestManager manager(settings, CoreDeps{store, hypervisor, toolstack, loop, specs,
-                                            writeStubConfig, processName});
+                                            writeStubConfig, processName, fileReadable});
     int exitCode = 0;
     // Without xenstore the daemon is blind; exiting non-zero lets systemd restart it
     // (Restart=on-failure), and the new run adopts what runs.
@@ -87,7 +91,7 @@ int run(const Settings& settings) {
     dbus::ServerInfo info{STUBDOMD_VERSION,
                           hypervisor.versionString(),
                           settings.toolstack,
-                          {"ioemu", "attach", "adopt", "helpers", "pv-grub"}};
+                          {"ioemu", "linux", "attach", "adopt", "helpers", "pv-grub"}};
     PvGrubTool pvGrubTool(pvgrub::ImageDirs{settings.xenBootDir, settings.grubXenDir});
     dbus::DbusServer server(loop, manager, &helpers, std::move(info), &pvGrubTool);
     server.attachToLoop();

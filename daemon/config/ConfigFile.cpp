@@ -23,11 +23,13 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kTopKeys[] = {
-    "toolstack",           "xen_config_dir",   "state_dir",        "runtime_dir",
-    "stub_kernel",         "stub_memory_mib",  "start_timeout_ms", "toolstack_timeout_ms",
-    "max_parallel_spawns", "on_stubdom_death", "max_restarts",     "exports_dir",
-    "keymaps_dir",         "xen_lib_dir",      "helpers",          "xen_boot_dir",
-    "grub_xen_dir",
+    "toolstack",         "xen_config_dir",       "state_dir",
+    "runtime_dir",       "stub_kernel",          "stub_memory_mib",
+    "start_timeout_ms",  "toolstack_timeout_ms", "max_parallel_spawns",
+    "on_stubdom_death",  "max_restarts",         "exports_dir",
+    "keymaps_dir",       "xen_lib_dir",          "helpers",
+    "xen_boot_dir",      "grub_xen_dir",         "default_flavour",
+    "linux_stub_kernel", "linux_stub_rootfs",    "linux_stub_memory_mib",
 };
 
 constexpr std::string_view kHelperKeys[] = {
@@ -219,6 +221,18 @@ public:
                 result.runtimeDir = string(v, key);
             } else if (key == "stub_kernel") {
                 result.stubKernel = string(v, key);
+            } else if (key == "linux_stub_kernel") {
+                result.linuxStubKernel = string(v, key);
+            } else if (key == "linux_stub_rootfs") {
+                result.linuxStubRootfs = string(v, key);
+            } else if (key == "default_flavour") {
+                // pv-grub names a kind of guest stubdomd lists, not a stub domain it spawns.
+                std::optional<Flavour> flavour;
+                if (v.is_string())
+                    flavour = flavourFromString(v.get<std::string>());
+                if (!flavour || *flavour == Flavour::PvGrub)
+                    fail("'" + key + "' must be one of ioemu, linux; got " + describe(v));
+                result.defaultFlavour = *flavour;
             } else if (key == "exports_dir") {
                 result.exportsDir = string(v, key);
             } else if (key == "keymaps_dir") {
@@ -232,6 +246,8 @@ public:
             } else if (key == "stub_memory_mib") {
                 // 1 TiB: far above any stub domain, low enough to stay a sane MiB count.
                 result.stubMemoryMiB = integer(v, key, 1, 1024 * 1024);
+            } else if (key == "linux_stub_memory_mib") {
+                result.linuxStubMemoryMiB = integer(v, key, 1, 1024 * 1024);
             } else if (key == "start_timeout_ms") {
                 result.startTimeout = std::chrono::milliseconds(integer(v, key, 1, maxTimeoutMs));
             } else if (key == "toolstack_timeout_ms") {

@@ -41,6 +41,14 @@ struct Settings {
     std::string runtimeDir = "/run/stubdomd"; // generated stub-domain configs
     std::string stubKernel = "/usr/lib/xen/boot/ioemu-stubdom.gz";
     std::uint64_t stubMemoryMiB = 32;
+    // The flavour of a guest whose stub config neither says `flavour` nor names a
+    // flavour's images.
+    Flavour defaultFlavour = Flavour::Ioemu;
+    // The Linux stub domain (upstream qemu in Linux), where libxl 4.17 installs it.
+    std::string linuxStubKernel = "/usr/lib/xen/boot/qemu-stubdom-linux-kernel";
+    std::string linuxStubRootfs = "/usr/lib/xen/boot/qemu-stubdom-linux-rootfs";
+    // libxl's LIBXL_LINUX_STUBDOM_MEM; the guest's video memory is added to it.
+    std::uint64_t linuxStubMemoryMiB = 128;
     std::chrono::milliseconds startTimeout{30000};     // unpause until `running`
     std::chrono::milliseconds toolstackTimeout{60000}; // one xl command
     unsigned maxParallelSpawns = 4;

@@ -37,6 +37,9 @@ struct CoreDeps {
     // The command name of a dom0 process, "" if there is none: the check that a guest
     // has no device model in dom0 already.
     std::function<std::string(long pid)> processName;
+    // Whether root can read a file: the Linux stub's kernel and rootfs are checked before
+    // a spawn, as libxl does (access(R_OK)). Unset: no check.
+    std::function<bool(const std::string& path)> fileReadable;
 };
 
 class GuestManager : public GuestService {
@@ -126,6 +129,12 @@ private:
     void destroyStub(DomId stub, std::function<void(const ToolResult&)> then = {});
     void destroyOrphanNamed(const std::string& name);
     void stopWatching(Guest& guest);
+
+    // What a spawn needs to know beyond the stub config (SpawnInputs.cpp)
+    std::optional<unsigned> guestVideoRamMiB(const Guest& guest);
+    std::optional<std::uint64_t> guestRamMiB(const Guest& guest, std::optional<unsigned> video);
+    std::string missingStubImage(const StubSpec& spec) const;
+    LinkRequest linkRequest(const Guest& guest, DomId stub);
 
     // Commands
     Guest& guestByUuid(const std::string& uuid);

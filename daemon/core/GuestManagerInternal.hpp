@@ -41,6 +41,7 @@ struct GuestManager::Attempt {
     bool cancelled = false; // the guest went away or was stopped meanwhile
     bool active = true;     // still holds a spawn slot
     bool retriedNameClash = false;
+    std::optional<unsigned> videoRamMiB; // the guest's video memory, when libxl recorded it
 };
 
 struct GuestManager::Guest {

@@ -4,6 +4,7 @@
 
 #include "core/Log.hpp"
 #include "core/StubConfigWriter.hpp"
+#include "core/StubFlavour.hpp"
 #include "core/XenPaths.hpp"
 
 #include <algorithm>
@@ -66,7 +67,14 @@ void GuestManager::beginSpawn(Guest& guest) {
     });
 
     const StubSpec& spec = *guest.spec;
-    std::uint64_t needKiB = spec.memoryMiB.value_or(settings_.stubMemoryMiB) * 1024;
+    // libxl refuses a stub whose images it cannot read before it makes any domain.
+    if (std::string missing = missingStubImage(spec); !missing.empty()) {
+        failSpawn(guest, ErrorCode::InvalidConfig, missing);
+        return;
+    }
+    if (spec.flavour == Flavour::Linux)
+        attempt->videoRamMiB = guestVideoRamMiB(guest);
+    std::uint64_t needKiB = stubMemoryMiB(spec, settings_, attempt->videoRamMiB) * 1024;
     std::uint64_t freeKiB = 0;
     try {
         freeKiB = deps_.hypervisor.freeMemoryKiB();
@@ -95,7 +103,7 @@ void GuestManager::beginSpawn(Guest& guest) {
         deps_.writeFile(configPath,
                         writeStubConfig(identity,
                                         guest.display ? withDisplay(spec, *guest.display) : spec,
-                                        settings_));
+                                        settings_, attempt->videoRamMiB));
     } catch (const Error& e) {
         failSpawn(guest, ErrorCode::SpawnFailed, e.what());
         return;
@@ -187,10 +195,7 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
         v.state = GuestState::Linking;
     });
     try {
-        GuestIdentity identity{g, guest.view.name, guest.view.uuid};
-        linker_.link({g, stub, guest.view.uuid,
-                      deviceModelArgs(identity, guest.display ? guest.display->deviceModel
-                                                              : DeviceModelOptions{})});
+        linker_.link(linkRequest(guest, stub));
         showDisplay(guest, stub, true);
     } catch (const Error& e) {
         failSpawn(guest, ErrorCode::SpawnFailed,

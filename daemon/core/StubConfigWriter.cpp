@@ -1,6 +1,7 @@
 #include "core/StubConfigWriter.hpp"
 
 #include "core/Errors.hpp"
+#include "core/StubFlavour.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -82,12 +83,12 @@ std::string quoteXlString(std::string_view value) {
 }
 
 std::string writeStubConfig(const GuestIdentity& guest, const StubSpec& spec,
-                            const Settings& settings) {
-    if (spec.flavour != Flavour::Ioemu)
+                            const Settings& settings, std::optional<unsigned> videoRamMiB) {
+    if (spec.flavour != Flavour::Ioemu && spec.flavour != Flavour::Linux)
         throw Error(ErrorCode::NotSupported, spec.sourceFile + ": flavour '" +
                                                  std::string(toString(spec.flavour)) +
-                                                 "' is not supported yet (only ioemu)");
-    const std::uint64_t memory = spec.memoryMiB.value_or(settings.stubMemoryMiB);
+                                                 "' has no stub domain");
+    const std::uint64_t memory = stubMemoryMiB(spec, settings, videoRamMiB);
     if (memory == 0)
         throw Error(ErrorCode::InvalidConfig, spec.sourceFile + ": memory must not be 0");
 
@@ -96,14 +97,17 @@ std::string writeStubConfig(const GuestIdentity& guest, const StubSpec& spec,
            std::to_string(guest.domid) + ") from " + quoteXlString(spec.sourceFile) + "\n";
     appendString(out, "name", guest.name + "-dm");
     appendString(out, "type", "pv");
-    appendString(out, "kernel", spec.kernel.value_or(settings.stubKernel));
-    if (spec.ramdisk)
-        appendString(out, "ramdisk", *spec.ramdisk);
+    appendString(out, "kernel", stubKernel(spec, settings));
+    if (const auto ramdisk = stubRamdisk(spec, settings))
+        appendString(out, "ramdisk", *ramdisk);
     out += "memory = " + std::to_string(memory) + "\n";
     appendList(out, "vif", spec.vifs);
     appendList(out, "disk", spec.disks);
     appendList(out, "vfb", spec.vfbs);
-    appendString(out, "extra", "-d " + std::to_string(guest.domid));
+    // The Linux stub finds its guest through its xenstore `target`, as under libxl, which
+    // gives it no command line (stubdomain_cmdline is empty by default).
+    if (spec.flavour == Flavour::Ioemu)
+        appendString(out, "extra", "-d " + std::to_string(guest.domid));
     appendString(out, "on_poweroff", "destroy");
     appendString(out, "on_reboot", "destroy");
     appendString(out, "on_crash", "destroy");

@@ -21,23 +21,26 @@ std::string quoteXlString(std::string_view value);
 // The xl config of guest's stub domain, for `xl create -p`:
 //   name = "<guest name>-dm"
 //   type = "pv"                        (xl >= 4.10 spelling; `builder` is deprecated)
-//   kernel = spec.kernel or settings.stubKernel
-//   ramdisk = spec.ramdisk             (only when set)
-//   memory = spec.memoryMiB or settings.stubMemoryMiB
+//   kernel = spec.kernel or the flavour's default kernel (StubFlavour.hpp)
+//   ramdisk = spec.ramdisk or the flavour's default (linux: its rootfs; ioemu: none)
+//   memory = spec.memoryMiB or the flavour's default (linux: 128 + `videoRamMiB`, the
+//            guest's video memory as libxl adds it; 8 MiB when not known)
 //   vif = [ ... ] / disk = [ ... ] / vfb = [ ... ]   as the spec gives them, in order, each
 //                                      only when non-empty; vifs[0] is kept even when it
 //                                      is '' because the stub's ioemu reserves it for VNC
 //   extra = "-d <guest domid>"         what the ioemu stub domain reads to find its guest
+//                                      (ioemu only: the Linux stub reads its `target`)
 //   on_poweroff/on_reboot/on_crash = "destroy"
 // The three `on_*` actions are "destroy" because stubdomd decides what happens when a
 // stub domain dies (the on_stubdom_death policy, which needs a fresh link to the guest
 // anyway); xl's default on_reboot = "restart" would bring back an unlinked stub domain
 // behind our back. libxl's own stub domains are not restarted either.
 // A leading comment names the guest and the source file (quoted, so a name cannot end it).
-// Throws Error(NotSupported) for a flavour other than ioemu (the Linux stub domain is a
-// later step), Error(InvalidConfig) for a NUL byte in any value or a zero memory size.
+// Throws Error(NotSupported) for a flavour that has no stub domain (pv-grub),
+// Error(InvalidConfig) for a NUL byte in any value or a zero memory size.
 std::string writeStubConfig(const GuestIdentity& guest, const StubSpec& spec,
-                            const Settings& settings);
+                            const Settings& settings,
+                            std::optional<unsigned> videoRamMiB = std::nullopt);
 
 // What the device model is told about the guest's display, when known.
 struct DeviceModelOptions {

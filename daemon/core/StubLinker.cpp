@@ -2,7 +2,15 @@
 
 #include "core/XenPaths.hpp"
 
+#include <cstdio>
+
 namespace stubdomd {
+
+std::string dmArgvKey(std::size_t index) {
+    char key[24];
+    std::snprintf(key, sizeof key, "%03zu", index + 1);
+    return key;
+}
 
 void StubLinker::link(const LinkRequest& r) {
     // The hypervisor's target first: it is what lets the stub domain map the guest's
@@ -29,16 +37,33 @@ void StubLinker::link(const LinkRequest& r) {
     store_.mkdir(legacy);
     store_.setPermissions(legacy, {{0, Access::None}, {r.guest, Access::Both}});
 
+    // The arguments are for the stub's eyes only: the guest must not learn or change
+    // how its device model runs.
+    const std::vector<Permission> stubReads{{0, Access::None}, {r.stub, Access::Read}};
+    if (r.flavour == Flavour::Linux) {
+        const std::string argv = paths::dmArgv(r.uuid);
+        store_.remove(argv); // no argument of an earlier stub may linger past the new end
+        store_.mkdir(argv);
+        store_.setPermissions(argv, stubReads);
+        for (std::size_t i = 0; i < r.deviceModelArgv.size(); ++i) {
+            const std::string key = argv + "/" + dmArgvKey(i);
+            store_.write(key, r.deviceModelArgv[i]);
+            store_.setPermissions(key, stubReads);
+        }
+        return;
+    }
     const std::string dmargs = paths::dmargs(r.uuid);
     store_.write(dmargs, r.deviceModelArgs);
-    store_.setPermissions(dmargs, {{0, Access::None}, {r.stub, Access::Read}});
+    store_.setPermissions(dmargs, stubReads);
 }
 
 void StubLinker::unlink(DomId guest, const std::string& uuid) {
     store_.remove(paths::legacyDeviceModel(guest));
     store_.remove(paths::deviceModelDomid(guest));
-    if (!uuid.empty())
+    if (!uuid.empty()) {
         store_.remove(paths::dmargs(uuid));
+        store_.remove(paths::dmArgv(uuid));
+    }
 }
 
 } // namespace stubdomd

@@ -6,6 +6,7 @@
 #include "Store.hpp"
 
 #include <string>
+#include <vector>
 
 namespace stubdomd {
 
@@ -13,8 +14,15 @@ struct LinkRequest {
     DomId guest = 0;
     DomId stub = 0;
     std::string uuid;            // the guest's
-    std::string deviceModelArgs; // written to /vm/<uuid>/image/dmargs
+    std::string deviceModelArgs; // ioemu: written to /vm/<uuid>/image/dmargs
+    Flavour flavour = Flavour::Ioemu;
+    // linux: written to /vm/<uuid>/image/dm-argv/001, 002, ... one argument per key
+    std::vector<std::string> deviceModelArgv;
 };
+
+// dm-argv's key for argument `index` (0-based): "001" for the first, as libxl numbers
+// them (its argv[0], the program name, is not written).
+std::string dmArgvKey(std::size_t index);
 
 class StubLinker {
 public:
@@ -24,7 +32,7 @@ public:
     // caller then destroys the stub domain and calls unlink().
     void link(const LinkRequest& request);
     // Removes the keys link() wrote outside the stub domain's own subtree (which the
-    // toolstack removes with the domain). Missing keys are fine.
+    // toolstack removes with the domain), of either flavour. Missing keys are fine.
     void unlink(DomId guest, const std::string& uuid);
 
 private:

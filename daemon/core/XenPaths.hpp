@@ -45,6 +45,17 @@ inline std::string vmImage(const std::string& uuid) {
 inline std::string dmargs(const std::string& uuid) {
     return vmImage(uuid) + "/dmargs";
 }
+// The Linux stub's qemu arguments, one per key: dm-argv/001, dm-argv/002, ...
+inline std::string dmArgv(const std::string& uuid) {
+    return vmImage(uuid) + "/dm-argv";
+}
+// What libxl records of a guest's memory (KiB, dom0-owned): max_memkb and video_memkb.
+inline std::string memoryStaticMax(DomId g) {
+    return domain(g) + "/memory/static-max";
+}
+inline std::string memoryVideoram(DomId g) {
+    return domain(g) + "/memory/videoram";
+}
 // A PV guest's kernel as libxl records it (libxl__domain_build); for a PV-GRUB guest,
 // the PV-GRUB image.
 inline std::string vmImageKernel(const std::string& uuid) {

@@ -3,12 +3,14 @@
 #include "config/TextFile.hpp"
 #include "core/Errors.hpp"
 #include "core/Log.hpp"
+#include "core/StubFlavour.hpp"
 #include "xen/XluConfig.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <variant>
 #include <vector>
 
 namespace stubdomd {
@@ -16,8 +18,9 @@ namespace stubdomd {
 namespace {
 
 constexpr std::string_view kPrefix = "stubdom-";
-constexpr std::string_view kKnownKeys[] = {"kernel", "ramdisk", "memory", "vif",
-                                           "disk",   "vfb",     "flavour"};
+constexpr std::string_view kKnownKeys[] = {
+    "kernel", "ramdisk", "stubdomain_kernel", "stubdomain_ramdisk", "memory", "vif", "disk",
+    "vfb",    "flavour"};
 
 // libxl's disk struct owns strings that xlu_disk_parse fills in.
 class Disk {
@@ -34,29 +37,38 @@ private:
 
 class SpecReader {
 public:
-    SpecReader(const std::string& text, const std::string& source, const std::string& guestName)
-        : config_(text, source), source_(source), guestName_(guestName) {}
+    SpecReader(const std::string& text, const std::string& source, const std::string& guestName,
+               Flavour defaultFlavour)
+        : config_(text, source), source_(source), guestName_(guestName),
+          defaultFlavour_(defaultFlavour) {}
 
     StubSpec read() {
         warnUnknownKeys();
 
         StubSpec spec;
         spec.sourceFile = source_;
-        spec.kernel = string("kernel");
-        spec.ramdisk = string("ramdisk");
+        FlavourHints hints;
+        hints.kernelKey = either("kernel", "stubdomain_kernel");
+        hints.kernel = spec.kernel = string(hints.kernelKey.c_str());
+        hints.ramdiskKey = either("ramdisk", "stubdomain_ramdisk");
+        hints.ramdisk = spec.ramdisk = string(hints.ramdiskKey.c_str());
         spec.memoryMiB = memory();
         spec.vifs = list("vif");
         spec.disks = list("disk");
-        checkDisks(spec.disks);
+        spec.diskDevices = parseDisks(spec.disks);
         spec.vfbs = list("vfb");
         if (const auto flavour = string("flavour")) {
             if (*flavour == "ioemu")
-                spec.flavour = Flavour::Ioemu;
+                hints.explicitFlavour = Flavour::Ioemu;
             else if (*flavour == "linux")
-                spec.flavour = Flavour::Linux;
+                hints.explicitFlavour = Flavour::Linux;
             else
                 fail("flavour", "'flavour' must be 'ioemu' or 'linux', got \"" + *flavour + "\"");
         }
+        const auto chosen = chooseFlavour(hints, defaultFlavour_);
+        if (const auto* conflict = std::get_if<FlavourConflict>(&chosen))
+            fail(conflict->key, conflict->message);
+        spec.flavour = std::get<Flavour>(chosen);
         return spec;
     }
 
@@ -99,15 +111,32 @@ private:
 
     std::vector<std::string> list(const char* key) const { return config_.list(key); }
 
+    // libxl's stub-domain keys (stubdomain_kernel, ...) are accepted beside the short ones
+    // of the README's stub configs; one setting said twice is refused, not guessed at.
+    std::string either(const std::string& shortKey, const std::string& libxlKey) const {
+        const bool hasShort = config_.keys().count(shortKey) != 0;
+        const bool hasLibxl = config_.keys().count(libxlKey) != 0;
+        if (hasShort && hasLibxl)
+            fail(libxlKey, "'" + libxlKey + "' and '" + shortKey + "' (" + config_.where(shortKey) +
+                               ") say the same thing; keep one");
+        return hasLibxl ? libxlKey : shortKey;
+    }
+
     // The same check xl makes when it creates the domain, done now so that a bad disk
-    // line fails the guest with the file's name instead of failing `xl create` later.
-    void checkDisks(const std::vector<std::string>& disks) {
+    // line fails the guest with the file's name instead of failing `xl create` later;
+    // what it reads is what the Linux stub's qemu is told about each disk.
+    std::vector<StubDisk> parseDisks(const std::vector<std::string>& disks) {
+        std::vector<StubDisk> parsed;
         for (std::size_t i = 0; i < disks.size(); ++i) {
             Disk disk;
             const char* spec = disks[i].c_str();
             const std::size_t before = config_.report().size();
-            if (xlu_disk_parse(config_.get(), 1, &spec, disk.get()) == 0)
+            if (xlu_disk_parse(config_.get(), 1, &spec, disk.get()) == 0) {
+                const libxl_device_disk& d = *disk.get();
+                parsed.push_back(StubDisk{d.vdev ? d.vdev : "", d.is_cdrom != 0, d.readwrite != 0,
+                                          d.format == LIBXL_DISK_FORMAT_EMPTY});
                 continue;
+            }
             std::string why = oneLine(config_.report().text(before));
             const std::string prefix = source_ + ": ";
             if (why.compare(0, prefix.size(), prefix) == 0)
@@ -116,11 +145,13 @@ private:
                 why = "not a valid disk specification";
             fail("disk", "bad disk entry " + std::to_string(i + 1) + " '" + disks[i] + "': " + why);
         }
+        return parsed;
     }
 
     XluConfig config_;
     const std::string& source_;
     const std::string& guestName_;
+    Flavour defaultFlavour_;
 };
 
 } // namespace
@@ -136,7 +167,8 @@ bool isValidGuestName(std::string_view name) {
     });
 }
 
-XlConfigReader::XlConfigReader(std::string xenConfigDir) : dir_(std::move(xenConfigDir)) {}
+XlConfigReader::XlConfigReader(std::string xenConfigDir, Flavour defaultFlavour)
+    : dir_(std::move(xenConfigDir)), defaultFlavour_(defaultFlavour) {}
 
 std::string XlConfigReader::pathFor(const std::string& guestName) const {
     if (!isValidGuestName(guestName)) {
@@ -158,19 +190,20 @@ std::optional<StubSpec> XlConfigReader::load(const std::string& guestName) {
     const std::optional<std::string> text = readTextFile(path);
     if (!text)
         return std::nullopt;
-    return parse(*text, path, guestName);
+    return parse(*text, path, guestName, defaultFlavour_);
 }
 
-StubSpec XlConfigReader::readFile(const std::string& path, const std::string& guestName) {
+StubSpec XlConfigReader::readFile(const std::string& path, const std::string& guestName,
+                                  Flavour defaultFlavour) {
     const std::optional<std::string> text = readTextFile(path);
     if (!text)
         throw Error(ErrorCode::InvalidConfig, "cannot read " + path + ": " + std::strerror(ENOENT));
-    return parse(*text, path, guestName);
+    return parse(*text, path, guestName, defaultFlavour);
 }
 
 StubSpec XlConfigReader::parse(const std::string& text, const std::string& source,
-                               const std::string& guestName) {
-    return SpecReader(text, source, guestName).read();
+                               const std::string& guestName, Flavour defaultFlavour) {
+    return SpecReader(text, source, guestName, defaultFlavour).read();
 }
 
 } // namespace stubdomd

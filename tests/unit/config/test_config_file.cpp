@@ -332,3 +332,39 @@ TEST_CASE("examples/stubdomd.json is valid and spells out the defaults", "[confi
     CHECK(example.keymapsDir == defaults.keymapsDir);
     CHECK(example.xenLibDir == defaults.xenLibDir);
 }
+
+TEST_CASE("the Linux stub domain's settings and the default flavour", "[config][linux]") {
+    const Settings defaults;
+    CHECK(defaults.defaultFlavour == Flavour::Ioemu);
+    CHECK(defaults.linuxStubKernel == "/usr/lib/xen/boot/qemu-stubdom-linux-kernel");
+    CHECK(defaults.linuxStubRootfs == "/usr/lib/xen/boot/qemu-stubdom-linux-rootfs");
+    CHECK(defaults.linuxStubMemoryMiB == 128);
+
+    const Settings s = parseSettings(R"({
+        "default_flavour": "linux",
+        "linux_stub_kernel": "/srv/k",
+        "linux_stub_rootfs": "/srv/r",
+        "linux_stub_memory_mib": 160
+    })",
+                                     kFile);
+    CHECK(s.defaultFlavour == Flavour::Linux);
+    CHECK(s.linuxStubKernel == "/srv/k");
+    CHECK(s.linuxStubRootfs == "/srv/r");
+    CHECK(s.linuxStubMemoryMiB == 160);
+
+    CHECK_THAT(errorOf(R"({"default_flavour": "qemu"})"),
+               Equals(kFile + ": 'default_flavour' must be one of ioemu, linux; got string "
+                              "\"qemu\""));
+    CHECK_THAT(errorOf(R"({"default_flavour": "pv-grub"})"),
+               Equals(kFile + ": 'default_flavour' must be one of ioemu, linux; got string "
+                              "\"pv-grub\""));
+    CHECK_THAT(errorOf(R"({"default_flavour": 1})"),
+               Equals(kFile + ": 'default_flavour' must be one of ioemu, linux; got number 1"));
+    CHECK_THAT(
+        errorOf(R"({"linux_stub_memory_mib": 0})"),
+        Equals(kFile + ": 'linux_stub_memory_mib' must be a positive integer, got number 0"));
+    CHECK_THAT(errorOf(R"({"linux_stub_rootfs": ""})"),
+               Equals(kFile + ": 'linux_stub_rootfs' must not be empty"));
+    CHECK_THAT(errorOf(R"({"default_flavor": "linux"})"),
+               Equals(kFile + ": unknown key 'default_flavor' (did you mean 'default_flavour'?)"));
+}

@@ -241,3 +241,64 @@ TEST_CASE("an empty stub config is valid: everything from the defaults", "[xlcon
     CHECK_FALSE(spec->kernel);
     CHECK(spec->vifs.empty());
 }
+
+TEST_CASE("the flavour comes from the file, the images' names or the reader's default",
+          "[xlconfig][linux]") {
+    CHECK(XlConfigReader::parse("", kSource).flavour == Flavour::Ioemu);
+    CHECK(XlConfigReader::parse("", kSource, "g", Flavour::Linux).flavour == Flavour::Linux);
+    CHECK(XlConfigReader::parse("flavour = \"ioemu\"\n", kSource, "g", Flavour::Linux).flavour ==
+          Flavour::Ioemu);
+
+    const StubSpec byKernel = XlConfigReader::parse(
+        "stubdomain_kernel = \"/usr/lib/xen/boot/qemu-stubdom-linux-kernel\"\n"
+        "stubdomain_ramdisk = \"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs\"\n",
+        kSource);
+    CHECK(byKernel.flavour == Flavour::Linux);
+    CHECK(byKernel.kernel == "/usr/lib/xen/boot/qemu-stubdom-linux-kernel");
+    CHECK(byKernel.ramdisk == "/usr/lib/xen/boot/qemu-stubdom-linux-rootfs");
+    CHECK(
+        XlConfigReader::parse("ramdisk = \"/opt/qemu-stubdom-linux-rootfs\"\n", kSource).flavour ==
+        Flavour::Linux);
+    CHECK(XlConfigReader::parse("kernel = \"/usr/lib/xen/boot/ioemu-stubdom.gz\"\n", kSource, "g",
+                                Flavour::Linux)
+              .flavour == Flavour::Ioemu);
+}
+
+TEST_CASE("a stub config that names two flavours or a third one is refused with its line",
+          "[xlconfig][linux]") {
+    CHECK_THAT(errorOf("memory = 64\nflavour = \"qemu\"\n"),
+               Equals(kSource + ":2: 'flavour' must be 'ioemu' or 'linux', got \"qemu\""));
+    CHECK_THAT(errorOf("flavour = \"ioemu\"\n"
+                       "kernel = \"/usr/lib/xen/boot/qemu-stubdom-linux-kernel\"\n"),
+               Equals(kSource + ":1: 'flavour' is \"ioemu\", but 'kernel' "
+                                "\"/usr/lib/xen/boot/qemu-stubdom-linux-kernel\" is the linux "
+                                "stub domain's"));
+    CHECK_THAT(errorOf("kernel = \"/usr/lib/xen/boot/ioemu-stubdom.gz\"\n"
+                       "\n"
+                       "ramdisk = \"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs\"\n"),
+               Equals(kSource + ":3: 'ramdisk' \"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs\" "
+                                "is the linux stub domain's, but 'kernel' "
+                                "\"/usr/lib/xen/boot/ioemu-stubdom.gz\" is the ioemu stub "
+                                "domain's"));
+    CHECK_THAT(errorOf("kernel = \"/a\"\nstubdomain_kernel = \"/b\"\n"),
+               Equals(kSource + ":2: 'stubdomain_kernel' and 'kernel' (" + kSource +
+                      ":1) say the same thing; keep one"));
+}
+
+TEST_CASE("disk entries are kept as the Linux stub's qemu needs them", "[xlconfig][linux]") {
+    const StubSpec spec = XlConfigReader::parse(
+        "disk = [ 'phy:/dev/vg/a,hda,w', 'file:/tmp/i.iso,hdc:cdrom,r', ',hdd:cdrom,r', "
+        "'file:/tmp/b,xvdb,r' ]\n",
+        kSource);
+    REQUIRE(spec.diskDevices.size() == 4);
+    CHECK(spec.diskDevices[0].vdev == "hda");
+    CHECK(spec.diskDevices[0].readwrite);
+    CHECK_FALSE(spec.diskDevices[0].cdrom);
+    CHECK(spec.diskDevices[1].vdev == "hdc");
+    CHECK(spec.diskDevices[1].cdrom);
+    CHECK_FALSE(spec.diskDevices[1].empty);
+    CHECK(spec.diskDevices[2].cdrom);
+    CHECK(spec.diskDevices[2].empty);
+    CHECK(spec.diskDevices[3].vdev == "xvdb");
+    CHECK_FALSE(spec.diskDevices[3].readwrite);
+}

@@ -7,6 +7,7 @@
 #include "core/XenPaths.hpp"
 
 #include <memory>
+#include <set>
 
 namespace stubdomd::fakes {
 
@@ -23,6 +24,7 @@ struct Harness {
     std::unique_ptr<GuestManager> manager;
     DomId nextDomid = 100;
     bool stubsReachRunning = true;
+    std::set<std::string> unreadable; // files fileReadable says root cannot read
 
     Harness() {
         settings.runtimeDir = "/run/stubdomd";
@@ -33,11 +35,13 @@ struct Harness {
 
     void startManager() {
         manager = std::make_unique<GuestManager>(
-            settings, CoreDeps{store, hypervisor, toolstack, timers, specs,
-                               [this](const std::string& p, const std::string& c) { files[p] = c; },
-                               [this](long pid) {
-                                   return processes.count(pid) ? processes[pid] : "";
-                               }});
+            settings,
+            CoreDeps{store, hypervisor, toolstack, timers, specs,
+                     [this](const std::string& p, const std::string& c) { files[p] = c; },
+                     [this](long pid) { return processes.count(pid) ? processes[pid] : ""; },
+                     [this](const std::string& p) {
+                         return !unreadable.count(p);
+                     }});
         manager->addObserver(observer);
         manager->start();
         settle();

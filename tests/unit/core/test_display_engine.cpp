@@ -32,11 +32,14 @@ struct DisplayHarness : Harness {
     FakeDisplaySources sources;
     void start() {
         manager = std::make_unique<GuestManager>(
-            settings, CoreDeps{store, hypervisor, toolstack, timers, specs,
+            settings, CoreDeps{store,
+                               hypervisor,
+                               toolstack,
+                               timers,
+                               specs,
                                [this](const std::string& p, const std::string& c) { files[p] = c; },
-                               [](long) {
-                                   return std::string();
-                               }});
+                               [](long) { return std::string(); },
+                               {}});
         manager->setDisplaySources(sources);
         manager->addObserver(observer);
         manager->start();

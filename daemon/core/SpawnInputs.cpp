@@ -1,0 +1,85 @@
+// What a spawn needs beyond the stub config: the guest's memory as the toolstack recorded
+// it, the flavour's images on disk, and the device-model arguments of the link step.
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/LinuxDeviceModel.hpp"
+#include "core/StubFlavour.hpp"
+#include "core/XenPaths.hpp"
+
+#include <cstdlib>
+
+namespace stubdomd {
+
+namespace {
+
+// A KiB count as libxl writes it; nullopt for anything else.
+std::optional<std::uint64_t> kib(const std::variant<std::optional<std::string>, ProbeRefusal>& r) {
+    const auto* value = std::get_if<std::optional<std::string>>(&r);
+    if (!value || !*value || (*value)->empty() ||
+        (*value)->find_first_not_of("0123456789") != std::string::npos || (*value)->size() > 15)
+        return std::nullopt;
+    return std::strtoull((*value)->c_str(), nullptr, 10);
+}
+
+std::uint64_t kibToMib(std::uint64_t kib) {
+    return (kib + 1023) / 1024; // libxl__sizekb_to_mb rounds up
+}
+
+} // namespace
+
+// libxl records the guest's video memory at memory/videoram (dom0-owned); without it (a
+// guest the toolstack did not make), the display settings' videoram.
+std::optional<unsigned> GuestManager::guestVideoRamMiB(const Guest& guest) {
+    if (const auto video = kib(probe_.readTrusted(paths::memoryVideoram(guest.view.domid))))
+        return static_cast<unsigned>(kibToMib(*video));
+    if (guest.display && guest.display->deviceModel.videoRamMiB)
+        return guest.display->deviceModel.videoRamMiB;
+    return std::nullopt;
+}
+
+// What libxl passes as qemu's -m: max_memkb minus video_memkb.
+std::optional<std::uint64_t> GuestManager::guestRamMiB(const Guest& guest,
+                                                       std::optional<unsigned> video) {
+    const auto max = kib(probe_.readTrusted(paths::memoryStaticMax(guest.view.domid)));
+    const std::uint64_t videoKiB = std::uint64_t{video.value_or(0)} * 1024;
+    if (!max || *max <= videoKiB)
+        return std::nullopt;
+    return kibToMib(*max - videoKiB);
+}
+
+// "" when the images are there; else which one is missing, for the guest's StateReason.
+std::string GuestManager::missingStubImage(const StubSpec& spec) const {
+    if (spec.flavour != Flavour::Linux || !deps_.fileReadable)
+        return "";
+    const std::string kernel = stubKernel(spec, settings_);
+    if (!deps_.fileReadable(kernel))
+        return "the Linux stub domain's kernel " + kernel +
+               " cannot be read (install Xen's qemu-stubdom-linux images, or set "
+               "linux_stub_kernel in stubdomd.json or kernel in " +
+               spec.sourceFile + ")";
+    if (const auto rootfs = stubRamdisk(spec, settings_); rootfs && !deps_.fileReadable(*rootfs))
+        return "the Linux stub domain's rootfs " + *rootfs +
+               " cannot be read (install Xen's qemu-stubdom-linux images, or set "
+               "linux_stub_rootfs in stubdomd.json or ramdisk in " +
+               spec.sourceFile + ")";
+    return "";
+}
+
+LinkRequest GuestManager::linkRequest(const Guest& guest, DomId stub) {
+    const GuestIdentity identity{guest.view.domid, guest.view.name, guest.view.uuid};
+    DeviceModelOptions display = guest.display ? guest.display->deviceModel : DeviceModelOptions{};
+    LinkRequest request{guest.view.domid, stub, guest.view.uuid, {}, guest.spec->flavour, {}};
+    if (guest.spec->flavour != Flavour::Linux) {
+        request.deviceModelArgs = deviceModelArgs(identity, display);
+        return request;
+    }
+    const std::optional<unsigned> video =
+        guest.attempt ? guest.attempt->videoRamMiB : guestVideoRamMiB(guest);
+    if (video)
+        display.videoRamMiB = video;
+    request.deviceModelArgv = linuxDeviceModelArgv(
+        identity, {display, guestRamMiB(guest, video), guest.spec->diskDevices});
+    return request;
+}
+
+} // namespace stubdomd
