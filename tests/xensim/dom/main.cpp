@@ -1,8 +1,9 @@
 // xensim-dom DIR DOMID: the simulated life of a stub domain after its first unpause,
 // started detached by the shim or the fake xl. After the boot delay it does what the
-// ioemu stub domain's qemu and the dom0 vfb backend would: report the device model
-// "running" and, for a vnc vfb, the VNC port. Fault switches can keep it from running
-// or crash it. Its log is DIR/log/dom-DOMID.log.
+// stub domain's qemu and the dom0 vfb backend would: report the device model "running"
+// and, for a vnc vfb, the VNC port. A Linux stub (kernel qemu-stubdom-linux-kernel) first
+// reads the guest's dm-argv as its init does, and publishes its QMP vchan. Fault switches can keep
+// it from running or crash it. Its log is DIR/log/dom-DOMID.log.
 #include "domops.h"
 #include "domtable.h"
 #include "faults.h"
@@ -99,15 +100,84 @@ bool writeAsStub(xs_handle* xs, const Stub& s, const std::string& path, const st
     return true;
 }
 
+// What the stub domain boots: its kernel as libxl recorded it at /vm/<uuid>/image/kernel.
+bool isLinuxStub(xs_handle* xs, const Stub& s) {
+    auto vm = read(xs, "/local/domain/" + std::to_string(s.domid) + "/vm");
+    auto kernel = vm ? read(xs, *vm + "/image/kernel") : std::nullopt;
+    if (!kernel)
+        return false;
+    auto slash = kernel->rfind('/');
+    return kernel->substr(slash == std::string::npos ? 0 : slash + 1) ==
+           "qemu-stubdom-linux-kernel";
+}
+
+std::vector<std::string> list(xs_handle* xs, const std::string& path) {
+    unsigned n = 0;
+    std::unique_ptr<char*, decltype(&std::free)> entries(
+        xs_directory(xs, XBT_NULL, path.c_str(), &n), &std::free);
+    return entries ? std::vector<std::string>(entries.get(), entries.get() + n)
+                   : std::vector<std::string>{};
+}
+
+// The Linux stub's init reads its qemu arguments from the guest's dm-argv keys, sorted
+// (xenstore-list | sort): nothing to run without them, or when the stub may not read them.
+bool readDmArgv(xs_handle* xs, const Stub& s) {
+    auto vm = read(xs, "/local/domain/" + std::to_string(s.target) + "/vm");
+    std::string argv = vm.value_or("/vm/?") + "/image/dm-argv";
+    if (!(permFor(perms(xs, argv), s.domid, s.target) & XS_PERM_READ)) {
+        std::printf("xensim-dom: linux stub: cannot read %s; qemu does not start\n", argv.c_str());
+        return false;
+    }
+    auto keys = list(xs, argv);
+    std::sort(keys.begin(), keys.end());
+    if (keys.empty()) {
+        std::printf("xensim-dom: linux stub: %s is empty; qemu does not start\n", argv.c_str());
+        return false;
+    }
+    std::string line;
+    for (const auto& key : keys) {
+        if (!(permFor(perms(xs, argv + "/" + key), s.domid, s.target) & XS_PERM_READ)) {
+            std::printf("xensim-dom: linux stub: cannot read %s/%s; qemu does not start\n",
+                        argv.c_str(), key.c_str());
+            return false;
+        }
+        line += " [" + read(xs, argv + "/" + key).value_or("") + "]";
+    }
+    std::printf("xensim-dom: dm-argv:%s\n", line.c_str());
+    return true;
+}
+
+// The stub's vchan-socket-proxy serves qemu's QMP socket to dom0 over a vchan: libxenvchan's
+// server publishes ring-ref and event-channel under device-model/<guest>/qmp-vchan, owned
+// by the stub and readable by dom0 (its peer).
+void publishQmpVchan(xs_handle* xs, const Stub& s) {
+    std::string base = "/local/domain/" + std::to_string(s.domid) + "/device-model/" +
+                       std::to_string(s.target) + "/qmp-vchan";
+    xs_permissions p[2] = {{s.domid, XS_PERM_NONE}, {0, XS_PERM_READ}};
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"ring-ref", "8"},
+                                     std::pair<std::string, std::string>{"event-channel", "5"}}) {
+        std::string path = base + "/" + key;
+        if (writeAsStub(xs, s, path, value))
+            xs_set_permissions(xs, XBT_NULL, path.c_str(), p, 2);
+    }
+}
+
 void reportRunning(xs_handle* xs, const Stub& s) {
     std::string g = std::to_string(s.target);
+    std::string own = "/local/domain/" + std::to_string(s.domid) + "/device-model/" + g + "/state";
+    if (isLinuxStub(xs, s)) {
+        // Upstream qemu writes its state relative to its own domain, never the legacy path.
+        if (!readDmArgv(xs, s))
+            return;
+        publishQmpVchan(xs, s);
+        writeAsStub(xs, s, own, "running");
+        return;
+    }
     // What the stub's qemu reads first: the guest's device-model arguments.
     if (auto vm = read(xs, "/local/domain/" + g + "/vm"))
         if (auto dmargs = read(xs, *vm + "/image/dmargs"))
             std::printf("xensim-dom: dmargs: %s\n", dmargs->c_str());
-    if (!writeAsStub(xs, s,
-                     "/local/domain/" + std::to_string(s.domid) + "/device-model/" + g + "/state",
-                     "running"))
+    if (!writeAsStub(xs, s, own, "running"))
         writeAsStub(xs, s, "/local/domain/0/device-model/" + g + "/state", "running");
 }
 

@@ -64,21 +64,33 @@ bool exists(const std::string& path) {
 // Xen's boot images live in /usr/lib/xen/boot; a host without them gets the sim's
 // placeholders from DIR/boot (made by `xensim up`). Anything else must exist, as the
 // domain builder opens it.
+// A boot image as the domain builder finds it: the path itself or the sim's placeholder.
+bool imageExists(const Host& host, const std::string& path) {
+    const std::string bootDir = "/usr/lib/xen/boot/";
+    return exists(path) || (path.rfind(bootDir, 0) == 0 &&
+                            exists(host.path("boot/" + path.substr(bootDir.size()))));
+}
+
 void checkKernel(const Host& host, const GuestSpec& g) {
     if (g.hvm)
         return;
     if (!g.kernel)
         fail(kExitCreateFailed, "libxl: error: libxl_dom.c: no kernel for PV guest " + g.name);
     const std::string& k = *g.kernel;
-    const std::string bootDir = "/usr/lib/xen/boot/";
-    if (exists(k) ||
-        (k.rfind(bootDir, 0) == 0 && exists(host.path("boot/" + k.substr(bootDir.size())))))
-        return;
-    fail(kExitCreateFailed,
-         "xc: error: panic: xc_dom_core.c: failed to open file '" + k +
-             "': No such file or directory: Internal error\n"
-             "libxl: error: libxl_dom.c: xc_dom_kernel_file failed: No such file or directory\n"
-             "libxl: error: libxl_create.c: cannot (re-)build domain: -3");
+    if (!imageExists(host, k))
+        fail(kExitCreateFailed,
+             "xc: error: panic: xc_dom_core.c: failed to open file '" + k +
+                 "': No such file or directory: Internal error\n"
+                 "libxl: error: libxl_dom.c: xc_dom_kernel_file failed: No such file or directory\n"
+                 "libxl: error: libxl_create.c: cannot (re-)build domain: -3");
+    // libxl__build_dom loads the ramdisk as a module right after the kernel.
+    if (g.ramdisk && !g.ramdisk->empty() && !imageExists(host, *g.ramdisk))
+        fail(kExitCreateFailed,
+             "xc: error: panic: xc_dom_core.c: failed to open file '" + *g.ramdisk +
+                 "': No such file or directory: Internal error\n"
+                 "libxl: error: libxl_dom.c: xc_dom_ramdisk_file failed: No such file or "
+                 "directory\n"
+                 "libxl: error: libxl_create.c: cannot (re-)build domain: -3");
 }
 
 uint32_t allocateDomain(const Host& host, const GuestSpec& g) {
