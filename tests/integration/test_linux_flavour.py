@@ -1,0 +1,215 @@
+"""The Linux stub-domain flavour (issue 10, spawn side) on the simulated host: a guest whose
+stub config names Xen's qemu-stubdom-linux images (or says flavour = "linux") gets a Linux
+stub domain with its qemu arguments in /vm/<uuid>/image/dm-argv, which the sim's stub reads
+as the real stub's init does before its qemu reports running; an ioemu guest beside it is
+unchanged; bad input fails the guest with a clear reason and no hang."""
+
+import json
+import time
+
+import pytest
+
+from simhost import sim_host, wait_for  # noqa: F401  (fixture)
+from stubdomd import BUILD_ROOT, EXAMPLES, Stubdomd
+
+HVM = str(EXAMPLES / "hvmconfig")
+STUBDOMCTL = BUILD_ROOT / "cli" / "stubdomctl"
+BOOT = "/usr/lib/xen/boot"
+
+
+def linux_stub(host):
+    """libxl's keys for the images, naming Xen's Linux stub domain (the sim's placeholders:
+    this machine has no /usr/lib/xen/boot/qemu-stubdom-linux-*, and stubdomd checks)."""
+    return (f'stubdomain_kernel = "{host.dir}/boot/qemu-stubdom-linux-kernel"\n'
+            f'stubdomain_ramdisk = "{host.dir}/boot/qemu-stubdom-linux-rootfs"\n'
+            "disk = [ 'phy:/dev/vg/lx,hda,w', 'file:/tmp/install.iso,hdc:cdrom,r' ]\n")
+
+
+def linux_settings(host, **extra):
+    """The sim's placeholders stand for Xen's images (xensim up makes them)."""
+    return {"linux_stub_kernel": str(host.dir / "boot" / "qemu-stubdom-linux-kernel"),
+            "linux_stub_rootfs": str(host.dir / "boot" / "qemu-stubdom-linux-rootfs"),
+            **extra}
+
+
+def dm_argv(host, uuid):
+    base = f"/vm/{uuid}/image/dm-argv"
+    keys = host.xs_ls(base)
+    return keys, [host.xs_read(f"{base}/{k}") for k in keys]
+
+
+def ctl(host, *args):
+    return host.run(STUBDOMCTL, *args, timeout=60)
+
+
+def test_linux_guest_runs_with_dm_argv_beside_an_unchanged_ioemu_guest(sim_host):
+    with Stubdomd(sim_host) as d:  # no linux_stub_* settings: the stub config's images
+        d.write_config_dir_file("stubdom-lx", linux_stub(sim_host))
+        sim_host.xl("create", HVM)
+        sim_host.xl("create", HVM, 'name="lx"', "videoram=16")
+        d.wait_state("lx", "running")
+        d.wait_state("hvmconfig", "running")
+        g, s = sim_host.domid("lx"), sim_host.domid("lx-dm")
+        guests = d.guests()
+        uuid = guests["lx"]["uuid"]
+
+        # The stub's xl config: Xen's images as the stub config names them, 128 MiB plus the
+        # guest's 16 MiB of video memory (libxl's stubdomain_memkb + video_memkb), no -d.
+        cfg = (sim_host.dir / "stubdomd-run" / "lx-dm.cfg").read_text()
+        assert f'kernel = "{sim_host.dir}/boot/qemu-stubdom-linux-kernel"\n' in cfg
+        assert f'ramdisk = "{sim_host.dir}/boot/qemu-stubdom-linux-rootfs"\n' in cfg
+        assert "\nmemory = 144\n" in cfg
+        assert "extra" not in cfg
+
+        # One argument per key, 001 first as libxl numbers them, in order, for the stub only.
+        keys, args = dm_argv(sim_host, uuid)
+        assert keys == [f"{i:03d}" for i in range(1, len(keys) + 1)]
+        assert args == [
+            "-xen-domid", str(g), "-no-shutdown", "-nodefaults", "-no-user-config",
+            "-name", "lx", "-display", "none", "-device", "cirrus-vga,vgamem_mb=16",
+            "-boot", "order=cda", "-net", "none", "-machine", "xenfv,suppress-vmdesc=on",
+            "-m", "256",
+            "-drive", "file=/dev/xvda,if=ide,index=0,media=disk,format=host_device,"
+                      "cache=writeback",
+            "-drive", "if=none,readonly=on,id=ide-5632,file=/dev/xvdc,format=host_device",
+            "-device", "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0"]
+        assert sim_host.xs_perms(f"/vm/{uuid}/image/dm-argv") == ["n0", f"r{s}"]
+        for key in keys:
+            assert sim_host.xs_perms(f"/vm/{uuid}/image/dm-argv/{key}") == ["n0", f"r{s}"]
+        assert sim_host.xs_read(f"/vm/{uuid}/image/dmargs") is None
+
+        # The stub's qemu read them (sorted, as its init does), published its QMP vchan and
+        # reported running at its own device-model path.
+        boot_log = (sim_host.dir / "log" / f"dom-{s}.log").read_text()
+        assert f"dm-argv: [-xen-domid] [{g}] [-no-shutdown]" in boot_log
+        dm = f"/local/domain/{s}/device-model/{g}"
+        assert sim_host.xs_read(f"{dm}/state") == "running"
+        assert sim_host.xs_perms(f"{dm}/state")[0] == f"n{s}"
+        for key in ("ring-ref", "event-channel"):
+            assert sim_host.xs_read(f"{dm}/qmp-vchan/{key}") is not None
+            assert sim_host.xs_perms(f"{dm}/qmp-vchan/{key}") == [f"n{s}", "r0"]
+        # The toolstack's wait on the legacy path is answered for linux too.
+        assert sim_host.xs_read(f"/local/domain/0/device-model/{g}/state") == "running"
+
+        # Flavour on D-Bus and in stubdomctl; the daemon says it serves the flavour.
+        features = d.busctl("--json=short", "get-property", "org.xen.Stubdom",
+                            "/org/xen/Stubdom", "org.xen.Stubdom.Manager", "Features")
+        assert "linux" in json.loads(features.stdout)["data"]
+        assert d.prop(guests["lx"]["path"], "Flavour") == "linux"
+        assert d.prop(guests["hvmconfig"]["path"], "Flavour") == "ioemu"
+        status = json.loads(ctl(sim_host, "status", "lx", "--json").stdout)
+        assert (status["flavour"], status["state"], status["stub_domid"]) == ("linux", "running", s)
+        human = ctl(sim_host, "status", "lx").stdout
+        assert "Flavour:      linux" in human, human
+
+        # The ioemu guest beside it is exactly the README's.
+        hg, hs = sim_host.domid("hvmconfig"), sim_host.domid("hvmconfig-dm")
+        huuid = guests["hvmconfig"]["uuid"]
+        assert sim_host.xs_read(f"/vm/{huuid}/image/dmargs") == f" -d {hg} -domain-name hvmconfig"
+        assert sim_host.xs_ls(f"/vm/{huuid}/image/dm-argv") == []
+        hcfg = (sim_host.dir / "stubdomd-run" / "hvmconfig-dm.cfg").read_text()
+        assert f'kernel = "{BOOT}/ioemu-stubdom.gz"\nmemory = 32\n' in hcfg
+        assert f'extra = "-d {hg}"' in hcfg
+
+        # Teardown cleans dm-argv as it cleans dmargs.
+        sim_host.xl("destroy", "lx")
+        wait_for(lambda: sim_host.domid("lx-dm") is None, timeout=3,
+                 what="the Linux stub domain to go with its guest")
+        wait_for(lambda: "lx" not in d.guests(), timeout=3, what="the guest to be dropped")
+        assert sim_host.xs_read(f"/vm/{uuid}/image/dm-argv") is None
+        assert sim_host.xs_read(f"/local/domain/0/device-model/{g}") is None
+        assert d.guests()["hvmconfig"]["state"] == "running"
+        assert sim_host.domid("hvmconfig-dm") == hs
+
+
+def test_flavour_key_and_default_flavour_choose_the_stub(sim_host):
+    settings = linux_settings(sim_host, default_flavour="linux")
+    with Stubdomd(sim_host, settings=settings) as d:
+        d.write_config_dir_file("stubdom-plain", "disk = [ 'phy:/dev/vg/p,hda,w' ]\n")
+        d.write_config_dir_file("stubdom-old", 'flavour = "ioemu"\n')
+        sim_host.xl("create", HVM, 'name="plain"')
+        sim_host.xl("create", HVM, 'name="old"')
+        d.wait_state("plain", "running")
+        d.wait_state("old", "running")
+        guests = d.guests()
+        assert d.prop(guests["plain"]["path"], "Flavour") == "linux"
+        assert d.prop(guests["old"]["path"], "Flavour") == "ioemu"
+        cfg = (sim_host.dir / "stubdomd-run" / "plain-dm.cfg").read_text()
+        assert f'kernel = "{sim_host.dir}/boot/qemu-stubdom-linux-kernel"' in cfg
+        assert dm_argv(sim_host, guests["plain"]["uuid"])[1][:2] == [
+            "-xen-domid", str(sim_host.domid("plain"))]
+        assert sim_host.xs_read(f"/vm/{guests['old']['uuid']}/image/dmargs") is not None
+
+
+def start_error(d, path):
+    r = d.busctl("call", "org.xen.Stubdom", path, "org.xen.Stubdom.Guest", "Start", "a{sv}", "0")
+    assert r.returncode != 0
+    return r.stderr
+
+
+@pytest.mark.parametrize("what", ["kernel", "rootfs"])
+def test_a_missing_linux_image_fails_the_guest_without_a_spawn(sim_host, what):
+    settings = linux_settings(sim_host)
+    missing = str(sim_host.dir / f"no-such-{what}")
+    settings[f"linux_stub_{what}"] = missing
+    with Stubdomd(sim_host, settings=settings) as d:
+        d.write_config_dir_file("stubdom-lx", 'flavour = "linux"\n')
+        started = time.monotonic()
+        sim_host.xl("create", HVM, 'name="lx"')
+        guest = d.wait_state("lx", "failed", timeout=3)
+        assert time.monotonic() - started < 3
+        reason = d.prop(guest["path"], "StateReason")
+        assert f"the Linux stub domain's {what} {missing} cannot be read" in reason
+        assert f"linux_stub_{what}" in reason
+        assert sim_host.domid("lx-dm") is None
+        assert "creating lx-dm" not in d.log()
+
+        error = start_error(d, guest["path"])
+        assert missing in error, error
+        assert sim_host.domid("lx-dm") is None
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ('memory = 200\nflavour = "qemu"\n', 2, "'flavour' must be 'ioemu' or 'linux', got \"qemu\""),
+    (f'flavour = "ioemu"\nkernel = "{BOOT}/qemu-stubdom-linux-kernel"\n', 1,
+     f"'flavour' is \"ioemu\", but 'kernel' \"{BOOT}/qemu-stubdom-linux-kernel\" is the linux "
+     "stub domain's"),
+    (f'kernel = "{BOOT}/ioemu-stubdom.gz"\nramdisk = "{BOOT}/qemu-stubdom-linux-rootfs"\n', 2,
+     f"'ramdisk' \"{BOOT}/qemu-stubdom-linux-rootfs\" is the linux stub domain's, but 'kernel' "
+     f"\"{BOOT}/ioemu-stubdom.gz\" is the ioemu stub domain's"),
+])
+def test_a_bad_flavour_is_refused_with_file_and_line(sim_host, text, line, message):
+    with Stubdomd(sim_host, settings=linux_settings(sim_host)) as d:
+        d.write_config_dir_file("stubdom-lx", text)
+        sim_host.xl("create", HVM, 'name="lx"')
+        guest = d.wait_state("lx", "failed", timeout=3)
+        expected = f"{d.config_dir}/stubdom-lx:{line}: {message}"
+        assert d.prop(guest["path"], "StateReason") == expected
+        assert expected in start_error(d, guest["path"])
+        assert sim_host.domid("lx-dm") is None
+
+
+def test_sim_faults_apply_to_linux_stubs(sim_host):
+    with Stubdomd(sim_host, settings=linux_settings(sim_host, start_timeout_ms=1500)) as d:
+        d.write_config_dir_file("stubdom-lx", 'flavour = "linux"\n')
+        sim_host.set_fault("stubdom-never-running", domain="lx-dm")
+        sim_host.xl("create", HVM, 'name="lx"')
+        guest = d.wait_state("lx", "failed", timeout=5)
+        assert "lx-dm did not reach running within 1.5 s" in d.prop(guest["path"], "StateReason")
+        wait_for(lambda: sim_host.domid("lx-dm") is None, timeout=3,
+                 what="the stub that never ran to be destroyed")
+        assert sim_host.xs_read(f"/vm/{guest['uuid']}/image/dm-argv") is None
+
+        sim_host.clear_fault("stubdom-never-running", domain="lx-dm")
+        sim_host.set_fault("xl-create-fail", "no room", domain="lx-dm")
+        assert start_error(d, guest["path"])
+        assert "no room" in d.prop(guest["path"], "StateReason")
+
+        sim_host.clear_fault("xl-create-fail", domain="lx-dm")
+        sim_host.set_fault("stubdom-crash-ms", "400", domain="lx-dm")
+        d.busctl("call", "org.xen.Stubdom", guest["path"], "org.xen.Stubdom.Guest", "Start",
+                 "a{sv}", "0")
+        g = sim_host.domid("lx")
+        wait_for(lambda: sim_host.domains()[g].get("reason") == 3, timeout=5,
+                 what="the guest to be crashed after its Linux stub's death")
+        assert "the guest was crashed (on_stubdom_death = crash-guest)" in d.log()
