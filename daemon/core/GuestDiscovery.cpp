@@ -402,9 +402,13 @@ void GuestManager::guestGone(DomId guestDomid) {
     Guest& guest = *it->second;
     logInfo(fieldsOf(guest), "guest is gone; tearing down its stub domain");
     stopWatching(guest);
-    if (guest.attempt) {
-        guest.attempt->cancelled = true;
-        // The attempt's pending xl callback destroys what it created and frees its slot.
+    if (auto attempt = guest.attempt) {
+        attempt->cancelled = true;
+        // Until its stub domain is known, an xl callback of the attempt is pending: it
+        // destroys what xl made and frees the slot. Once the stub is linked, nothing
+        // of xl holds the slot any more (the start timer just went), so free it here.
+        if (attempt->stub)
+            endAttempt(attempt);
     }
     queue_.erase(std::remove(queue_.begin(), queue_.end(), guestDomid), queue_.end());
     // The toolstack destroys a guest's stub domain itself (libxl follows
