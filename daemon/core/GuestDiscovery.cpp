@@ -348,10 +348,7 @@ void GuestManager::adoptExisting() {
             discover(info, true);
     for (const auto& [name, domid] : unlinkedStubs) {
         std::string guestName = name.substr(0, name.size() - 3);
-        bool ours = std::any_of(guests_.begin(), guests_.end(), [&](const auto& entry) {
-            return entry.second->view.name == guestName && entry.second->spec;
-        });
-        if (!ours)
+        if (!leftByUs(guestName))
             continue;
         logWarning({guestName, std::nullopt, domid, ""},
                    "destroying " + name + ", left unlinked by an interrupted spawn");
@@ -363,6 +360,24 @@ void GuestManager::adoptExisting() {
             --activeSpawns_;
             pump();
         });
+    }
+}
+
+// Whether an unlinked PV domain named <guestName>-dm is a stub domain a killed run
+// of ours was creating: its guest is ours, or is gone (the guest may go while no
+// stubdomd runs) and still has a stub-domain configuration.
+bool GuestManager::leftByUs(const std::string& guestName) {
+    auto guest = std::find_if(guests_.begin(), guests_.end(), [&](const auto& entry) {
+        return entry.second->view.name == guestName;
+    });
+    if (guest != guests_.end())
+        return guest->second->spec.has_value();
+    try {
+        return deps_.specs.load(guestName).has_value();
+    } catch (const Error& e) {
+        logWarning({guestName, std::nullopt, std::nullopt, ""},
+                   "leaving " + guestName + "-dm alone: " + e.what());
+        return false;
     }
 }
 

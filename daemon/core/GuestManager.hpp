@@ -104,6 +104,7 @@ private:
     void scheduleRescan();
     void rescan();
     void adoptExisting();
+    bool leftByUs(const std::string& guestName);
     void discover(const DomainInfo& info, bool adopting);
     void discoverPv(const DomainInfo& info);
     void domainFlagsChanged(const DomainInfo& info);

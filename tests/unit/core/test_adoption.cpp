@@ -1,0 +1,25 @@
+// What a restarted stubdomd finds of a run that was killed (SIGKILL) in the middle of
+// its work: it adopts what runs, never doubles a stub domain and leaves no orphan.
+#include "EngineHarness.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace stubdomd;
+using namespace stubdomd::fakes;
+
+TEST_CASE("a stub domain left unlinked by a killed run is destroyed even if its guest is gone") {
+    Harness h;
+    h.withSpec("g");
+    h.startManager();
+    DomId g = h.addGuest("g");
+    h.step("create"); // g-dm exists, not linked yet
+    REQUIRE(h.domainsNamed("g-dm") == 1);
+    h.manager.reset(); // killed: its pending xl commands die with it
+    h.toolstack.pending.clear();
+    h.removeDomain(g); // the guest goes while no stubdomd runs
+    h.settle();
+
+    h.startManager();
+    h.runXl();
+    CHECK(h.domainsNamed("g-dm") == 0);
+}
