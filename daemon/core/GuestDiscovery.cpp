@@ -215,48 +215,9 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
         }
     }
 
-    if (adopting && g.spec) {
-        // A stub domain linked by a previous run of stubdomd is adopted, never doubled.
-        auto dm = probe_.readTrusted(paths::deviceModelDomid(info.domid));
-        auto* value = std::get_if<std::optional<std::string>>(&dm);
-        auto stub = value && *value ? parseDomid(**value) : std::nullopt;
-        auto link = stub ? stubs_.find(*stub) : stubs_.end();
-        if (link != stubs_.end() && link->second == info.domid) {
-            g.view.stubDomid = *stub;
-            seen_[*stub].kind = Kind::Stub;
-            auto state = deps_.store.read(paths::stubDeviceModel(*stub, info.domid) + "/state");
-            auto legacy = deps_.store.read(paths::legacyDeviceModel(info.domid) + "/state");
-            if ((state && *state == "running") || (legacy && *legacy == "running")) {
-                g.view.state = GuestState::Running;
-                g.view.stateReason = "adopted from a previous run";
-                g.runningSince = deps_.timers.now();
-                logInfo(fieldsOf(g), "adopted running stub domain");
-                try {
-                    showDisplay(g, *stub, false); // its password was handed over at its start
-                } catch (const Error& e) {
-                    logWarning(fieldsOf(g),
-                               std::string("display of the adopted stub domain: ") + e.what());
-                }
-                announce(g);
-                return;
-            }
-            // Half-started by the previous run: start over from a clean slate.
-            logWarning(fieldsOf(g),
-                       "stub domain never reached running; destroying it and respawning");
-            stubs_.erase(*stub);
-            g.view.stubDomid = 0;
-            linker_.unlink(info.domid, g.view.uuid);
-            g.view.state = GuestState::Pending;
-            announce(g);
-            DomId guestDomid = info.domid;
-            destroyStub(*stub, [this, guestDomid](const ToolResult&) {
-                if (Guest* again = guestByDomid(guestDomid);
-                    again && again->view.state == GuestState::Pending)
-                    enqueue(*again);
-            });
-            return;
-        }
-    }
+    // A stub domain linked by a previous run of stubdomd is adopted, never doubled.
+    if (adopting && g.spec && adoptStubs(g))
+        return;
 
     bool managed = g.spec && g.view.state != GuestState::Failed;
     if (managed)
@@ -307,78 +268,6 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     guests_[info.domid] = std::move(guest);
     logInfo(fieldsOf(g), "PV guest booted through PV-GRUB (" + pv.kernel + ")");
     announce(g);
-}
-
-void GuestManager::adoptExisting() {
-    std::vector<DomainInfo> domains = deps_.hypervisor.listDomains();
-    // First the links: which stub domains serve which guests. A stub whose guest is
-    // gone is destroyed; a PV domain named like a stub but never linked is what a
-    // killed run left mid-spawn, and is destroyed too.
-    std::set<DomId> present;
-    for (const DomainInfo& info : domains)
-        present.insert(info.domid);
-    std::vector<std::string> unlinkedStubNames;
-    std::map<std::string, DomId> unlinkedStubs;
-    for (const DomainInfo& info : domains) {
-        if (info.domid == 0)
-            continue;
-        auto target = probe_.readTrusted(paths::target(info.domid));
-        auto* value = std::get_if<std::optional<std::string>>(&target);
-        auto guest = value && *value ? parseDomid(**value) : std::nullopt;
-        if (guest) {
-            seen_[info.domid] = Seen{Kind::Stub, "a stub domain", info.hvm};
-            if (present.count(*guest) && !info.dying && !info.shutdown) {
-                stubs_[info.domid] = *guest;
-            } else {
-                logWarning({"", *guest, info.domid, ""},
-                           "destroying a stub domain whose guest is gone");
-                destroyStub(info.domid);
-            }
-            continue;
-        }
-        if (!info.hvm) {
-            auto name = probe_.readTrusted(paths::name(info.domid));
-            auto* n = std::get_if<std::optional<std::string>>(&name);
-            if (n && *n && (*n)->size() > 3 && (*n)->compare((*n)->size() - 3, 3, "-dm") == 0)
-                unlinkedStubs[**n] = info.domid;
-        }
-    }
-    for (const DomainInfo& info : domains)
-        if (!seen_.count(info.domid))
-            discover(info, true);
-    for (const auto& [name, domid] : unlinkedStubs) {
-        std::string guestName = name.substr(0, name.size() - 3);
-        if (!leftByUs(guestName))
-            continue;
-        logWarning({guestName, std::nullopt, domid, ""},
-                   "destroying " + name + ", left unlinked by an interrupted spawn");
-        seen_[domid] = Seen{Kind::Stub, "a stub domain", false};
-        // The respawn queued for the guest would clash with this name: hold the queue
-        // until the leftover is gone.
-        ++activeSpawns_;
-        destroyStub(domid, [this](const ToolResult&) {
-            --activeSpawns_;
-            pump();
-        });
-    }
-}
-
-// Whether an unlinked PV domain named <guestName>-dm is a stub domain a killed run
-// of ours was creating: its guest is ours, or is gone (the guest may go while no
-// stubdomd runs) and still has a stub-domain configuration.
-bool GuestManager::leftByUs(const std::string& guestName) {
-    auto guest = std::find_if(guests_.begin(), guests_.end(), [&](const auto& entry) {
-        return entry.second->view.name == guestName;
-    });
-    if (guest != guests_.end())
-        return guest->second->spec.has_value();
-    try {
-        return deps_.specs.load(guestName).has_value();
-    } catch (const Error& e) {
-        logWarning({guestName, std::nullopt, std::nullopt, ""},
-                   "leaving " + guestName + "-dm alone: " + e.what());
-        return false;
-    }
 }
 
 void GuestManager::domainFlagsChanged(const DomainInfo& info) {

@@ -105,6 +105,7 @@ private:
     void rescan();
     void adoptExisting();
     bool leftByUs(const std::string& guestName);
+    bool adoptStubs(Guest& guest);
     void discover(const DomainInfo& info, bool adopting);
     void discoverPv(const DomainInfo& info);
     void domainFlagsChanged(const DomainInfo& info);

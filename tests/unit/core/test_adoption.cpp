@@ -23,3 +23,24 @@ TEST_CASE("a stub domain left unlinked by a killed run is destroyed even if its 
     h.runXl();
     CHECK(h.domainsNamed("g-dm") == 0);
 }
+
+TEST_CASE("a stub domain a killed run linked only halfway is replaced and not doubled") {
+    Harness h;
+    h.withSpec("g");
+    h.startManager();
+    DomId g = h.addGuest("g");
+    h.step("create");
+    h.step("domid"); // linked; the unpause is pending
+    DomId s = h.view("g").stubDomid;
+    // Killed between writing the stub's target and the guest's device-model-domid.
+    h.store.remove(paths::deviceModelDomid(g));
+    h.manager.reset();
+    h.toolstack.pending.clear();
+
+    h.startManager();
+    h.runXl();
+    CHECK(h.view("g").state == GuestState::Running);
+    CHECK(h.domainsNamed("g-dm") == 1);
+    CHECK(h.view("g").stubDomid != s);
+    CHECK_FALSE(h.hypervisor.domains.count(s));
+}

@@ -1,0 +1,161 @@
+// Adoption: what a restarted stubdomd finds of the run before it, which may have been
+// killed (SIGKILL) anywhere in its work. What runs is adopted, what was half made is
+// destroyed and made again, and nothing is doubled.
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/Log.hpp"
+#include "core/XenPaths.hpp"
+
+#include <algorithm>
+
+namespace stubdomd {
+
+using namespace internal;
+
+void GuestManager::adoptExisting() {
+    std::vector<DomainInfo> domains = deps_.hypervisor.listDomains();
+    // First the links: which stub domains serve which guests. A stub whose guest is
+    // gone is destroyed; a PV domain named like a stub but never linked is what a
+    // killed run left mid-spawn, and is destroyed too.
+    std::set<DomId> present;
+    for (const DomainInfo& info : domains)
+        present.insert(info.domid);
+    std::vector<std::string> unlinkedStubNames;
+    std::map<std::string, DomId> unlinkedStubs;
+    for (const DomainInfo& info : domains) {
+        if (info.domid == 0)
+            continue;
+        auto target = probe_.readTrusted(paths::target(info.domid));
+        auto* value = std::get_if<std::optional<std::string>>(&target);
+        auto guest = value && *value ? parseDomid(**value) : std::nullopt;
+        if (guest) {
+            seen_[info.domid] = Seen{Kind::Stub, "a stub domain", info.hvm};
+            if (present.count(*guest) && !info.dying && !info.shutdown) {
+                stubs_[info.domid] = *guest;
+            } else {
+                logWarning({"", *guest, info.domid, ""},
+                           "destroying a stub domain whose guest is gone");
+                destroyStub(info.domid);
+            }
+            continue;
+        }
+        if (!info.hvm) {
+            auto name = probe_.readTrusted(paths::name(info.domid));
+            auto* n = std::get_if<std::optional<std::string>>(&name);
+            if (n && *n && (*n)->size() > 3 && (*n)->compare((*n)->size() - 3, 3, "-dm") == 0)
+                unlinkedStubs[**n] = info.domid;
+        }
+    }
+    for (const DomainInfo& info : domains)
+        if (!seen_.count(info.domid))
+            discover(info, true);
+    for (const auto& [name, domid] : unlinkedStubs) {
+        std::string guestName = name.substr(0, name.size() - 3);
+        if (!leftByUs(guestName))
+            continue;
+        logWarning({guestName, std::nullopt, domid, ""},
+                   "destroying " + name + ", left unlinked by an interrupted spawn");
+        seen_[domid] = Seen{Kind::Stub, "a stub domain", false};
+        // The respawn queued for the guest would clash with this name: hold the queue
+        // until the leftover is gone.
+        ++activeSpawns_;
+        destroyStub(domid, [this](const ToolResult&) {
+            --activeSpawns_;
+            pump();
+        });
+    }
+}
+
+// Whether an unlinked PV domain named <guestName>-dm is a stub domain a killed run
+// of ours was creating: its guest is ours, or is gone (the guest may go while no
+// stubdomd runs) and still has a stub-domain configuration.
+bool GuestManager::leftByUs(const std::string& guestName) {
+    auto guest = std::find_if(guests_.begin(), guests_.end(), [&](const auto& entry) {
+        return entry.second->view.name == guestName;
+    });
+    if (guest != guests_.end())
+        return guest->second->spec.has_value();
+    try {
+        return deps_.specs.load(guestName).has_value();
+    } catch (const Error& e) {
+        logWarning({guestName, std::nullopt, std::nullopt, ""},
+                   "leaving " + guestName + "-dm alone: " + e.what());
+        return false;
+    }
+}
+
+// The stub domains linked to a guest by the previous run: the one its
+// image/device-model-domid names is adopted if its device model runs; any other, or
+// that one if it never reached running, is destroyed, and the guest is spawned again
+// once they are gone (the new stub domain takes the same name). False when the guest
+// has no linked stub domain at all.
+bool GuestManager::adoptStubs(Guest& g) {
+    const DomId guestDomid = g.view.domid;
+    std::vector<DomId> linked;
+    for (const auto& [stub, guest] : stubs_)
+        if (guest == guestDomid)
+            linked.push_back(stub);
+    if (linked.empty())
+        return false;
+
+    auto dm = probe_.readTrusted(paths::deviceModelDomid(guestDomid));
+    auto* value = std::get_if<std::optional<std::string>>(&dm);
+    auto named = value && *value ? parseDomid(**value) : std::nullopt;
+    std::optional<DomId> adopted;
+    if (named && std::find(linked.begin(), linked.end(), *named) != linked.end()) {
+        auto state = deps_.store.read(paths::stubDeviceModel(*named, guestDomid) + "/state");
+        auto legacy = deps_.store.read(paths::legacyDeviceModel(guestDomid) + "/state");
+        if ((state && *state == "running") || (legacy && *legacy == "running"))
+            adopted = named;
+    }
+    std::vector<DomId> leftovers;
+    for (DomId stub : linked) {
+        if (stub == adopted)
+            continue;
+        stubs_.erase(stub);
+        leftovers.push_back(stub);
+    }
+
+    if (adopted) {
+        g.view.stubDomid = *adopted;
+        seen_[*adopted].kind = Kind::Stub;
+        g.view.state = GuestState::Running;
+        g.view.stateReason = "adopted from a previous run";
+        g.runningSince = deps_.timers.now();
+        logInfo(fieldsOf(g), "adopted running stub domain");
+        try {
+            showDisplay(g, *adopted, false); // its password was handed over at its start
+        } catch (const Error& e) {
+            logWarning(fieldsOf(g), std::string("display of the adopted stub domain: ") + e.what());
+        }
+        announce(g);
+        for (DomId stub : leftovers) {
+            logWarning(fieldsOf(g), "destroying stub domain " + std::to_string(stub) +
+                                        ", a second one linked to the guest");
+            destroyStub(stub);
+        }
+        return true;
+    }
+
+    // Half-started or half-linked by the previous run: start over from a clean slate.
+    logWarning(fieldsOf(g), "stub domain never reached running; destroying it and respawning");
+    try {
+        linker_.unlink(guestDomid, g.view.uuid);
+    } catch (const Error& e) {
+        logWarning(fieldsOf(g), std::string("cleaning xenstore: ") + e.what());
+    }
+    g.view.state = GuestState::Pending;
+    announce(g);
+    auto remaining = std::make_shared<std::size_t>(leftovers.size());
+    for (DomId stub : leftovers)
+        destroyStub(stub, [this, guestDomid, remaining](const ToolResult&) {
+            if (--*remaining > 0)
+                return;
+            if (Guest* again = guestByDomid(guestDomid);
+                again && again->view.state == GuestState::Pending)
+                enqueue(*again);
+        });
+    return true;
+}
+
+} // namespace stubdomd
