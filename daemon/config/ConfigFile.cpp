@@ -23,13 +23,14 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kTopKeys[] = {
-    "toolstack",         "xen_config_dir",       "state_dir",
-    "runtime_dir",       "stub_kernel",          "stub_memory_mib",
-    "start_timeout_ms",  "toolstack_timeout_ms", "max_parallel_spawns",
-    "on_stubdom_death",  "max_restarts",         "exports_dir",
-    "keymaps_dir",       "xen_lib_dir",          "helpers",
-    "xen_boot_dir",      "grub_xen_dir",         "default_flavour",
-    "linux_stub_kernel", "linux_stub_rootfs",    "linux_stub_memory_mib",
+    "toolstack",          "xen_config_dir",       "state_dir",
+    "runtime_dir",        "stub_kernel",          "stub_memory_mib",
+    "start_timeout_ms",   "toolstack_timeout_ms", "max_parallel_spawns",
+    "on_stubdom_death",   "max_restarts",         "exports_dir",
+    "keymaps_dir",        "xen_lib_dir",          "helpers",
+    "xen_boot_dir",       "grub_xen_dir",         "default_flavour",
+    "linux_stub_kernel",  "linux_stub_rootfs",    "linux_stub_memory_mib",
+    "vchan_socket_proxy", "qmp_socket_dir",       "qmp_timeout_ms",
 };
 
 constexpr std::string_view kHelperKeys[] = {
@@ -243,6 +244,12 @@ public:
                 result.xenBootDir = string(v, key);
             } else if (key == "grub_xen_dir") {
                 result.grubXenDir = string(v, key);
+            } else if (key == "vchan_socket_proxy") {
+                result.vchanSocketProxy = string(v, key);
+            } else if (key == "qmp_socket_dir") {
+                result.qmpSocketDir = string(v, key);
+            } else if (key == "qmp_timeout_ms") {
+                result.qmpTimeout = std::chrono::milliseconds(integer(v, key, 1, maxTimeoutMs));
             } else if (key == "stub_memory_mib") {
                 // 1 TiB: far above any stub domain, low enough to stay a sane MiB count.
                 result.stubMemoryMiB = integer(v, key, 1, 1024 * 1024);

@@ -63,6 +63,12 @@ struct Settings {
     std::string xenBootDir = "/usr/lib/xen/boot";
     std::string grubXenDir = "/usr/lib/grub-xen";
     std::vector<HelperSettings> helpers{defaultFsBackend()};
+    // The QMP channel of a Linux stub domain: Xen's vchan-socket-proxy (Debian's
+    // xen-utils-4.17 path) listening on <qmpSocketDir>/qmp-libxl-<guest domid>, the
+    // name libxl gives it, and how long one QMP conversation may take.
+    std::string vchanSocketProxy = "/usr/lib/xen-4.17/bin/vchan-socket-proxy";
+    std::string qmpSocketDir = "/run/xen";
+    std::chrono::milliseconds qmpTimeout{5000};
 };
 
 } // namespace stubdomd

@@ -331,6 +331,29 @@ TEST_CASE("examples/stubdomd.json is valid and spells out the defaults", "[confi
     CHECK(fs.servesExports == defaultFsBackend().servesExports);
     CHECK(example.keymapsDir == defaults.keymapsDir);
     CHECK(example.xenLibDir == defaults.xenLibDir);
+    CHECK(example.vchanSocketProxy == defaults.vchanSocketProxy);
+    CHECK(example.qmpSocketDir == defaults.qmpSocketDir);
+    CHECK(example.qmpTimeout == defaults.qmpTimeout);
+}
+
+TEST_CASE("the QMP keys: the proxy, its socket dir and the QMP timeout", "[config]") {
+    const Settings defaults = parseSettings("{}", kFile);
+    CHECK(defaults.vchanSocketProxy == "/usr/lib/xen-4.17/bin/vchan-socket-proxy");
+    CHECK(defaults.qmpSocketDir == "/run/xen");
+    CHECK(defaults.qmpTimeout == std::chrono::milliseconds(5000));
+    const Settings s = parseSettings(
+        R"({"vchan_socket_proxy": "/opt/proxy", "qmp_socket_dir": "/srv/qmp",
+            "qmp_timeout_ms": 250})",
+        kFile);
+    CHECK(s.vchanSocketProxy == "/opt/proxy");
+    CHECK(s.qmpSocketDir == "/srv/qmp");
+    CHECK(s.qmpTimeout == std::chrono::milliseconds(250));
+    CHECK_THAT(errorOf(R"({"qmp_timeout_ms": 0})"), Contains("qmp_timeout_ms"));
+    CHECK_THAT(errorOf(R"({"qmp_timeout_ms": "5s"})"), Contains("'qmp_timeout_ms'"));
+    CHECK_THAT(errorOf(R"({"qmp_socket_dir": ""})"),
+               Contains("'qmp_socket_dir' must not be empty"));
+    CHECK_THAT(errorOf(R"({"vchan_socket_proxy": 1})"),
+               Contains("'vchan_socket_proxy' must be a string"));
 }
 
 TEST_CASE("the Linux stub domain's settings and the default flavour", "[config][linux]") {
