@@ -10,6 +10,7 @@
 #include "loop/EventLoop.hpp"
 #include "loop/JournalLog.hpp"
 #include "pvgrub/PvGrubTool.hpp"
+#include "qmp/QmpMonitor.hpp"
 #include "supervisor/ChildProcess.hpp"
 #include "supervisor/ExportsTree.hpp"
 #include "supervisor/HelperSupervisor.hpp"
@@ -62,6 +63,10 @@ int run(const Settings& settings) {
     XlToolstack toolstack(loop, settings);
     XlConfigReader specs(settings.xenConfigDir, settings.defaultFlavour);
     DisplayHost displays(settings.xenConfigDir, settings.stateDir);
+    // Before the engine, which holds it: its proxies outlive every guest's use of them.
+    QmpLimits qmpLimits;
+    qmpLimits.timeout = settings.qmpTimeout;
+    QmpMonitor qmp(loop, {settings.vchanSocketProxy, settings.qmpSocketDir, qmpLimits});
     auto writeStubConfig = [](const std::string& path, const std::string& content) {
         writeFileAtomically(path, content, 0644);
     };
@@ -86,6 +91,7 @@ int run(const Settings& settings) {
     helpers.start();
     manager.setSpawnGate(helpers);
     manager.setDisplaySources(displays);
+    manager.setDeviceModelMonitor(qmp);
     manager.start();
 
     dbus::ServerInfo info{STUBDOMD_VERSION,

@@ -87,12 +87,12 @@ void GuestManager::showDisplay(Guest& guest, DomId stub, bool writePassword) {
     if (!guest.display)
         return;
     const DisplayPlan& plan = *guest.display;
-    if (writePassword &&
+    // Upstream qemu in a Linux stub domain reads no password from xenstore: it gets it
+    // over QMP once it runs (handPasswordToMonitor), as libxl gives it to qemu-xen.
+    const bool overQmp = plan.mode == DisplayMode::VncStubdom && speaksQmp(guest);
+    if (writePassword && !overQmp &&
         (plan.mode == DisplayMode::VncStubdom || plan.mode == DisplayMode::VncDom0)) {
-        std::optional<std::string> password = plan.ioemuPassword;
-        if (displaySources_)
-            if (auto stored = displaySources_->stored(guest.view.uuid).password)
-                password = stored;
+        std::optional<std::string> password = displayPassword(guest);
         if (password && plan.mode == DisplayMode::VncStubdom) {
             // qemu-traditional reads /vm/<uuid>/vncpasswd of its guest (and empties it);
             // only the stub domain may read it, not the guest that /vm/<uuid> is shared with.
@@ -129,6 +129,46 @@ void GuestManager::readVncPort(Guest& guest) {
         logWarning(fieldsOf(guest),
                    "ignoring " + paths::vncPort(guest.watchedVnc) + ": not a port number");
     mutate(guest, [&](GuestView& v) { v.displayPort = port.value_or(-1); });
+}
+
+// SetDisplayPassword's stored password, else the one the configs set.
+std::optional<std::string> GuestManager::displayPassword(const Guest& guest) {
+    std::optional<std::string> password =
+        guest.display ? guest.display->ioemuPassword : std::nullopt;
+    if (displaySources_)
+        if (auto stored = displaySources_->stored(guest.view.uuid).password)
+            password = stored;
+    return password;
+}
+
+// A Linux stub domain's qemu serving VNC now runs: give it the password, as libxl's
+// device_model_postconfig does (change-vnc-password). A failure is logged; the guest
+// runs on (without a password qemu refuses VNC clients when started with password=on).
+void GuestManager::handPasswordToMonitor(Guest& guest) {
+    if (!guest.monitoredStub || !guest.display || guest.display->mode != DisplayMode::VncStubdom)
+        return;
+    std::optional<std::string> password;
+    try {
+        password = displayPassword(guest);
+    } catch (const Error& e) {
+        logWarning(fieldsOf(guest), std::string("reading the stored VNC password: ") + e.what());
+        return;
+    }
+    if (!password || password->empty())
+        return;
+    const LogFields fields = fieldsOf(guest);
+    try {
+        monitor_->setVncPassword(guest.view.domid, *password,
+                                 [fields](const std::optional<Error>& error) {
+                                     if (error)
+                                         logWarning(fields, std::string("handing the VNC password "
+                                                                        "to the device model: ") +
+                                                                error->what());
+                                 });
+    } catch (const Error& e) {
+        logWarning(fields,
+                   std::string("handing the VNC password to the device model: ") + e.what());
+    }
 }
 
 void GuestManager::forgetDisplay(Guest& guest, GuestView& view) {
@@ -191,6 +231,62 @@ void GuestManager::setDisplayPassword(const std::string& uuid, const std::string
     logInfo(fieldsOf(guest), password.empty()
                                  ? "VNC password cleared for the next start of the stub domain"
                                  : "VNC password changed for the next start of the stub domain");
+}
+
+// GetDisplay: for a running Linux stub domain whose qemu serves VNC (vnc-stubdom), where
+// qemu says it listens (query-vnc); otherwise what the plan and the store say.
+void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
+    Guest& guest = guestByUuid(uuid);
+    if (!guest.monitoredStub || guest.view.state != GuestState::Running ||
+        guest.view.displayMode != DisplayMode::VncStubdom) {
+        done(std::nullopt, guest.view);
+        return;
+    }
+    const DomId domid = guest.view.domid;
+    const DomId stub = guest.monitoredStub;
+    monitor_->queryVnc(domid, [this, domid, stub, uuid, done = std::move(done)](
+                                  const std::optional<Error>& error, const VncEndpoint& vnc) {
+        Guest* again = guestByDomid(domid);
+        if (!again || again->view.uuid != uuid) {
+            done(Error(ErrorCode::NoSuchGuest, "the guest went away"), GuestView{});
+            return;
+        }
+        if (error) {
+            done(Error(error->code(),
+                       "guest " + again->view.name + "'s device model: " + error->what()),
+                 again->view);
+            return;
+        }
+        if (again->monitoredStub == stub)
+            mutate(*again, [&](GuestView& v) {
+                v.displayAddress = vnc.enabled ? vnc.host : "";
+                v.displayPort = vnc.enabled ? parsePort(vnc.service).value_or(-1) : -1;
+            });
+        done(std::nullopt, again->view);
+    });
+}
+
+// For a running Linux stub domain serving VNC, the password also goes to its qemu at
+// once (change-vnc-password); the call answers when qemu has it. The stored password
+// serves the next start, as for every other guest.
+void GuestManager::setDisplayPassword(const std::string& uuid, const std::string& password,
+                                      Completion done) {
+    setDisplayPassword(uuid, password);
+    Guest& guest = guestByUuid(uuid);
+    if (!guest.monitoredStub || guest.view.state != GuestState::Running || !guest.display ||
+        guest.display->mode != DisplayMode::VncStubdom) {
+        done(std::nullopt);
+        return;
+    }
+    const std::string name = guest.view.name;
+    monitor_->setVncPassword(
+        guest.view.domid, password,
+        [name, done = std::move(done)](const std::optional<Error>& error) {
+            if (error)
+                done(Error(error->code(), "guest " + name + "'s device model: " + error->what()));
+            else
+                done(std::nullopt);
+        });
 }
 
 void GuestManager::attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,

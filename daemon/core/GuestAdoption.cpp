@@ -128,6 +128,12 @@ bool GuestManager::adoptStubs(Guest& g) {
         } catch (const Error& e) {
             logWarning(fieldsOf(g), std::string("display of the adopted stub domain: ") + e.what());
         }
+        try {
+            openMonitor(g, *adopted); // the previous run's proxy died with it
+        } catch (const Error& e) {
+            logWarning(fieldsOf(g),
+                       std::string("QMP channel of the adopted stub domain: ") + e.what());
+        }
         announce(g);
         for (DomId stub : leftovers) {
             logWarning(fieldsOf(g), "destroying stub domain " + std::to_string(stub) +

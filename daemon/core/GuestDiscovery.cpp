@@ -325,6 +325,7 @@ void GuestManager::guestGone(DomId guestDomid) {
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
     }
+    closeMonitor(guest);
     completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
     completeStop(guest, std::nullopt);
     std::unique_ptr<Guest> owned = std::move(it->second);

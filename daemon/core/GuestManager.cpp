@@ -60,6 +60,9 @@ void GuestManager::mutate(Guest& guest, const std::function<void(GuestView&)>& c
     change(guest.view);
     if (guest.view.stubDomid == 0)
         forgetDisplay(guest, guest.view); // where to connect exists only with a stub domain
+    // Whichever path ends or replaces the stub domain, its QMP proxy goes with it.
+    if (guest.monitoredStub && guest.view.stubDomid != guest.monitoredStub)
+        closeMonitor(guest);
     std::uint32_t fields = differingFields(before, guest.view);
     if (fields == 0)
         return;

@@ -4,6 +4,7 @@
 // back through it.
 #pragma once
 
+#include "DeviceModelMonitor.hpp"
 #include "Display.hpp"
 #include "DomainProbe.hpp"
 #include "GuestService.hpp"
@@ -55,6 +56,9 @@ public:
     // Where the guests' own configs, stored display choices and the X display come from.
     // Set before start(); without it, display set-ups come from the stub configs alone.
     void setDisplaySources(DisplaySources& sources) { displaySources_ = &sources; }
+    // The QMP channel of Linux stub domains. Set before start(); it must outlive the
+    // manager. Without one, Linux stub domains run without a monitor.
+    void setDeviceModelMonitor(DeviceModelMonitor& monitor) { monitor_ = &monitor; }
 
     // Rebuilds the registry from what runs (adopting linked stub domains, removing
     // half-made ones), then watches @introduceDomain/@releaseDomain.
@@ -84,6 +88,9 @@ public:
     void reload() override;
     void setDisplay(const std::string& uuid, const DisplayChoice& choice) override;
     void setDisplayPassword(const std::string& uuid, const std::string& password) override;
+    void getDisplay(const std::string& uuid, DisplayDone done) override;
+    void setDisplayPassword(const std::string& uuid, const std::string& password,
+                            Completion done) override;
     void attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
                            Completion done) override;
     void addObserver(GuestObserver& observer) override;
@@ -151,6 +158,13 @@ private:
     void showDisplay(Guest& guest, DomId stub, bool writePassword);
     void readVncPort(Guest& guest);
     void forgetDisplay(Guest& guest, GuestView& view);
+    std::optional<std::string> displayPassword(const Guest& guest);
+    void handPasswordToMonitor(Guest& guest);
+
+    // The QMP channel of a Linux stub domain (DeviceModelChannel.cpp)
+    bool speaksQmp(const Guest& guest) const;
+    void openMonitor(Guest& guest, DomId stub);
+    void closeMonitor(Guest& guest);
 
     // Registry bookkeeping
     void mutate(Guest& guest, const std::function<void(GuestView&)>& change);
@@ -176,6 +190,7 @@ private:
     std::function<void()> countsChanged_;
     SpawnGate* gate_ = nullptr;
     DisplaySources* displaySources_ = nullptr;
+    DeviceModelMonitor* monitor_ = nullptr;
 };
 
 } // namespace stubdomd

@@ -61,7 +61,8 @@ struct GuestManager::Guest {
     unsigned consecutiveRestarts = 0;
     Clock::time_point runningSince{};
     bool startAfterStop = false;
-    bool paused = false; // as the hypervisor last said
+    bool paused = false;     // as the hypervisor last said
+    DomId monitoredStub = 0; // non-zero while the QMP channel of this stub is open
 };
 
 } // namespace stubdomd

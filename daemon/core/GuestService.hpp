@@ -57,6 +57,18 @@ public:
     // or shown. The defaults refuse, for services without display control.
     virtual void setDisplay(const std::string& uuid, const DisplayChoice& choice);
     virtual void setDisplayPassword(const std::string& uuid, const std::string& password);
+    // GetDisplay and SetDisplayPassword as slow calls: a device model that speaks QMP is
+    // asked (query-vnc) or told (change-vnc-password) while it runs. Each either throws
+    // Error at once or calls `done` exactly once (possibly before returning). The
+    // defaults answer from the view and the synchronous setDisplayPassword.
+    using DisplayDone =
+        std::function<void(const std::optional<Error>& error, const GuestView& view)>;
+    virtual void getDisplay(const std::string& uuid, DisplayDone done);
+    virtual void setDisplayPassword(const std::string& uuid, const std::string& password,
+                                    Completion done) {
+        setDisplayPassword(uuid, password);
+        done(std::nullopt);
+    }
     // attach() with the display settings the toolstack gave stubdom-dm.
     virtual void attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
                                    Completion done) {
@@ -73,6 +85,12 @@ inline void GuestService::setDisplay(const std::string&, const DisplayChoice&) {
 }
 inline void GuestService::setDisplayPassword(const std::string&, const std::string&) {
     throw Error(ErrorCode::NotSupported, "display control is not supported");
+}
+inline void GuestService::getDisplay(const std::string& uuid, DisplayDone done) {
+    auto view = findGuest(uuid);
+    if (!view)
+        throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
+    done(std::nullopt, *view);
 }
 
 } // namespace stubdomd

@@ -197,6 +197,8 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     try {
         linker_.link(linkRequest(guest, stub));
         showDisplay(guest, stub, true);
+        // libxl starts the QMP proxy of a Linux stub domain before unpausing it.
+        openMonitor(guest, stub);
     } catch (const Error& e) {
         failSpawn(guest, ErrorCode::SpawnFailed,
                   std::string("linking the stub domain: ") + e.what());
@@ -252,6 +254,7 @@ void GuestManager::becameRunning(Guest& guest) {
         v.stateReason = "";
     });
     logInfo(fieldsOf(guest), "stub domain is running");
+    handPasswordToMonitor(guest);
     auto attempt = guest.attempt;
     endAttempt(attempt);
     completeStart(guest, std::nullopt);

@@ -76,21 +76,28 @@ void GuestObject::Restart(sdbus::Result<>&& result, std::map<std::string, sdbus:
     runCommand("Restart", std::move(result), options, &GuestService::restart);
 }
 
-std::map<std::string, sdbus::Variant> GuestObject::GetDisplay() {
+void GuestObject::GetDisplay(sdbus::Result<std::map<std::string, sdbus::Variant>>&& result) {
+    AsyncReply<std::map<std::string, sdbus::Variant>> reply(context_.replies, std::move(result));
     try {
         // password-set is no property, so no change notification keeps it current in
-        // view_: ask the service. Whether a password is set, never the password.
-        const auto current = context_.guests.findGuest(view_.uuid);
-        const GuestView& v = current ? *current : view_;
-        return {
-            {"mode", sdbus::Variant(std::string(toString(v.displayMode)))},
-            {"address", sdbus::Variant(v.displayAddress)},
-            {"port", sdbus::Variant(v.displayPort)},
-            {"password-set", sdbus::Variant(v.displayPasswordSet)},
-            {"uri", sdbus::Variant(displayUri(v.displayMode, v.displayAddress, v.displayPort))},
-        };
+        // view_: the service answers with its current view (asking a QMP device model
+        // where it listens first). Whether a password is set, never the password.
+        context_.guests.getDisplay(view_.uuid, [reply](const std::optional<Error>& error,
+                                                       const GuestView& v) {
+            if (error) {
+                reply.fail(*error);
+                return;
+            }
+            reply.succeed({
+                {"mode", sdbus::Variant(std::string(toString(v.displayMode)))},
+                {"address", sdbus::Variant(v.displayAddress)},
+                {"port", sdbus::Variant(v.displayPort)},
+                {"password-set", sdbus::Variant(v.displayPasswordSet)},
+                {"uri", sdbus::Variant(displayUri(v.displayMode, v.displayAddress, v.displayPort))},
+            });
+        });
     } catch (...) {
-        throw currentExceptionAsDbusError();
+        reply.fail(currentExceptionAsDbusError());
     }
 }
 
@@ -128,8 +135,7 @@ void GuestObject::SetDisplayPassword(sdbus::Result<>&& result, std::string passw
         authorizeThen(
             context_, getObject(), kActionDisplay, reply,
             [service = &context_.guests, uuid = view_.uuid, reply, password = std::move(password)] {
-                service->setDisplayPassword(uuid, password);
-                reply.succeed();
+                service->setDisplayPassword(uuid, password, reply.completion());
             });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());

@@ -28,7 +28,7 @@ private:
     void Start(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) override;
     void Stop(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) override;
     void Restart(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) override;
-    std::map<std::string, sdbus::Variant> GetDisplay() override;
+    void GetDisplay(sdbus::Result<std::map<std::string, sdbus::Variant>>&& result) override;
     void SetDisplay(sdbus::Result<>&& result, std::string mode,
                     std::map<std::string, sdbus::Variant> options) override;
     void SetDisplayPassword(sdbus::Result<>&& result, std::string password) override;
