@@ -64,6 +64,9 @@ class Stubdomd:
             "start_timeout_ms": 5000,
             # stubdomd makes the exports tree at start: never the machine's /exports.
             "exports_dir": str(host.dir / "exports"),
+            # Linux stub domains: the sim's QMP responder, never the machine's /run/xen.
+            "vchan_socket_proxy": str(host.build / "vchan-socket-proxy"),
+            "qmp_socket_dir": str(host.dir / "run-xen"),
             **(settings or {}),
         }
         self.config_file = host.dir / "stubdomd.json"
