@@ -21,16 +21,22 @@ def linked_stub(h, dm_argv=("-xen-domid", "1", "-vnc", "10.0.0.5:1,password=on",
     """A guest, its linked stub domain with `dm_argv`, unpaused; returns (guest, stub)."""
     h.xl("create", "-p", HVM)
     g = h.domid("hvmconfig")
-    h.xl("create", "-p", STUB, 'name="hvmconfig-dm"', f'extra="-d {g}"')
+    # A Linux stub domain (its kernel's name says so): its qemu publishes the QMP vchan.
+    h.xl("create", "-p", STUB, 'name="hvmconfig-dm"',
+         f'kernel="{h.dir}/boot/qemu-stubdom-linux-kernel"',
+         f'ramdisk="{h.dir}/boot/qemu-stubdom-linux-rootfs"')
     s = h.domid("hvmconfig-dm")
     h.run(BUILD / "xensim", "set-target", h.dir, s, g, check=True)
     dm = f"/local/domain/{s}/device-model/{g}"
     h.run(BUILD / "xs-probe", "mkdir", dm, check=True)
     h.xs_chmod(dm, f"n{s}", f"r{g}")
     uuid = h.xs_read(f"/local/domain/{g}/vm").split("/")[-1]
+    argv = f"/vm/{uuid}/image/dm-argv"
     for i, arg in enumerate(dm_argv):
         # "--": qemu's arguments start with a dash, xenstore-write's options too
-        h.run("xenstore-write", "--", f"/vm/{uuid}/image/dm-argv/{i + 1:03d}", arg, check=True)
+        h.run("xenstore-write", "--", f"{argv}/{i + 1:03d}", arg, check=True)
+        h.xs_chmod(f"{argv}/{i + 1:03d}", "n0", f"r{s}")
+    h.xs_chmod(argv, "n0", f"r{s}")
     h.xl("unpause", str(s))
     return g, s
 
@@ -118,14 +124,17 @@ def test_query_vnc_without_vnc_in_dm_argv_reports_no_server(sim_host):
     q.close()
 
 
-def test_greeting_waits_for_the_device_model(sim_host):
+def test_greeting_waits_for_the_vchan_and_a_gone_stub_ends_the_proxy(sim_host):
     h = sim_host
-    h.set_fault("stubdom-never-running")
+    h.set_fault("stubdom-never-running")  # its qemu never starts: no vchan
     g, s = linked_stub(h)
     p, sock = start_proxy(h, g, s)
     q = Qmp(sock, timeout=0.5)
     with pytest.raises(socket.timeout):
         q.message()
+    h.xl("destroy", str(s))
+    assert p.wait(timeout=5) == 1
+    assert "vchan client init" in (h.dir / "proxy.log").read_text()
     q.close()
 
 

@@ -5,8 +5,8 @@
 // would: the QMP greeting, qmp_capabilities, query-status, query-vnc (from the `-vnc`
 // of the guest's dm-argv, as qemu would listen), change-vnc-password and set_password
 // (recorded in DIR/qmp/STUBNAME.vnc-password for tests). Like the real proxy it serves
-// one client at a time, and like a vchan connect it waits for the stub's device model
-// to be running before the greeting. Fault switches (README.md) make it misbehave.
+// one client at a time, and like its vchan connect it waits for the stub's qemu to
+// publish the vchan before the greeting. Fault switches (README.md) make it misbehave.
 // Its log is its stderr (stubdomd logs it); commands go to DIR/log/qmp-STUBNAME.log.
 #include "domtable.h"
 #include "faults.h"
@@ -83,8 +83,8 @@ std::optional<std::string> read(xs_handle* xs, const std::string& path) {
 
 std::vector<std::string> directory(xs_handle* xs, const std::string& path) {
     unsigned n = 0;
-    std::unique_ptr<char*, decltype(&std::free)> list(
-        xs_directory(xs, XBT_NULL, path.c_str(), &n), &std::free);
+    std::unique_ptr<char*, decltype(&std::free)> list(xs_directory(xs, XBT_NULL, path.c_str(), &n),
+                                                      &std::free);
     std::vector<std::string> names;
     for (unsigned i = 0; list && i < n; ++i)
         names.emplace_back(list.get()[i]);
@@ -190,15 +190,11 @@ bool sendLine(int fd, const std::string& text) {
     return true;
 }
 
-// As a vchan connect does: wait until the stub's qemu is there (device model running).
-bool waitForDeviceModel(xs_handle* xs, const Stub& stub) {
-    const std::string state = "/local/domain/" + std::to_string(stub.domid) + "/device-model/" +
-                              std::to_string(stub.target) + "/state";
-    const std::string legacy =
-        "/local/domain/0/device-model/" + std::to_string(stub.target) + "/state";
+// As connect_vchan does: wait for the vchan server (the stub's qemu) to publish its
+// ring at NODEPATH; give up when the stub domain is gone.
+bool waitForVchan(xs_handle* xs, const Stub& stub, const std::string& nodePath) {
     for (;;) {
-        if (read(xs, state) == std::optional<std::string>("running") ||
-            read(xs, legacy) == std::optional<std::string>("running"))
+        if (read(xs, nodePath + "/ring-ref") && read(xs, nodePath + "/event-channel"))
             return true;
         if (!lookup(stub.domid))
             return false;
@@ -206,11 +202,12 @@ bool waitForDeviceModel(xs_handle* xs, const Stub& stub) {
     }
 }
 
-void serve(int client, xs_handle* xs, const Stub& stub) {
+// False when the vchan cannot be had: the real proxy then exits 1.
+bool serve(int client, xs_handle* xs, const Stub& stub, const std::string& nodePath) {
     const char* name = stub.name.c_str();
-    if (!waitForDeviceModel(xs, stub)) {
-        std::fprintf(stderr, "vchan client init: the stub domain is gone\n");
-        return;
+    if (!waitForVchan(xs, stub, nodePath)) {
+        std::fprintf(stderr, "vchan client init: domain %u is gone\n", stub.domid);
+        return false;
     }
     const bool neverGreet = xsim_fault(dir, "qmp-never-greet", name, nullptr, 0);
     const bool garbage = xsim_fault(dir, "qmp-garbage", name, nullptr, 0);
@@ -227,7 +224,7 @@ void serve(int client, xs_handle* xs, const Stub& stub) {
     for (;;) {
         ssize_t got = ::read(client, chunk, sizeof chunk);
         if (got <= 0)
-            return;
+            return true;
         pending.append(chunk, static_cast<size_t>(got));
         for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
             const std::string line = pending.substr(0, nl);
@@ -247,7 +244,7 @@ void serve(int client, xs_handle* xs, const Stub& stub) {
             if (request.contains("id"))
                 reply["id"] = request["id"];
             if (!sendLine(client, reply.dump()))
-                return;
+                return true;
         }
     }
 }
@@ -314,13 +311,13 @@ int main(int argc, char** argv) {
     }
     const auto domid = static_cast<uint32_t>(std::strtoul(argv[optind], nullptr, 10));
     auto stub = lookup(domid);
-    const std::string expected = stub ? "/local/domain/" + std::to_string(domid) +
-                                            "/device-model/" + std::to_string(stub->target) +
-                                            "/qmp-vchan"
-                                      : "";
+    const std::string expected = stub
+                                     ? "/local/domain/" + std::to_string(domid) + "/device-model/" +
+                                           std::to_string(stub->target) + "/qmp-vchan"
+                                     : "";
     if (!stub || stub->target == XSIM_NO_TARGET || expected != argv[optind + 1]) {
-        std::fprintf(stderr, "vchan client init: no vchan at %s for domain %s\n",
-                     argv[optind + 1], argv[optind]);
+        std::fprintf(stderr, "vchan client init: no vchan at %s for domain %s\n", argv[optind + 1],
+                     argv[optind]);
         return 1;
     }
     setenv("XENSTORED_PATH", (std::string(dir) + "/socket").c_str(), 1);
@@ -344,7 +341,9 @@ int main(int argc, char** argv) {
             std::perror("accept");
             return 1;
         }
-        serve(client, xs.get(), *stub);
+        const bool served = serve(client, xs.get(), *stub, argv[optind + 1]);
         ::close(client);
+        if (!served)
+            return 1;
     }
 }
