@@ -1,0 +1,208 @@
+"""The QMP side of the Linux stub-domain flavour (issue 10) on the simulated host: a Linux
+stub domain gets its vchan-socket-proxy (the sim's QMP responder) with libxl's command
+line, GetDisplay reports what its qemu says over QMP, SetDisplayPassword reaches qemu,
+and the proxy goes with its stub domain; a device model that sends garbage, never
+greets or stalls gives a clear D-Bus error within qmp_timeout_ms while the daemon stays
+responsive; an ioemu guest beside it is unchanged."""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from simhost import sim_host, wait_for  # noqa: F401  (fixture)
+from stubdomd import EXAMPLES, Stubdomd
+
+HVM = str(EXAMPLES / "hvmconfig")
+GUEST = "org.xen.Stubdom.Guest"
+VNC_IP = "172.30.206.7"
+
+
+def linux_stub(host, vif0=f"'ip={VNC_IP}'"):
+    return (f'stubdomain_kernel = "{host.dir}/boot/qemu-stubdom-linux-kernel"\n'
+            f'stubdomain_ramdisk = "{host.dir}/boot/qemu-stubdom-linux-rootfs"\n'
+            f"vif = [ {vif0}, 'ip=10.0.1.1,mac=aa:00:00:12:23:34' ]\n")
+
+
+def start(host, **settings):
+    for name in ("DISPLAY", "XAUTHORITY"):
+        host.env.pop(name, None)
+    d = Stubdomd(host, settings={"qmp_timeout_ms": 1000, **settings})
+    d.write_config_dir_file("stubdom-lx", linux_stub(host))
+    d.write_config_dir_file("lx", f'vnc = 1\nvnclisten = "{VNC_IP}"\n')
+    return d
+
+
+def path_of(d, name="lx"):
+    return d.guests()[name]["path"]
+
+
+def call(d, method, *args, name="lx"):
+    """gdbus, whose failures carry the D-Bus error name."""
+    return d.host.run("gdbus", "call", "--system", "--dest", "org.xen.Stubdom",
+                      "--object-path", path_of(d, name), "--method", f"{GUEST}.{method}",
+                      *args, timeout=60)
+
+
+def get_display(d, name="lx"):
+    r = d.busctl("--json=short", "call", "org.xen.Stubdom", path_of(d, name), GUEST,
+                 "GetDisplay")
+    assert r.returncode == 0, r.stderr
+    return {k: v["data"] for k, v in json.loads(r.stdout)["data"][0].items()}
+
+
+def proxies(d):
+    """The daemon's vchan-socket-proxy children: pid → argv."""
+    r = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True, text=True)
+    found = {}
+    for pid in map(int, r.stdout.split()):
+        try:
+            argv = open(f"/proc/{pid}/cmdline").read().split("\0")[:-1]
+        except FileNotFoundError:
+            continue
+        if argv and argv[0].endswith("vchan-socket-proxy"):
+            found[pid] = argv
+    return found
+
+
+def socket_of(host, g):
+    return host.dir / "run-xen" / f"qmp-libxl-{g}"
+
+
+def boot(host, d):
+    host.xl("create", HVM, 'name="lx"')
+    d.wait_state("lx", "running")
+    return host.domid("lx"), host.domid("lx-dm")
+
+
+def test_linux_guest_speaks_qmp_beside_an_unchanged_ioemu_guest(sim_host):
+    h = sim_host
+    d = start(h)
+    with d:
+        d.write_config_dir_file("stubdom-hvmconfig", (EXAMPLES / "stubdom-hvmconfig").read_text())
+        h.xl("create", HVM)
+        g, s = boot(h, d)
+        d.wait_state("hvmconfig", "running")
+
+        # One proxy, for the Linux stub only, with libxl 4.17's arguments.
+        assert list(proxies(d).values()) == [[
+            str(h.build / "vchan-socket-proxy"),
+            f"--state-path=/local/domain/0/device-model/{s}/qmp-proxy-state", str(s),
+            f"/local/domain/{s}/device-model/{g}/qmp-vchan", str(socket_of(h, g))]]
+        assert socket_of(h, g).exists()
+        assert h.xs_read(f"/local/domain/0/device-model/{s}/qmp-proxy-state") == "running"
+
+        # GetDisplay asks qemu: it reports -vnc of dm-argv. What qemu says wins over the
+        # plan; to see that, the stub's qemu "listens" elsewhere than planned.
+        uuid = d.guests()["lx"]["uuid"]
+        argv = f"/vm/{uuid}/image/dm-argv"
+        keys = h.xs_ls(argv)
+        values = [h.xs_read(f"{argv}/{k}") for k in keys]
+        assert values[values.index("-vnc") + 1] == f"{VNC_IP}:0"
+        assert get_display(d) == {"mode": "vnc-stubdom", "address": VNC_IP, "port": 5900,
+                                  "password-set": False, "uri": f"vnc://{VNC_IP}:5900"}
+        vnc_key = f"{argv}/{keys[values.index('-vnc') + 1]}"
+        h.run("xenstore-write", "--", vnc_key, f"{VNC_IP}:3", check=True)
+        assert get_display(d)["port"] == 5903
+        assert d.prop(path_of(d), "DisplayPort") == 5903  # the property follows
+        assert "query-vnc" in (h.dir / "log" / "qmp-lx-dm.log").read_text().split()
+
+        # SetDisplayPassword reaches qemu (change-vnc-password) and nowhere else.
+        secret = "pw-qmp-41c7"
+        r = call(d, "SetDisplayPassword", secret)
+        assert r.returncode == 0, r.stderr
+        record = h.dir / "qmp" / "lx-dm.vnc-password"
+        assert record.read_text() == secret
+        assert get_display(d)["password-set"] is True
+        assert h.xs_read(f"/vm/{uuid}/vncpasswd") is None
+        assert secret not in d.log()
+
+        # The ioemu guest: no QMP, the README's display path, GetDisplay as before.
+        assert get_display(d, "hvmconfig")["mode"] == "none"
+        hg = h.domid("hvmconfig")
+        assert not socket_of(h, hg).exists()
+
+        # Stop: the proxy goes with the stub domain, its socket and state too.
+        (pid,) = proxies(d)
+        r = call(d, "Stop", "{}")
+        assert r.returncode == 0, r.stderr
+        wait_for(lambda: not proxies(d), 3, what="the proxy to go with its stub domain")
+        assert not os.path.exists(f"/proc/{pid}")  # reaped, not a zombie
+        assert not socket_of(h, g).exists()
+        assert h.xs_read(f"/local/domain/0/device-model/{s}") is None
+
+        # Start: a new stub, a new proxy, and the stored password handed to its qemu.
+        record.unlink()
+        r = call(d, "Start", "{}")
+        assert r.returncode == 0, r.stderr
+        s2 = h.domid("lx-dm")
+        (argv2,) = proxies(d).values()
+        assert argv2[2] == str(s2)
+        wait_for(record.exists, 3, what="the stored password to reach the new qemu")
+        assert record.read_text() == secret
+
+        # The guest goes: so does the proxy.
+        h.xl("destroy", "lx")
+        wait_for(lambda: not proxies(d), 5, what="the proxy to go with the guest")
+        assert not socket_of(h, g).exists()
+        assert d.guests()["hvmconfig"]["state"] == "running"
+
+
+def test_a_proxy_that_dies_is_started_again(sim_host):
+    h = sim_host
+    d = start(h)
+    with d:
+        g, s = boot(h, d)
+        (pid,) = proxies(d)
+        os.kill(pid, 9)
+        wait_for(lambda: proxies(d) and pid not in proxies(d), 5,
+                 what="a new proxy after the first died")
+        assert get_display(d)["port"] == 5900
+        assert "the QMP proxy killed by signal 9; starting it again" in d.log()
+
+
+def test_a_proxy_that_cannot_run_fails_the_spawn(sim_host):
+    h = sim_host
+    d = start(h, vchan_socket_proxy=str(h.dir / "no-such-proxy"))
+    with d:
+        h.xl("create", HVM, 'name="lx"')
+        d.wait_state("lx", "failed")
+        reason = d.prop(path_of(d), "StateReason")
+        assert "linking the stub domain" in reason and "no-such-proxy" in reason
+        assert h.domid("lx-dm") is None
+
+
+@pytest.mark.parametrize("fault,method,name,text", [
+    ("qmp-garbage", "GetDisplay", "SpawnFailed", "not a QMP message"),
+    ("qmp-never-greet", "GetDisplay", "TimedOut", "waiting for the greeting"),
+    ("qmp-stall", "SetDisplayPassword", "TimedOut", "in reply to change-vnc-password"),
+])
+def test_a_misbehaving_device_model_is_a_clear_error_within_the_timeout(
+        sim_host, fault, method, name, text):
+    h = sim_host
+    d = start(h)
+    with d:
+        boot(h, d)
+        h.set_fault(fault, domain="lx-dm")
+        args = ["'pw'"] if method == "SetDisplayPassword" else []
+        began = time.monotonic()
+        slow = h.spawn("gdbus", "call", "--system", "--dest", "org.xen.Stubdom",
+                       "--object-path", path_of(d), "--method", f"{GUEST}.{method}", *args,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # While qemu keeps it waiting, the daemon answers everyone else.
+        quick = time.monotonic()
+        assert d.busctl("call", "org.xen.Stubdom", "/org/xen/Stubdom",
+                        "org.xen.Stubdom.Manager", "ListGuests").returncode == 0
+        assert time.monotonic() - quick < 0.8
+        out, err = slow.communicate(timeout=10)
+        took = time.monotonic() - began
+        assert slow.returncode != 0
+        assert f"org.xen.Stubdom.Error.{name}" in err, err
+        assert "guest lx's device model" in err and text in err, err
+        assert took < 3  # qmp_timeout_ms is 1 s
+        assert d.proc.poll() is None
+        # The fault gone, the next call works: the channel was not left broken.
+        h.clear_fault(fault, domain="lx-dm")
+        assert get_display(d)["port"] == 5900
