@@ -163,6 +163,23 @@ def test_a_proxy_that_dies_is_started_again(sim_host):
         assert "the QMP proxy killed by signal 9; starting it again" in d.log()
 
 
+def test_the_daemon_stops_its_proxies_and_an_adopted_stub_gets_a_new_one(sim_host):
+    h = sim_host
+    d = start(h)
+    with d:
+        g, s = boot(h, d)
+        (pid,) = proxies(d)
+        d.stop()  # SIGTERM: stub domains keep running, their proxies do not
+        assert not os.path.exists(f"/proc/{pid}")
+        assert not socket_of(h, g).exists()
+        assert h.domid("lx-dm") == s
+        d.start()
+        d.wait_state("lx", "running")
+        (argv,) = proxies(d).values()
+        assert argv[2] == str(s)
+        assert get_display(d)["port"] == 5900
+
+
 def test_a_proxy_that_cannot_run_fails_the_spawn(sim_host):
     h = sim_host
     d = start(h, vchan_socket_proxy=str(h.dir / "no-such-proxy"))
