@@ -297,3 +297,39 @@ def test_unpause_through_libxenctrl_boots_without_leaking_descriptors(sim_host):
     os.close(r)
     state = f"/local/domain/{stub}/device-model/1/state"
     assert wait_for(lambda: h.xs_read(state), 4, what="stub state") == "running"
+
+
+def test_the_domain_table_is_whole_at_every_instant_even_when_xl_is_killed(sim_host):
+    """A toolstack SIGKILLed with the daemon that ran it must not break the hypervisor's
+    state: the table is replaced whole, never rewritten in place. A reader without the
+    lock sees a complete table at every instant while xl commands run and are killed."""
+    import random
+    import threading
+    import time
+    h = sim_host
+    table = h.dir / "domains"
+    stop = threading.Event()
+    torn = []
+
+    def read_without_the_lock():
+        while not stop.is_set():
+            text = table.read_text()
+            if not (text.startswith("xensim-domains 1\n") and text.endswith("\n")):
+                torn.append(text[:60])
+
+    reader = threading.Thread(target=read_without_the_lock)
+    reader.start()
+    rng = random.Random(7)
+    try:
+        for i in range(15):
+            victim = h.spawn("xl", "create", HVM, f'name="killed{i}"', "memory=32")
+            time.sleep(rng.uniform(0, 0.03))
+            victim.kill()
+            victim.wait()
+            h.xl("create", HVM, f'name="whole{i}"', "memory=32")
+    finally:
+        stop.set()
+        reader.join()
+    assert not torn, f"the table was seen torn: {torn[:3]}"
+    names = {h.xs_read(f"/local/domain/{d}/name") for d in h.domains()}
+    assert {f"whole{i}" for i in range(15)} <= names

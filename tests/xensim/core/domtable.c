@@ -23,6 +23,59 @@
  */
 #define MAGIC "xensim-domains 1"
 
+static int table_path(char* buf, size_t len, const char* dir);
+
+/* The lock is a file of its own, DIR/domains.lock: a commit replaces the table by
+ * rename(2), so that a writer killed in the middle (SIGKILL of a toolstack) leaves
+ * the old table whole, as a hypervisor's state would be; a lock on the table's own
+ * inode would go with the inode it replaces. */
+static int lock_path(char* buf, size_t len, const char* dir) {
+    if (table_path(buf, len, dir))
+        return -1;
+    if (strlen(buf) + sizeof ".lock" > len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcat(buf, ".lock");
+    return 0;
+}
+
+/* Opens DIR/domains.lock and takes the lock; the fd, or -1. */
+static int take_lock(const char* dir, int exclusive) {
+    char path[4096];
+    if (lock_path(path, sizeof path, dir))
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int r;
+    while ((r = flock(fd, exclusive ? LOCK_EX : LOCK_SH)) < 0 && errno == EINTR)
+        ;
+    if (r < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* The table's text, read under the lock the caller holds; NULL with errno set. */
+static char* read_all(int fd);
+static char* read_table(const char* dir) {
+    char path[4096];
+    if (table_path(path, sizeof path, dir))
+        return NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char* text = read_all(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return text;
+}
+
 static int table_path(char* buf, size_t len, const char* dir) {
     if (!dir || !*dir) {
         errno = ENOENT;
@@ -186,19 +239,13 @@ static char* read_all(int fd) {
 }
 
 int xsim_table_open(struct xsim_table* t, const char* dir, int exclusive) {
-    char path[4096];
     memset(t, 0, sizeof *t);
-    t->fd = -1;
-    if (table_path(path, sizeof path, dir))
-        return -1;
-    t->fd = open(path, (exclusive ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    t->fd = take_lock(dir, exclusive);
     if (t->fd < 0)
         return -1;
-    int r;
-    while ((r = flock(t->fd, exclusive ? LOCK_EX : LOCK_SH)) < 0 && errno == EINTR)
-        ;
     t->exclusive = exclusive;
-    char* text = r < 0 ? NULL : read_all(t->fd);
+    t->dir = strdup(dir);
+    char* text = t->dir ? read_table(dir) : NULL;
     if (!text || parse(t, text)) {
         int e = errno;
         free(text);
@@ -214,17 +261,13 @@ static void write_proc(FILE* f, const struct xsim_proc* p) {
     fprintf(f, "%c:%d:%llu", p->role, (int)p->pid, p->start);
 }
 
-int xsim_table_commit(struct xsim_table* t) {
-    if (!t->exclusive) {
-        errno = EPERM;
-        return -1;
-    }
+/* The table as text (malloc'd), NULL on failure. */
+static char* format_table(const struct xsim_table* t, size_t* lenp) {
     char* buf = NULL;
     size_t len = 0;
     FILE* f = open_memstream(&buf, &len);
     if (!f)
-        return -1;
-    t->gen++;
+        return NULL;
     fprintf(f, "%s\nhost gen=%" PRIu64 " next_domid=%" PRIu32 " total_kib=%" PRIu64 "\n", MAGIC,
             t->gen, t->next_domid, t->total_kib);
     for (size_t i = 0; i < t->ndoms; i++) {
@@ -254,13 +297,24 @@ int xsim_table_commit(struct xsim_table* t) {
         write_proc(f, &t->orphans[i]);
         fputc('\n', f);
     }
-    if (fclose(f))
+    if (fclose(f)) {
+        free(buf);
+        return NULL;
+    }
+    *lenp = len;
+    return buf;
+}
+
+/* Writes the table into a new file `path` (which must not exist). */
+static int write_new(const char* path, const struct xsim_table* t) {
+    size_t len = 0;
+    char* buf = format_table(t, &len);
+    if (!buf)
         return -1;
-    int rc = 0;
-    if (ftruncate(t->fd, 0) < 0)
-        rc = -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int rc = fd < 0 ? -1 : 0;
     for (size_t off = 0; rc == 0 && off < len;) {
-        ssize_t w = pwrite(t->fd, buf + off, len - off, (off_t)off);
+        ssize_t w = write(fd, buf + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -268,13 +322,56 @@ int xsim_table_commit(struct xsim_table* t) {
         else
             off += (size_t)w;
     }
+    int e = errno;
+    if (fd >= 0 && close(fd) < 0 && rc == 0) {
+        e = errno;
+        rc = -1;
+    }
     free(buf);
+    if (rc < 0 && fd >= 0)
+        unlink(path);
+    errno = e;
     return rc;
+}
+
+static int temp_path(char* buf, size_t len, const char* dir) {
+    char path[4096];
+    if (table_path(path, sizeof path, dir))
+        return -1;
+    if ((size_t)snprintf(buf, len, "%s.new.%d", path, (int)getpid()) >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    unlink(buf); /* left by a process of this pid that was killed while writing */
+    return 0;
+}
+
+int xsim_table_commit(struct xsim_table* t) {
+    if (!t->exclusive || !t->dir) {
+        errno = EPERM;
+        return -1;
+    }
+    char path[4096], tmp[4200];
+    if (table_path(path, sizeof path, t->dir) || temp_path(tmp, sizeof tmp, t->dir))
+        return -1;
+    t->gen++;
+    /* The new table is complete before it replaces the old one: whenever the writer
+     * dies, readers find one or the other, never a part. */
+    if (write_new(tmp, t))
+        return -1;
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return 0;
 }
 
 void xsim_table_close(struct xsim_table* t) {
     if (t->fd >= 0)
         close(t->fd); /* drops the flock */
+    free(t->dir);
     free(t->doms);
     free(t->orphans);
     memset(t, 0, sizeof *t);
@@ -282,16 +379,18 @@ void xsim_table_close(struct xsim_table* t) {
 }
 
 int xsim_table_create(const char* dir, uint64_t total_kib, uint64_t dom0_kib, unsigned dom0_vcpus) {
-    char path[4096], tmp[4200];
-    if (table_path(path, sizeof path, dir))
+    char path[4096], tmp[4200], lock[4200];
+    if (table_path(path, sizeof path, dir) || temp_path(tmp, sizeof tmp, dir) ||
+        lock_path(lock, sizeof lock, dir))
         return -1;
-    snprintf(tmp, sizeof tmp, "%s.new.%d", path, (int)getpid());
+    /* The lock first: whoever sees the table can lock it. */
+    int lockfd = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (lockfd < 0)
+        return -1;
+    close(lockfd);
     struct xsim_table t;
     memset(&t, 0, sizeof t);
-    t.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (t.fd < 0)
-        return -1;
-    t.exclusive = 1;
+    t.fd = -1;
     if (getrandom(&t.gen, sizeof t.gen, 0) != (ssize_t)sizeof t.gen)
         t.gen = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
     t.next_domid = 1;
@@ -304,8 +403,7 @@ int xsim_table_create(const char* dir, uint64_t total_kib, uint64_t dom0_kib, un
     dom0.vcpus = dom0_vcpus ? dom0_vcpus : 1;
     t.doms = &dom0;
     t.ndoms = 1;
-    int rc = xsim_table_commit(&t);
-    close(t.fd);
+    int rc = write_new(tmp, &t);
     /* link() publishes the complete file at once and refuses an existing table. */
     if (rc == 0)
         rc = link(tmp, path);
@@ -441,23 +539,29 @@ const struct xsim_table* xsim_table_cached(struct xsim_table_cache* c, const cha
     char path[4096];
     if (table_path(path, sizeof path, dir))
         return NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    int lock = take_lock(dir, 0);
+    if (lock < 0)
         return NULL;
-    int r;
-    while ((r = flock(fd, LOCK_SH)) < 0 && errno == EINTR)
-        ;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        close(lock);
+        errno = e;
+        return NULL;
+    }
     uint64_t gen;
-    if (r == 0 && c->valid && read_gen(fd, &gen) == 0 && gen == c->t.gen) {
+    if (c->valid && read_gen(fd, &gen) == 0 && gen == c->t.gen) {
         close(fd);
+        close(lock);
         return &c->t;
     }
     struct xsim_table fresh;
     memset(&fresh, 0, sizeof fresh);
-    char* text = r < 0 ? NULL : read_all(fd);
+    char* text = read_all(fd);
     int failed = !text || parse(&fresh, text);
     int e = errno;
     close(fd);
+    close(lock);
     free(text);
     if (failed) {
         free(fresh.doms);

@@ -1,8 +1,9 @@
 /* The domain table of one simulated Xen host: what the hypervisor would know about
  * its domains. Every process of the host (xenstored and stubdomd through the shim, the
  * fake xl, the sim's helpers) shares one text file, $XENSIM_DIR/domains, serialised
- * with flock(2): readers take a shared lock, writers an exclusive one and rewrite the
- * whole file before unlocking, so a reader never sees half an update. */
+ * with flock(2) on DIR/domains.lock: readers take a shared lock, writers an exclusive
+ * one and replace the whole file (a new file renamed over it) before unlocking, so a
+ * reader never sees half an update, even of a writer that was killed. */
 #ifndef XENSIM_DOMTABLE_H
 #define XENSIM_DOMTABLE_H
 
@@ -54,7 +55,8 @@ struct xsim_dom {
 };
 
 struct xsim_table {
-    int fd;
+    int fd;    /* DIR/domains.lock, locked */
+    char* dir; /* the host's directory (xsim_table_open) */
     int exclusive;
     /* Bumped by every commit; starts random, so a new host in the same directory
      * never matches a cached copy of the old one. */
