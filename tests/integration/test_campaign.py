@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import time
 
 import pytest
@@ -73,7 +74,7 @@ class Campaign:
             "guests created", "guest creates refused", "guests destroyed",
             "crashed guests destroyed", "fault xl-create-fail", "fault stubdom-never-running",
             "fault stubdom-crash-ms", "fault short-memory windows", "stubdomd kills",
-            "stubdomd starts")}
+            "kills of the whole unit (as systemd)", "stubdomd starts")}
         self.memory_window_ends: float | None = None
         self.created: set[str] = set()
         self.memory_windows: list[float] = []   # monotonic times at which one opens
@@ -159,11 +160,21 @@ class Campaign:
             self.reap_crashed()
         time.sleep(self.rng.uniform(0, 0.05))
 
-    def kill_and_restart(self):
+    def kill_and_restart(self, whole_unit: bool, steps_while_down: int):
+        pgid = self.d.proc.pid  # its own session and process group (SimHost.spawn)
         self.d.kill()
         self.counts["stubdomd kills"] += 1
+        if whole_unit:
+            # What systemd does (KillMode=mixed): once the main process is gone, the rest
+            # of the unit gets SIGKILL too, xl in the middle of a create included. Else
+            # (a kill outside systemd) xl finishes on its own and the helper lives on.
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.counts["kills of the whole unit (as systemd)"] += 1
         # Guests keep coming and going while no stubdomd runs.
-        for _ in range(self.rng.randint(0, 4)):
+        for _ in range(steps_while_down):
             self.step(time.monotonic())
         self.d.start()
         self.counts["stubdomd starts"] += 1
@@ -224,9 +235,10 @@ def test_fault_campaign(campaign_host, tmp_path):
     c = Campaign(host, d, rng, stubbed)
 
     # Three kills, spread over the campaign; the last leaves time for a warmup and for
-    # the last incarnation's own traffic before the end.
-    kills = sorted(rng.uniform(lo, hi) * DURATION for lo, hi in
-                   ((0.12, 0.28), (0.38, 0.55), (0.62, 0.72)))
+    # the last incarnation's own traffic before the end. What each kill does is drawn
+    # here too, so that a replay makes the same choices whatever the timing.
+    kills = [(rng.uniform(lo, hi) * DURATION, rng.random() < 0.5, rng.randint(0, 4))
+             for lo, hi in ((0.12, 0.28), (0.38, 0.55), (0.62, 0.72))]
     d.start()
     c.counts["stubdomd starts"] += 1
     t0 = time.monotonic()
@@ -236,9 +248,9 @@ def test_fault_campaign(campaign_host, tmp_path):
     last_start = t0
     try:
         while (now := time.monotonic()) - t0 < DURATION:
-            if kills and now - t0 >= kills[0]:
-                kills.pop(0)
-                c.kill_and_restart()
+            if kills and now - t0 >= kills[0][0]:
+                _, whole_unit, steps_while_down = kills.pop(0)
+                c.kill_and_restart(whole_unit, steps_while_down)
                 last_start = time.monotonic()
                 baseline = None
             if baseline is None and not kills and time.monotonic() - last_start >= 3:
