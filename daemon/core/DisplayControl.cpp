@@ -3,6 +3,7 @@
 // and the SetDisplay / SetDisplayPassword commands.
 #include "core/GuestManagerInternal.hpp"
 
+#include "core/Excerpt.hpp"
 #include "core/Log.hpp"
 #include "core/XenPaths.hpp"
 
@@ -118,16 +119,24 @@ void GuestManager::showDisplay(Guest& guest, DomId stub, bool writePassword) {
     }
 }
 
-// console/vnc-port lies in the stub domain's own subtree, which the stub can write: the
-// value is only ever shown to clients, and then only when it is a port number.
+// console/vnc-port lies in the stub domain's own subtree, where its vfb backend (dom0)
+// or the stub itself writes it: the value is only ever shown to clients, and then only
+// when one of those two wrote it and it is a port number.
 void GuestManager::readVncPort(Guest& guest) {
     if (!guest.watchedVnc || guest.view.stubDomid != guest.watchedVnc)
         return;
-    auto text = deps_.store.read(paths::vncPort(guest.watchedVnc));
-    auto port = parsePort(text);
-    if (text && !port)
-        logWarning(fieldsOf(guest),
-                   "ignoring " + paths::vncPort(guest.watchedVnc) + ": not a port number");
+    const std::string path = paths::vncPort(guest.watchedVnc);
+    auto owned = probe_.readOwnedByStub(path, guest.watchedVnc);
+    std::optional<std::int32_t> port;
+    if (auto* refusal = std::get_if<ProbeRefusal>(&owned)) {
+        logWarning(fieldsOf(guest), refusal->reason);
+    } else {
+        const auto& text = std::get<std::optional<std::string>>(owned);
+        port = parsePort(text);
+        if (text && !port)
+            logWarning(fieldsOf(guest),
+                       "ignoring " + path + ": '" + excerpt(*text) + "' is not a port number");
+    }
     mutate(guest, [&](GuestView& v) { v.displayPort = port.value_or(-1); });
 }
 

@@ -48,6 +48,20 @@ DomainProbe::readTrusted(const std::string& path) {
     return store_.read(path);
 }
 
+std::variant<std::optional<std::string>, ProbeRefusal>
+DomainProbe::readOwnedByStub(const std::string& path, DomId stub) {
+    auto perms = store_.permissions(path);
+    if (!perms)
+        return std::optional<std::string>{};
+    const DomId owner = perms->front().domid;
+    if (owner != 0 && owner != stub)
+        return ProbeRefusal{path + " is owned by domain " + std::to_string(owner) +
+                                ", not dom0 or the stub domain " + std::to_string(stub) +
+                                "; ignoring it",
+                            false};
+    return store_.read(path);
+}
+
 std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
     DomainFacts facts;
     facts.domid = domid;

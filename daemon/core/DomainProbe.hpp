@@ -33,6 +33,10 @@ public:
     std::variant<DomainFacts, ProbeRefusal> probe(DomId domid);
     // A dom0-owned node's value; nullopt if missing; a refusal text if guest-owned.
     std::variant<std::optional<std::string>, ProbeRefusal> readTrusted(const std::string& path);
+    // A node that dom0 or the stub domain `stub` may write (the device model's state, the
+    // VNC port its vfb backend publishes): its value only if one of them owns it.
+    std::variant<std::optional<std::string>, ProbeRefusal> readOwnedByStub(const std::string& path,
+                                                                           DomId stub);
 
 private:
     Store& store_;

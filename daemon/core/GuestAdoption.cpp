@@ -102,12 +102,9 @@ bool GuestManager::adoptStubs(Guest& g) {
     auto* value = std::get_if<std::optional<std::string>>(&dm);
     auto named = value && *value ? parseDomid(**value) : std::nullopt;
     std::optional<DomId> adopted;
-    if (named && std::find(linked.begin(), linked.end(), *named) != linked.end()) {
-        auto state = deps_.store.read(paths::stubDeviceModel(*named, guestDomid) + "/state");
-        auto legacy = deps_.store.read(paths::legacyDeviceModel(guestDomid) + "/state");
-        if ((state && *state == "running") || (legacy && *legacy == "running"))
-            adopted = named;
-    }
+    if (named && std::find(linked.begin(), linked.end(), *named) != linked.end() &&
+        deviceModelRunning(g, *named))
+        adopted = named;
     std::vector<DomId> leftovers;
     for (DomId stub : linked) {
         if (stub == adopted)

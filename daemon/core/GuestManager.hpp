@@ -131,6 +131,7 @@ private:
     void onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
     void linkAndUnpause(Guest& guest, DomId stub);
     void checkRunning(Guest& guest);
+    bool deviceModelRunning(Guest& guest, DomId stub);
     void becameRunning(Guest& guest);
     void failSpawn(Guest& guest, ErrorCode code, const std::string& reason);
     void endAttempt(const std::shared_ptr<Attempt>& attempt);

@@ -63,6 +63,7 @@ struct GuestManager::Guest {
     bool startAfterStop = false;
     bool paused = false;     // as the hypervisor last said
     DomId monitoredStub = 0; // non-zero while the QMP channel of this stub is open
+    std::string lastIgnored; // the last untrusted node logged, so a guest cannot flood the log
 };
 
 } // namespace stubdomd

@@ -230,11 +230,30 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
 void GuestManager::checkRunning(Guest& guest) {
     if (guest.view.state != GuestState::Starting || !guest.watchedStub)
         return;
-    DomId g = guest.view.domid;
-    auto state = deps_.store.read(paths::stubDeviceModel(guest.watchedStub, g) + "/state");
-    auto legacy = deps_.store.read(paths::legacyDeviceModel(g) + "/state");
-    if ((state && *state == "running") || (legacy && *legacy == "running"))
+    if (deviceModelRunning(guest, guest.watchedStub))
         becameRunning(guest);
+}
+
+// The device model's own word, at the stub domain's path or the legacy one. Only the stub
+// domain (which owns what it creates) or dom0 may say it: the guest can write the legacy
+// directory too (libxl lets it, so the stub can write there through its target), and a
+// `running` of its own would let it pass for its stub domain.
+bool GuestManager::deviceModelRunning(Guest& guest, DomId stub) {
+    const DomId g = guest.view.domid;
+    for (const std::string& path :
+         {paths::stubDeviceModel(stub, g) + "/state", paths::legacyDeviceModel(g) + "/state"}) {
+        auto state = probe_.readOwnedByStub(path, stub);
+        if (auto* refusal = std::get_if<ProbeRefusal>(&state)) {
+            if (guest.lastIgnored != refusal->reason)
+                logWarning(fieldsOf(guest), refusal->reason);
+            guest.lastIgnored = refusal->reason;
+            continue;
+        }
+        const auto& value = std::get<std::optional<std::string>>(state);
+        if (value && *value == "running")
+            return true;
+    }
+    return false;
 }
 
 void GuestManager::becameRunning(Guest& guest) {

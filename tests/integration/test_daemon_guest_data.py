@@ -1,0 +1,153 @@
+"""Guest-writable data (issue 9, DESIGN.md section 4 "Trust"): for every xenstore node
+stubdomd reads, a guest that owns it or writes garbage there is ignored, the daemon logs
+which node and why, and it never acts on the value (no spawn for a wrong uuid, no link to
+another guest's stub domain, no early "running", no crash).
+
+Every node stubdomd reads (grep daemon/ for paths:: and readTrusted; core/XenPaths.hpp):
+
+| node                                      | read by                         | who may own it | value checked                 |
+|-------------------------------------------|---------------------------------|----------------|-------------------------------|
+| /local/domain/D/name                      | DomainProbe (HVM discovery),    | dom0           | a file name part: no '/', no   |
+|                                           | discoverPv (PV-GRUB), adoption  |                | control char, <= 247 bytes     |
+|                                           | of unlinked "-dm" domains       |                |                               |
+| /local/domain/D/vm                        | DomainProbe, probePvBoot        | dom0           | /vm/<uuid 8-4-4-4-12 hex>,     |
+|                                           |                                 |                | not another guest's uuid      |
+| /local/domain/D/target                    | DomainProbe, adoptExisting      | dom0           | a domid                       |
+| /local/domain/G/image/device-model-pid    | discover (dom0 qemu check)      | dom0           | a process id                  |
+| /local/domain/G/image/device-model-domid  | discover (adoption)             | dom0           | a domid whose target is G     |
+| /vm/U/image/kernel                        | probePvBoot (PV-GRUB listing)   | dom0           | a PV-GRUB image name          |
+| /local/domain/S/device-model/G/state      | checkRunning, adoption          | S or dom0      | "running"                     |
+| /local/domain/0/device-model/G/state      | checkRunning, adoption,         | S or dom0 (G   | "running"                     |
+|                                           | becameRunning                   | can write the  |                               |
+|                                           |                                 | directory)     |                               |
+| /local/domain/S/console/vnc-port          | readVncPort                     | S or dom0      | a port 1..65535               |
+
+(stubdom-dm, DisplayHost and the PV-GRUB tools read no xenstore node; the nodes stubdomd
+only writes, such as image/dmargs and vncpasswd, are not listed.)
+
+Guests cannot write as a domain in the sim; a node becomes the guest's (or the stub's)
+the way xenstored makes a node created by that domain: owner = that domain. Values are
+written before the owner changes only when the value is harmless, so no watch event ever
+shows the daemon a dom0-owned version of a hostile value.
+"""
+
+import pytest
+
+from simhost import sim_host, wait_for  # noqa: F401  (fixture)
+from stubdomd import EXAMPLES, Stubdomd
+
+HVM = str(EXAMPLES / "hvmconfig")
+STUB = (EXAMPLES / "stubdom-hvmconfig").read_text()
+
+
+def own(host, path: str, domid: int, value: str):
+    """`path` = value, owned by `domid` as if that domain had written it: a harmless
+    placeholder is made the domain's first, then the value is written."""
+    if host.xs_read(path) is None:
+        host.xs_write(path, "")
+    host.xs_chmod(path, f"n{domid}")
+    host.xs_write(path, value)
+    assert host.xs_perms(path)[0] == f"n{domid}"
+
+
+def logged(d, *parts, timeout=15):
+    """Waits for a log line containing every part; returns it."""
+    def line():
+        return next((l for l in d.log().splitlines() if all(p in l for p in parts)), None)
+    return wait_for(line, timeout=timeout, what=f"a log line with {parts}:\n{d.log()}")
+
+
+def stub_names(host):
+    names = (host.xs_read(f"/local/domain/{domid}/name") for domid in host.domains())
+    return sorted(n for n in names if n and n.endswith("-dm"))
+
+
+def create(host, d, name):
+    if name != "hvmconfig":
+        d.write_config_dir_file(f"stubdom-{name}", STUB)
+    host.xl("create", HVM, f'name="{name}"', "memory=32")
+    return host.domid(name)
+
+
+# -- the device model's state: written by the stub domain, watched while it starts -----------
+
+def starting(sim_host, d):
+    """hvmconfig linked to a stub domain that never reports running by itself."""
+    sim_host.set_fault("stubdom-never-running")
+    g = create(sim_host, d, "hvmconfig")
+    guest = d.wait_state("hvmconfig", "starting", timeout=30)
+    return g, guest["stub_domid"]
+
+
+@pytest.mark.parametrize("where", ["legacy", "stub"])
+def test_running_written_by_the_guest_is_not_believed(sim_host, where):
+    """The legacy directory is writable by the guest (libxl's perms, so the stub can
+    write there through its target); a `running` the guest wrote must not count, one the
+    stub wrote must."""
+    d = Stubdomd(sim_host, settings={"start_timeout_ms": 60000})
+    with d:
+        g, s = starting(sim_host, d)
+        path = (f"/local/domain/0/device-model/{g}/state" if where == "legacy"
+                else f"/local/domain/{s}/device-model/{g}/state")
+        own(sim_host, path, g, "running")
+        logged(d, path, f"owned by domain {g}, not dom0 or the stub domain {s}")
+        assert d.guests()["hvmconfig"]["state"] == "starting"
+        own(sim_host, path, s, "running")  # now the stub's own word
+        d.wait_state("hvmconfig", "running", timeout=30)
+
+
+def test_a_guest_owned_state_is_not_adopted_as_running(sim_host):
+    d = Stubdomd(sim_host, settings={"start_timeout_ms": 60000})
+    with d:
+        g, s = starting(sim_host, d)
+        own(sim_host, f"/local/domain/0/device-model/{g}/state", g, "running")
+        logged(d, f"/local/domain/0/device-model/{g}/state", "owned by domain")
+    # Restarted, the daemon finds a linked stub that never ran: it must not adopt it as
+    # running on the guest's word, but start over.
+    sim_host.clear_fault("stubdom-never-running")
+    with d:
+        logged(d, "never reached running")
+        d.wait_state("hvmconfig", "running", timeout=30)
+        assert sim_host.domid("hvmconfig-dm") != s
+        assert stub_names(sim_host) == ["hvmconfig-dm"]
+
+
+# -- console/vnc-port: published by the stub's vfb backend -----------------------------------
+
+VNC_STUB = ('kernel = "/usr/lib/xen/boot/ioemu-stubdom.gz"\n'
+            "vif = [ '', 'ip=10.0.1.1,mac=aa:00:00:12:23:34' ]\n"
+            "disk = [ 'file:/tmp/test,hdb,r' ]\n"
+            "vfb = [ 'type=vnc,vncdisplay=3,vncunused=0' ]\n")
+
+
+@pytest.mark.parametrize("value,owner,reason", [
+    ("abc", "stub", "not a port number"),
+    ("99999", "stub", "not a port number"),
+    ("0", "stub", "not a port number"),
+    (" 5900", "stub", "not a port number"),
+    ("5" * 4000, "stub", "not a port number"),
+    ("5999", "guest", "owned by domain"),
+])
+def test_a_vnc_port_that_is_no_port_or_not_the_stubs_is_not_shown(sim_host, value, owner,
+                                                                    reason):
+    for name in ("DISPLAY", "XAUTHORITY"):
+        sim_host.env.pop(name, None)
+    d = Stubdomd(sim_host)
+    d.write_config_dir_file("stubdom-hvmconfig", VNC_STUB)
+    d.write_config_dir_file("hvmconfig", "vnc = 0\nsdl = 0\n")
+    with d:
+        g = create(sim_host, d, "hvmconfig")
+        guest = d.wait_state("hvmconfig", "running", timeout=30)
+        s = guest["stub_domid"]
+        path = f"/local/domain/{s}/console/vnc-port"
+        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == 5903, timeout=15,
+                 what="the vfb backend's port")
+        own(sim_host, path, s if owner == "stub" else g, value)
+        logged(d, path, reason)
+        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == -1, timeout=15,
+                 what="DisplayPort to be unknown")
+        # The stub's own word, a port, is shown again.
+        own(sim_host, path, s, "5904")
+        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == 5904, timeout=15,
+                 what="DisplayPort 5904")
+        assert d.guests()["hvmconfig"]["state"] == "running"
