@@ -1,5 +1,6 @@
 #include "core/DomainProbe.hpp"
 
+#include "core/Excerpt.hpp"
 #include "core/XenPaths.hpp"
 
 #include <cctype>
@@ -9,7 +10,39 @@ namespace stubdomd {
 
 namespace {
 constexpr DomId kDomidMax = 0x7FEF; // DOMID_FIRST_RESERVED - 1
+constexpr long kPidMax = 1L << 22;  // PID_MAX_LIMIT on 64-bit Linux
+// NAME_MAX (255) less "stubdom-": the longest name a stub-domain config file can carry.
+constexpr std::size_t kDomainNameMax = 255 - 8;
+
+std::string ownerText(DomId owner) {
+    return "owned by domain " + std::to_string(owner);
+}
+
 } // namespace
+
+std::optional<long> parsePid(const std::string& text) {
+    long value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty() || value < 1 || value > kPidMax)
+        return std::nullopt;
+    return value;
+}
+
+std::optional<std::string> badDomainName(const std::string& name) {
+    if (name.empty() || name == "." || name == "..")
+        return std::string("empty, . or ..");
+    if (name.size() > kDomainNameMax)
+        return std::to_string(name.size()) + " bytes, more than a config file name allows (" +
+               std::to_string(kDomainNameMax) + ")";
+    for (char c : name) {
+        if (c == '/')
+            return std::string("it holds a '/'");
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return std::string("it holds a control character");
+    }
+    return std::nullopt;
+}
 
 std::optional<DomId> parseDomid(const std::string& text) {
     DomId value = 0;
@@ -42,9 +75,8 @@ DomainProbe::readTrusted(const std::string& path) {
     if (!perms)
         return std::optional<std::string>{};
     if (perms->front().domid != 0)
-        return ProbeRefusal{path + " is owned by domain " + std::to_string(perms->front().domid) +
-                                ", not dom0; ignoring it",
-                            false};
+        return ProbeRefusal{
+            path + " is " + ownerText(perms->front().domid) + ", not dom0; ignoring it", false};
     return store_.read(path);
 }
 
@@ -55,9 +87,8 @@ DomainProbe::readOwnedByStub(const std::string& path, DomId stub) {
         return std::optional<std::string>{};
     const DomId owner = perms->front().domid;
     if (owner != 0 && owner != stub)
-        return ProbeRefusal{path + " is owned by domain " + std::to_string(owner) +
-                                ", not dom0 or the stub domain " + std::to_string(stub) +
-                                "; ignoring it",
+        return ProbeRefusal{path + " is " + ownerText(owner) + ", not dom0 or the stub domain " +
+                                std::to_string(stub) + "; ignoring it",
                             false};
     return store_.read(path);
 }
@@ -72,6 +103,10 @@ std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
     auto& nameValue = std::get<std::optional<std::string>>(name);
     if (!nameValue)
         return ProbeRefusal{paths::name(domid) + " does not exist yet", true};
+    if (auto why = badDomainName(*nameValue))
+        return ProbeRefusal{paths::name(domid) + " is '" + excerpt(*nameValue) +
+                                "', not a domain name (" + *why + ")",
+                            false};
     facts.name = *nameValue;
 
     auto vm = readTrusted(paths::vm(domid));
@@ -82,7 +117,8 @@ std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
         return ProbeRefusal{paths::vm(domid) + " does not exist yet", true};
     auto uuid = uuidFromVmPath(*vmValue);
     if (!uuid)
-        return ProbeRefusal{paths::vm(domid) + " is '" + *vmValue + "', not /vm/<uuid>", false};
+        return ProbeRefusal{paths::vm(domid) + " is '" + excerpt(*vmValue) + "', not /vm/<uuid>",
+                            false};
     facts.uuid = *uuid;
 
     auto target = readTrusted(paths::target(domid));
@@ -92,8 +128,8 @@ std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
     if (targetValue) {
         facts.target = parseDomid(*targetValue);
         if (!facts.target)
-            return ProbeRefusal{paths::target(domid) + " is '" + *targetValue + "', not a domid",
-                                false};
+            return ProbeRefusal{
+                paths::target(domid) + " is '" + excerpt(*targetValue) + "', not a domid", false};
     }
     return facts;
 }

@@ -45,5 +45,11 @@ private:
 // "/vm/<uuid>" → "<uuid>", checked to be a uuid; nullopt otherwise.
 std::optional<std::string> uuidFromVmPath(const std::string& vmPath);
 std::optional<DomId> parseDomid(const std::string& text);
+// A process id as Linux hands them out (1 .. 2^22, PID_MAX_LIMIT); nullopt otherwise.
+std::optional<long> parsePid(const std::string& text);
+// Why `name` cannot be a domain's name here, or nullopt if it can: it is part of a file
+// name (<xen config dir>/stubdom-<name>), so no '/', no control character, not . or ..,
+// and short enough for NAME_MAX with the prefix.
+std::optional<std::string> badDomainName(const std::string& name);
 
 } // namespace stubdomd

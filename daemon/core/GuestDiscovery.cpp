@@ -2,6 +2,7 @@
 // domains, adoption of what a previous run left, and teardown when domains go.
 #include "core/GuestManagerInternal.hpp"
 
+#include "core/Excerpt.hpp"
 #include "core/Log.hpp"
 #include "core/PvGrub.hpp"
 #include "core/XenPaths.hpp"
@@ -31,7 +32,8 @@ std::variant<PvBoot, ProbeRefusal> probePvBoot(DomainProbe& probe, DomId domid) 
         return ProbeRefusal{paths::vm(domid) + " does not exist yet", true};
     auto uuid = uuidFromVmPath(*vmValue);
     if (!uuid)
-        return ProbeRefusal{paths::vm(domid) + " is '" + *vmValue + "', not /vm/<uuid>", false};
+        return ProbeRefusal{paths::vm(domid) + " is '" + excerpt(*vmValue) + "', not /vm/<uuid>",
+                            false};
     auto kernel = probe.readTrusted(paths::vmImageKernel(*uuid));
     if (auto* refusal = std::get_if<ProbeRefusal>(&kernel))
         return *refusal;
@@ -179,6 +181,19 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
         seen.why = "domain " + std::to_string(info.domid) + " is a stub domain";
         return;
     }
+    // One uuid is one guest (and one D-Bus object). A second domain with it is looked at
+    // again once the first is gone (libxl's local migration briefly runs both).
+    for (const auto& [domid, known] : guests_) {
+        if (known->view.uuid != facts.uuid)
+            continue;
+        logWarning({"", info.domid, std::nullopt, ""},
+                   "ignoring domain " + std::to_string(info.domid) +
+                       " for now: " + paths::vm(info.domid) + " is /vm/" + facts.uuid +
+                       ", already the uuid of domain " + std::to_string(domid) + " (" +
+                       known->view.name + ")");
+        seen_.erase(info.domid);
+        return;
+    }
 
     auto guest = std::make_unique<Guest>();
     guest->view.name = facts.name;
@@ -242,8 +257,8 @@ void GuestManager::discoverPv(const DomainInfo& info) {
         if (refusal->retryLater)
             seen.pvRetry = true;
         else
-            logDebug({"", info.domid, std::nullopt, ""},
-                     "PV domain " + std::to_string(info.domid) + ": " + refusal->reason);
+            logWarning({"", info.domid, std::nullopt, ""},
+                       "PV domain " + std::to_string(info.domid) + ": " + refusal->reason);
         return;
     }
     const PvBoot& pv = std::get<PvBoot>(boot);
@@ -253,6 +268,15 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     auto* nameValue = std::get_if<std::optional<std::string>>(&name);
     if (!nameValue || !*nameValue) {
         seen.pvRetry = nameValue != nullptr;
+        if (auto* refusal = std::get_if<ProbeRefusal>(&name))
+            logWarning({"", info.domid, std::nullopt, ""},
+                       "PV domain " + std::to_string(info.domid) + ": " + refusal->reason);
+        return;
+    }
+    if (auto why = badDomainName(**nameValue)) {
+        logWarning({"", info.domid, std::nullopt, ""},
+                   "PV domain " + std::to_string(info.domid) + ": " + paths::name(info.domid) +
+                       " is '" + excerpt(**nameValue) + "', not a domain name (" + *why + ")");
         return;
     }
     auto guest = std::make_unique<Guest>();

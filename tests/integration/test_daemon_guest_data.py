@@ -69,6 +69,73 @@ def create(host, d, name):
     return host.domid(name)
 
 
+# -- the nodes that tell stubdomd what a domain is (read once, at discovery) ----------------
+#
+# The guests exist before stubdomd starts, so the tampered node is in place before the
+# daemon first looks (the same probe runs for a domain introduced later).
+
+def tamper_name(host, g, other):
+    own(host, f"/local/domain/{g}/name", g, "hvmconfig")
+    return f"/local/domain/{g}/name", f"owned by domain {g}, not dom0"
+
+
+def tamper_vm(host, g, other):
+    # The guest points its vm at the other guest's /vm/<uuid>.
+    own(host, f"/local/domain/{g}/vm", g, host.xs_read(f"/local/domain/{other}/vm"))
+    return f"/local/domain/{g}/vm", f"owned by domain {g}, not dom0"
+
+
+def tamper_target(host, g, other):
+    # A guest claiming to be some domain's stub domain (and so never getting one itself).
+    own(host, f"/local/domain/{g}/target", g, str(other))
+    return f"/local/domain/{g}/target", f"owned by domain {g}, not dom0"
+
+
+def garbage_vm(host, g, other):
+    host.xs_write(f"/local/domain/{g}/vm", "/vm/../local/domain/0")
+    return f"/local/domain/{g}/vm", "not /vm/<uuid>"
+
+
+def garbage_target(host, g, other):
+    host.xs_write(f"/local/domain/{g}/target", "1" * 4000)  # xenstore holds 4096 at most
+    return f"/local/domain/{g}/target", "not a domid"
+
+
+def garbage_name(host, g, other):
+    # A name is part of the config file's name (<dir>/stubdom-NAME): no path in it.
+    host.xs_write(f"/local/domain/{g}/name", "../../../etc/xen/stubdom-other")
+    return f"/local/domain/{g}/name", "not a domain name"
+
+
+def long_name(host, g, other):
+    host.xs_write(f"/local/domain/{g}/name", "n" * 3000)
+    return f"/local/domain/{g}/name", "not a domain name"
+
+
+def shared_uuid(host, g, other):
+    # Even from dom0 (a toolstack bug): two domains with one uuid are one D-Bus object.
+    host.xs_write(f"/local/domain/{g}/vm", host.xs_read(f"/local/domain/{other}/vm"))
+    return f"/local/domain/{g}/vm", "already the uuid of domain"
+
+
+@pytest.mark.parametrize("tamper", [tamper_name, tamper_vm, tamper_target, garbage_vm,
+                                    garbage_target, garbage_name, long_name, shared_uuid],
+                         ids=lambda f: f.__name__)
+def test_a_domain_whose_identity_nodes_cannot_be_trusted_is_ignored(sim_host, tamper):
+    d = Stubdomd(sim_host)
+    other = create(sim_host, d, "other")
+    g = create(sim_host, d, "hvmconfig")
+    node, reason = tamper(sim_host, g, other)
+    with d:
+        line = logged(d, f"ignoring domain {g}", node, reason)
+        d.wait_state("other", "running", timeout=30)
+        listed = d.guests()
+        assert [n for n, v in listed.items() if v["domid"] == g] == [], (line, listed)
+        assert listed["other"]["domid"] == other
+        assert stub_names(sim_host) == ["other-dm"]
+        assert d.proc.poll() is None
+
+
 # -- the device model's state: written by the stub domain, watched while it starts -----------
 
 def starting(sim_host, d):
@@ -151,3 +218,21 @@ def test_a_vnc_port_that_is_no_port_or_not_the_stubs_is_not_shown(sim_host, valu
         wait_for(lambda: d.prop(guest["path"], "DisplayPort") == 5904, timeout=15,
                  what="DisplayPort 5904")
         assert d.guests()["hvmconfig"]["state"] == "running"
+
+
+# -- /vm/<uuid>/image/kernel: what marks a PV guest booted through PV-GRUB --------------------
+
+def test_a_pv_grub_kernel_node_the_guest_owns_does_not_list_it(sim_host):
+    cfg = sim_host.dir / "pvg.cfg"
+    cfg.write_text('name = "pvg"\ntype = "pv"\nmemory = 64\n'
+                   'kernel = "/usr/lib/xen/boot/pv-grub-x86_64.gz"\n'
+                   'extra = "(hd0,0)/boot/grub/menu.lst"\n')
+    d = Stubdomd(sim_host)
+    sim_host.xl("create", str(cfg))
+    p = sim_host.domid("pvg")
+    uuid = sim_host.xs_read(f"/local/domain/{p}/vm").split("/")[-1]
+    path = f"/vm/{uuid}/image/kernel"
+    own(sim_host, path, p, "/usr/lib/xen/boot/pv-grub-x86_64.gz")
+    with d:
+        logged(d, f"PV domain {p}", path, f"owned by domain {p}, not dom0")
+        assert "pvg" not in d.guests()
