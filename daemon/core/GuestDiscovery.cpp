@@ -215,12 +215,12 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     if (g.view.state != GuestState::Failed) {
         // Never two device models: a dom0 qemu the toolstack started wins, and the
         // administrator is told how to hand the guest to stubdomd instead.
-        auto pid = probe_.readTrusted(paths::deviceModelPid(info.domid));
-        if (auto* value = std::get_if<std::optional<std::string>>(&pid); value && *value) {
-            std::string process = deps_.processName(std::atol((*value)->c_str()));
+        auto pid = dom0DeviceModelPid(g);
+        if (pid) {
+            std::string process = deps_.processName(*pid);
             if (!process.empty() && process != "stubdom-dm") {
                 std::string reason = "the guest already has a device model in dom0 (pid " +
-                                     **value + ", " + process +
+                                     std::to_string(*pid) + ", " + process +
                                      "); set its device_model to stubdom-dm to use a stub domain";
                 g.view.state = GuestState::Failed;
                 g.view.stateReason = reason;
@@ -242,6 +242,24 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
         logInfo(fieldsOf(g), "new HVM guest with a stub-domain configuration");
         enqueue(g);
     }
+}
+
+// libxl's record of a dom0 device model: only dom0's word, and only a process id.
+std::optional<long> GuestManager::dom0DeviceModelPid(const Guest& guest) {
+    const std::string path = paths::deviceModelPid(guest.view.domid);
+    auto pid = probe_.readTrusted(path);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&pid)) {
+        logWarning(fieldsOf(guest), refusal->reason);
+        return std::nullopt;
+    }
+    const auto& text = std::get<std::optional<std::string>>(pid);
+    if (!text)
+        return std::nullopt;
+    auto value = parsePid(*text);
+    if (!value)
+        logWarning(fieldsOf(guest),
+                   path + " is '" + excerpt(*text) + "', not a process id; ignoring it");
+    return value;
 }
 
 // A PV guest booted through a PV-GRUB image is listed (flavour pv-grub, unmanaged):

@@ -121,6 +121,7 @@ private:
     void stubGone(DomId stubDomid, bool stillListed);
     void judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since);
     void loadSpec(Guest& guest);
+    std::optional<long> dom0DeviceModelPid(const Guest& guest);
 
     // The spawn pipeline
     void enqueue(Guest& guest);

@@ -136,6 +136,41 @@ def test_a_domain_whose_identity_nodes_cannot_be_trusted_is_ignored(sim_host, ta
         assert d.proc.poll() is None
 
 
+# -- image/device-model-pid: a dom0 qemu the toolstack started (read at discovery) -----------
+
+@pytest.mark.parametrize("how", ["guest-owned", "garbage", "huge"])
+def test_a_device_model_pid_that_cannot_be_trusted_does_not_fail_the_guest(sim_host, how):
+    """A dom0-owned pid of a process that is not stubdom-dm fails the guest (never two
+    device models). One the guest wrote, or one that is no pid, must not: the guest gets
+    its stub domain, and the log says which node was ignored and why."""
+    d = Stubdomd(sim_host)
+    g = create(sim_host, d, "hvmconfig")
+    path = f"/local/domain/{g}/image/device-model-pid"
+    qemu = sim_host.spawn("sleep", "600")  # a dom0 process that is not stubdom-dm
+    if how == "guest-owned":
+        own(sim_host, path, g, str(qemu.pid))
+        reason = f"owned by domain {g}, not dom0"
+    else:
+        sim_host.xs_write(path, "12abc" if how == "garbage" else "9" * 40)
+        reason = "not a process id"
+    with d:
+        logged(d, path, reason)
+        d.wait_state("hvmconfig", "running", timeout=30)
+        assert stub_names(sim_host) == ["hvmconfig-dm"]
+
+
+def test_a_dom0_device_model_pid_still_fails_the_guest(sim_host):
+    """The check above is not simply switched off: dom0's own record of a dom0 qemu wins."""
+    d = Stubdomd(sim_host)
+    g = create(sim_host, d, "hvmconfig")
+    qemu = sim_host.spawn("sleep", "600")
+    sim_host.xs_write(f"/local/domain/{g}/image/device-model-pid", str(qemu.pid))
+    with d:
+        guest = d.wait_state("hvmconfig", "failed", timeout=30)
+        assert "already has a device model in dom0" in d.prop(guest["path"], "StateReason")
+        assert stub_names(sim_host) == []
+
+
 # -- the device model's state: written by the stub domain, watched while it starts -----------
 
 def starting(sim_host, d):
