@@ -3,6 +3,7 @@
 // destroyed and made again, and nothing is doubled.
 #include "core/GuestManagerInternal.hpp"
 
+#include "core/Excerpt.hpp"
 #include "core/Log.hpp"
 #include "core/XenPaths.hpp"
 
@@ -84,6 +85,35 @@ bool GuestManager::leftByUs(const std::string& guestName) {
     }
 }
 
+// The stub domain image/device-model-domid names, if it is one whose target (dom0's,
+// read by adoptExisting) is this guest; otherwise why not, logged.
+std::optional<DomId> GuestManager::recordedStub(const Guest& guest) {
+    const DomId g = guest.view.domid;
+    const std::string path = paths::deviceModelDomid(g);
+    auto dm = probe_.readTrusted(path);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&dm)) {
+        logWarning(fieldsOf(guest), refusal->reason);
+        return std::nullopt;
+    }
+    const auto& text = std::get<std::optional<std::string>>(dm);
+    if (!text)
+        return std::nullopt;
+    auto stub = parseDomid(*text);
+    std::string why;
+    if (!stub) {
+        why = "'" + excerpt(*text) + "', not a domid";
+    } else if (auto link = stubs_.find(*stub); link == stubs_.end()) {
+        why = std::to_string(*stub) + ", which is no stub domain (its target is not set)";
+    } else if (link->second != g) {
+        why = std::to_string(*stub) + ", but domain " + std::to_string(*stub) +
+              " is the stub domain of domain " + std::to_string(link->second);
+    } else {
+        return stub;
+    }
+    logWarning(fieldsOf(guest), path + " is " + why + "; ignoring it");
+    return std::nullopt;
+}
+
 // The stub domains linked to a guest by the previous run: the one its
 // image/device-model-domid names is adopted if its device model runs; any other, or
 // that one if it never reached running, is destroyed, and the guest is spawned again
@@ -98,9 +128,7 @@ bool GuestManager::adoptStubs(Guest& g) {
     if (linked.empty())
         return false;
 
-    auto dm = probe_.readTrusted(paths::deviceModelDomid(guestDomid));
-    auto* value = std::get_if<std::optional<std::string>>(&dm);
-    auto named = value && *value ? parseDomid(**value) : std::nullopt;
+    auto named = recordedStub(g);
     std::optional<DomId> adopted;
     if (named && std::find(linked.begin(), linked.end(), *named) != linked.end() &&
         deviceModelRunning(g, *named))

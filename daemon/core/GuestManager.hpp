@@ -122,6 +122,7 @@ private:
     void judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since);
     void loadSpec(Guest& guest);
     std::optional<long> dom0DeviceModelPid(const Guest& guest);
+    std::optional<DomId> recordedStub(const Guest& guest);
 
     // The spawn pipeline
     void enqueue(Guest& guest);

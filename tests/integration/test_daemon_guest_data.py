@@ -171,6 +171,42 @@ def test_a_dom0_device_model_pid_still_fails_the_guest(sim_host):
         assert stub_names(sim_host) == []
 
 
+# -- image/device-model-domid: which stub domain a restarted daemon adopts -------------------
+
+@pytest.mark.parametrize("how", ["guest-owned", "other-guests-stub", "garbage"])
+def test_a_restarted_daemon_adopts_only_the_guests_own_linked_stub(sim_host, how):
+    d = Stubdomd(sim_host)
+    d.write_config_dir_file("stubdom-second", STUB)
+    with d:
+        g = create(sim_host, d, "hvmconfig")
+        create(sim_host, d, "second")
+        d.wait_state("hvmconfig", "running", timeout=30)
+        d.wait_state("second", "running", timeout=30)
+    second_stub = sim_host.domid("second-dm")
+    path = f"/local/domain/{g}/image/device-model-domid"
+    if how == "guest-owned":
+        own(sim_host, path, g, sim_host.xs_read(path))
+        reason = f"owned by domain {g}, not dom0"
+    elif how == "other-guests-stub":
+        sim_host.xs_write(path, str(second_stub))
+        reason = f"domain {second_stub} is the stub domain of domain {sim_host.domid('second')}"
+    else:
+        sim_host.xs_write(path, "x" * 4000)
+        reason = "not a domid"
+    with d:
+        logged(d, path, reason)
+        d.wait_state("hvmconfig", "running", timeout=30)
+        d.wait_state("second", "running", timeout=30)
+        guests = d.guests()
+        # second's stub domain is second's alone, untouched.
+        assert sim_host.domid("second-dm") == second_stub == guests["second"]["stub_domid"]
+        assert guests["hvmconfig"]["stub_domid"] == sim_host.domid("hvmconfig-dm")
+        assert guests["hvmconfig"]["stub_domid"] != second_stub
+        assert stub_names(sim_host) == ["hvmconfig-dm", "second-dm"]
+        assert sim_host.xs_read(
+            f"/local/domain/{sim_host.domid('hvmconfig-dm')}/target") == str(g)
+
+
 # -- the device model's state: written by the stub domain, watched while it starts -----------
 
 def starting(sim_host, d):
