@@ -2,7 +2,9 @@
 // it, the flavour's images on disk, and the device-model arguments of the link step.
 #include "core/GuestManagerInternal.hpp"
 
+#include "core/Excerpt.hpp"
 #include "core/LinuxDeviceModel.hpp"
+#include "core/Log.hpp"
 #include "core/StubFlavour.hpp"
 #include "core/XenPaths.hpp"
 
@@ -12,13 +14,24 @@ namespace stubdomd {
 
 namespace {
 
-// A KiB count as libxl writes it; nullopt for anything else.
-std::optional<std::uint64_t> kib(const std::variant<std::optional<std::string>, ProbeRefusal>& r) {
-    const auto* value = std::get_if<std::optional<std::string>>(&r);
-    if (!value || !*value || (*value)->empty() ||
-        (*value)->find_first_not_of("0123456789") != std::string::npos || (*value)->size() > 15)
+// A KiB count as libxl writes it, from a node only dom0 may write; nullopt for anything
+// else, and a refused or malformed node is logged (the caller falls back to a default).
+std::optional<std::uint64_t> kib(DomainProbe& probe, const std::string& path,
+                                 const LogFields& fields) {
+    const auto read = probe.readTrusted(path);
+    if (const auto* refusal = std::get_if<ProbeRefusal>(&read)) {
+        logWarning(fields, refusal->reason);
         return std::nullopt;
-    return std::strtoull((*value)->c_str(), nullptr, 10);
+    }
+    const auto& value = std::get<std::optional<std::string>>(read);
+    if (!value)
+        return std::nullopt;
+    if (value->empty() || value->find_first_not_of("0123456789") != std::string::npos ||
+        value->size() > 15) {
+        logWarning(fields, path + " is '" + excerpt(*value) + "', not a KiB count; ignoring it");
+        return std::nullopt;
+    }
+    return std::strtoull(value->c_str(), nullptr, 10);
 }
 
 std::uint64_t kibToMib(std::uint64_t kib) {
@@ -30,7 +43,7 @@ std::uint64_t kibToMib(std::uint64_t kib) {
 // libxl records the guest's video memory at memory/videoram (dom0-owned); without it (a
 // guest the toolstack did not make), the display settings' videoram.
 std::optional<unsigned> GuestManager::guestVideoRamMiB(const Guest& guest) {
-    if (const auto video = kib(probe_.readTrusted(paths::memoryVideoram(guest.view.domid))))
+    if (const auto video = kib(probe_, paths::memoryVideoram(guest.view.domid), fieldsOf(guest)))
         return static_cast<unsigned>(kibToMib(*video));
     if (guest.display && guest.display->deviceModel.videoRamMiB)
         return guest.display->deviceModel.videoRamMiB;
@@ -40,7 +53,7 @@ std::optional<unsigned> GuestManager::guestVideoRamMiB(const Guest& guest) {
 // What libxl passes as qemu's -m: max_memkb minus video_memkb.
 std::optional<std::uint64_t> GuestManager::guestRamMiB(const Guest& guest,
                                                        std::optional<unsigned> video) {
-    const auto max = kib(probe_.readTrusted(paths::memoryStaticMax(guest.view.domid)));
+    const auto max = kib(probe_, paths::memoryStaticMax(guest.view.domid), fieldsOf(guest));
     const std::uint64_t videoKiB = std::uint64_t{video.value_or(0)} * 1024;
     if (!max || *max <= videoKiB)
         return std::nullopt;

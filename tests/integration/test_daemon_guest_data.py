@@ -21,6 +21,10 @@ Every node stubdomd reads (grep daemon/ for paths:: and readTrusted; core/XenPat
 |                                           | becameRunning                   | can write the  |                               |
 |                                           |                                 | directory)     |                               |
 | /local/domain/S/console/vnc-port          | readVncPort                     | S or dom0      | a port 1..65535               |
+| /local/domain/G/memory/static-max         | guestRamMiB (Linux flavour:     | dom0           | a KiB count (<= 15 digits)    |
+|                                           | qemu's -m)                      |                |                               |
+| /local/domain/G/memory/videoram           | guestVideoRamMiB (Linux flavour:| dom0           | a KiB count (<= 15 digits)    |
+|                                           | vgamem_mb and the stub's memory)|                |                               |
 
 (stubdom-dm, DisplayHost and the PV-GRUB tools read no xenstore node; the nodes stubdomd
 only writes, such as image/dmargs and vncpasswd, are not listed.)
@@ -307,3 +311,38 @@ def test_a_pv_grub_kernel_node_the_guest_owns_does_not_list_it(sim_host):
     with d:
         logged(d, f"PV domain {p}", path, f"owned by domain {p}, not dom0")
         assert "pvg" not in d.guests()
+
+
+# -- memory/static-max and memory/videoram: the Linux stub domain's qemu sizes ---------------
+
+LINUX_STUB = ('stubdomain_kernel = "{boot}/qemu-stubdom-linux-kernel"\n'
+              'stubdomain_ramdisk = "{boot}/qemu-stubdom-linux-rootfs"\n'
+              "disk = [ 'phy:/dev/vg/lx,hda,w' ]\n")
+
+
+@pytest.mark.parametrize("how", ["guest-owned", "garbage"])
+def test_memory_sizes_that_cannot_be_trusted_are_not_used_for_a_linux_stub(sim_host, how):
+    d = Stubdomd(sim_host)
+    d.write_config_dir_file("stubdom-lx", LINUX_STUB.format(boot=sim_host.dir / "boot"))
+    sim_host.xl("create", HVM, 'name="lx"', "memory=256", "videoram=8")
+    g = sim_host.domid("lx")
+    nodes = {f"/local/domain/{g}/memory/static-max": "67108864",  # 64 GiB for qemu's -m
+             f"/local/domain/{g}/memory/videoram": "4194304"}     # 4 GiB of video memory
+    for path, value in nodes.items():
+        if how == "guest-owned":
+            own(sim_host, path, g, value)
+        else:
+            sim_host.xs_write(path, value + "kib")
+    reason = f"owned by domain {g}, not dom0" if how == "guest-owned" else "not a KiB count"
+    with d:
+        for path in nodes:
+            logged(d, path, reason)
+        guest = d.wait_state("lx", "running", timeout=30)
+        base = f"/vm/{guest['uuid']}/image/dm-argv"
+        argv = [sim_host.xs_read(f"{base}/{k}") for k in sim_host.xs_ls(base)]
+        assert "65536" not in argv and "vgamem_mb=4096" not in " ".join(argv), argv
+        cfg = (sim_host.dir / "stubdomd-run" / "lx-dm.cfg").read_text()
+        # 128 MiB and the default video memory, not the 4 GiB the node asked for.
+        memory = int(cfg.split("\nmemory = ", 1)[1].split("\n", 1)[0])
+        assert 128 <= memory <= 128 + 16, cfg
+
