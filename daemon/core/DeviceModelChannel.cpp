@@ -18,6 +18,9 @@ void GuestManager::openMonitor(Guest& guest, DomId stub) {
         return;
     monitor_->open(guest.view.name, guest.view.domid, stub);
     guest.monitoredStub = stub;
+    // Decided as linkRequest decided it; for an adopted stub domain, from the password
+    // stored now, which is what its start was given unless it changed since.
+    guest.vncPasswordAuth = startsWithVncPassword(guest);
 }
 
 void GuestManager::closeMonitor(Guest& guest) {
@@ -25,6 +28,7 @@ void GuestManager::closeMonitor(Guest& guest) {
         return;
     const DomId stub = guest.monitoredStub;
     guest.monitoredStub = 0;
+    guest.vncPasswordAuth = false;
     monitor_->close(guest.view.domid);
     // The proxy's --state-path lives under dom0's device-model directory of the stub.
     try {

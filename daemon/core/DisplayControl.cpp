@@ -141,7 +141,7 @@ void GuestManager::readVncPort(Guest& guest) {
 }
 
 // SetDisplayPassword's stored password, else the one the configs set.
-std::optional<std::string> GuestManager::displayPassword(const Guest& guest) {
+std::optional<std::string> GuestManager::displayPassword(const Guest& guest) const {
     std::optional<std::string> password =
         guest.display ? guest.display->ioemuPassword : std::nullopt;
     if (displaySources_)
@@ -150,11 +150,21 @@ std::optional<std::string> GuestManager::displayPassword(const Guest& guest) {
     return password;
 }
 
+// Whether a Linux stub domain's qemu starts with VNC password auth (-vnc ...,password=on,
+// as libxl starts qemu-xen when the config has a password): upstream qemu takes a
+// password over QMP only then, and without one set it lets nobody in.
+bool GuestManager::startsWithVncPassword(const Guest& guest) const {
+    if (!speaksQmp(guest) || !guest.display || guest.display->mode != DisplayMode::VncStubdom)
+        return false;
+    auto password = displayPassword(guest);
+    return password && !password->empty();
+}
+
 // A Linux stub domain's qemu serving VNC now runs: give it the password, as libxl's
 // device_model_postconfig does (change-vnc-password). A failure is logged; the guest
 // runs on (without a password qemu refuses VNC clients when started with password=on).
 void GuestManager::handPasswordToMonitor(Guest& guest) {
-    if (!guest.monitoredStub || !guest.display || guest.display->mode != DisplayMode::VncStubdom)
+    if (!guest.monitoredStub || !guest.vncPasswordAuth)
         return;
     std::optional<std::string> password;
     try {
@@ -275,15 +285,19 @@ void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
     });
 }
 
-// For a running Linux stub domain serving VNC, the password also goes to its qemu at
-// once (change-vnc-password); the call answers when qemu has it. The stored password
-// serves the next start, as for every other guest.
+// For a running Linux stub domain whose qemu has VNC password auth, a new password also
+// goes to qemu at once (change-vnc-password); the call answers when qemu has it. The
+// stored password serves the next start, as for every other guest; so does an empty
+// one, and any password for a qemu started without password auth (qemu refuses it).
 void GuestManager::setDisplayPassword(const std::string& uuid, const std::string& password,
                                       Completion done) {
     setDisplayPassword(uuid, password);
     Guest& guest = guestByUuid(uuid);
-    if (!guest.monitoredStub || guest.view.state != GuestState::Running || !guest.display ||
-        guest.display->mode != DisplayMode::VncStubdom) {
+    if (!guest.monitoredStub || !guest.vncPasswordAuth || password.empty() ||
+        guest.view.state != GuestState::Running) {
+        if (guest.monitoredStub && !password.empty() && !guest.vncPasswordAuth)
+            logInfo(fieldsOf(guest), "the running qemu has no VNC password auth; the password "
+                                     "takes effect at the next start of the stub domain");
         done(std::nullopt);
         return;
     }

@@ -161,7 +161,8 @@ private:
     void showDisplay(Guest& guest, DomId stub, bool writePassword);
     void readVncPort(Guest& guest);
     void forgetDisplay(Guest& guest, GuestView& view);
-    std::optional<std::string> displayPassword(const Guest& guest);
+    std::optional<std::string> displayPassword(const Guest& guest) const;
+    bool startsWithVncPassword(const Guest& guest) const;
     void handPasswordToMonitor(Guest& guest);
 
     // The QMP channel of a Linux stub domain (DeviceModelChannel.cpp)

@@ -61,9 +61,10 @@ struct GuestManager::Guest {
     unsigned consecutiveRestarts = 0;
     Clock::time_point runningSince{};
     bool startAfterStop = false;
-    bool paused = false;     // as the hypervisor last said
-    DomId monitoredStub = 0; // non-zero while the QMP channel of this stub is open
-    std::string lastIgnored; // the last untrusted node logged, so a guest cannot flood the log
+    bool paused = false;          // as the hypervisor last said
+    DomId monitoredStub = 0;      // non-zero while the QMP channel of this stub is open
+    bool vncPasswordAuth = false; // its qemu was started with -vnc ...,password=on
+    std::string lastIgnored;      // the last untrusted node logged, so a guest cannot flood the log
 };
 
 } // namespace stubdomd

@@ -90,6 +90,10 @@ LinkRequest GuestManager::linkRequest(const Guest& guest, DomId stub) {
         guest.attempt ? guest.attempt->videoRamMiB : guestVideoRamMiB(guest);
     if (video)
         display.videoRamMiB = video;
+    // libxl's "-vnc ...,password=on" when the guest has a VNC password: qemu then
+    // takes it over QMP (change-vnc-password) once it runs.
+    if (display.vnc && startsWithVncPassword(guest))
+        *display.vnc += ",password=on";
     request.deviceModelArgv = linuxDeviceModelArgv(
         identity, {display, guestRamMiB(guest, video), guest.spec->diskDevices});
     return request;

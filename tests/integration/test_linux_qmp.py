@@ -26,13 +26,21 @@ def linux_stub(host, vif0=f"'ip={VNC_IP}'"):
             f"vif = [ {vif0}, 'ip=10.0.1.1,mac=aa:00:00:12:23:34' ]\n")
 
 
-def start(host, **settings):
+def start(host, guest_extra="", **settings):
     for name in ("DISPLAY", "XAUTHORITY"):
         host.env.pop(name, None)
     d = Stubdomd(host, settings={"qmp_timeout_ms": 1000, **settings})
     d.write_config_dir_file("stubdom-lx", linux_stub(host))
-    d.write_config_dir_file("lx", f'vnc = 1\nvnclisten = "{VNC_IP}"\n')
+    d.write_config_dir_file("lx", f'vnc = 1\nvnclisten = "{VNC_IP}"\n{guest_extra}')
     return d
+
+
+def vnc_arg(host, uuid):
+    argv = f"/vm/{uuid}/image/dm-argv"
+    keys = host.xs_ls(argv)
+    values = [host.xs_read(f"{argv}/{k}") for k in keys]
+    i = values.index("-vnc") + 1
+    return f"{argv}/{keys[i]}", values[i]
 
 
 def path_of(d, name="lx"):
@@ -97,24 +105,23 @@ def test_linux_guest_speaks_qmp_beside_an_unchanged_ioemu_guest(sim_host):
         # GetDisplay asks qemu: it reports -vnc of dm-argv. What qemu says wins over the
         # plan; to see that, the stub's qemu "listens" elsewhere than planned.
         uuid = d.guests()["lx"]["uuid"]
-        argv = f"/vm/{uuid}/image/dm-argv"
-        keys = h.xs_ls(argv)
-        values = [h.xs_read(f"{argv}/{k}") for k in keys]
-        assert values[values.index("-vnc") + 1] == f"{VNC_IP}:0"
+        vnc_key, vnc = vnc_arg(h, uuid)
+        assert vnc == f"{VNC_IP}:0"  # no password: no password auth, as libxl starts qemu
         assert get_display(d) == {"mode": "vnc-stubdom", "address": VNC_IP, "port": 5900,
                                   "password-set": False, "uri": f"vnc://{VNC_IP}:5900"}
-        vnc_key = f"{argv}/{keys[values.index('-vnc') + 1]}"
         h.run("xenstore-write", "--", vnc_key, f"{VNC_IP}:3", check=True)
         assert get_display(d)["port"] == 5903
         assert d.prop(path_of(d), "DisplayPort") == 5903  # the property follows
         assert "query-vnc" in (h.dir / "log" / "qmp-lx-dm.log").read_text().split()
 
-        # SetDisplayPassword reaches qemu (change-vnc-password) and nowhere else.
+        # A qemu started without password auth takes no password (qemu would refuse it):
+        # SetDisplayPassword stores it for the next start, and nowhere else.
         secret = "pw-qmp-41c7"
         r = call(d, "SetDisplayPassword", secret)
         assert r.returncode == 0, r.stderr
         record = h.dir / "qmp" / "lx-dm.vnc-password"
-        assert record.read_text() == secret
+        assert not record.exists()
+        assert "takes effect at the next start" in d.log()
         assert get_display(d)["password-set"] is True
         assert h.xs_read(f"/vm/{uuid}/vncpasswd") is None
         assert secret not in d.log()
@@ -133,15 +140,21 @@ def test_linux_guest_speaks_qmp_beside_an_unchanged_ioemu_guest(sim_host):
         assert not socket_of(h, g).exists()
         assert h.xs_read(f"/local/domain/0/device-model/{s}") is None
 
-        # Start: a new stub, a new proxy, and the stored password handed to its qemu.
-        record.unlink()
+        # Start: a new stub whose qemu has password auth, a new proxy, and the stored
+        # password handed to its qemu over QMP, as libxl does after qemu-xen starts.
         r = call(d, "Start", "{}")
         assert r.returncode == 0, r.stderr
         s2 = h.domid("lx-dm")
         (argv2,) = proxies(d).values()
         assert argv2[2] == str(s2)
+        assert vnc_arg(h, uuid)[1] == f"{VNC_IP}:0,password=on"
         wait_for(record.exists, 3, what="the stored password to reach the new qemu")
         assert record.read_text() == secret
+        # Now a new password reaches the running qemu at once.
+        r = call(d, "SetDisplayPassword", "pw-second")
+        assert r.returncode == 0, r.stderr
+        assert record.read_text() == "pw-second"
+        assert h.xs_read(f"/vm/{uuid}/vncpasswd") is None
 
         # The guest goes: so does the proxy.
         h.xl("destroy", "lx")
@@ -199,9 +212,13 @@ def test_a_proxy_that_cannot_run_fails_the_spawn(sim_host):
 def test_a_misbehaving_device_model_is_a_clear_error_within_the_timeout(
         sim_host, fault, method, name, text):
     h = sim_host
-    d = start(h)
+    d = start(h, 'vncpasswd = "pw-at-start"\n')  # a qemu with password auth
     with d:
         boot(h, d)
+        record = h.dir / "qmp" / "lx-dm.vnc-password"
+        # The start's own change-vnc-password done first: the proxy serves one at a time.
+        wait_for(lambda: record.exists() and record.read_text() == "pw-at-start", 3,
+                 what="the configured password to reach qemu")
         h.set_fault(fault, domain="lx-dm")
         args = ["'pw'"] if method == "SetDisplayPassword" else []
         began = time.monotonic()

@@ -171,7 +171,10 @@ json answer(xs_handle* xs, const Stub& stub, const json& request, bool& negotiat
             return error("GenericError", "Invalid parameter 'protocol'");
         if (!args.contains("password") || !args["password"].is_string())
             return error("GenericError", "Parameter 'password' is missing");
-        if (!vncInfo(xs, stub).value("enabled", false))
+        // qemu's vnc_display_password: no VNC server, or one started without
+        // ",password=on" (auth none), takes no password.
+        const json vnc = vncInfo(xs, stub);
+        if (!vnc.value("enabled", false) || vnc.value("auth", "") != "vnc")
             return error("GenericError", "Could not set password");
         recordPassword(stub, args["password"].get<std::string>());
         return {{"return", json::object()}};
