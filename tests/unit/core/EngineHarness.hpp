@@ -6,6 +6,7 @@
 #include "core/GuestManager.hpp"
 #include "core/XenPaths.hpp"
 
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -33,7 +34,9 @@ struct Harness {
         store.put("/local/domain/0/name", "Domain-0");
     }
 
-    void startManager() {
+    void startManager() { startManagerWith({}); }
+    // `before` configures the manager (gate, display sources, monitor) before its start.
+    void startManagerWith(const std::function<void(GuestManager&)>& before) {
         manager = std::make_unique<GuestManager>(
             settings,
             CoreDeps{store, hypervisor, toolstack, timers, specs,
@@ -43,6 +46,8 @@ struct Harness {
                          return !unreadable.count(p);
                      }});
         manager->addObserver(observer);
+        if (before)
+            before(*manager);
         manager->start();
         settle();
     }

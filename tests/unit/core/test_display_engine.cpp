@@ -1,56 +1,13 @@
 // Display control in the engine, on the fakes: a broken set-up fails the guest, the
 // password goes where the stub's ioemu or the dom0 vfb backend reads it, the dom0 VNC
 // port is followed, and SetDisplay applies at the next start.
-#include "EngineHarness.hpp"
+#include "DisplayHarness.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace stubdomd;
 using namespace stubdomd::fakes;
 using Catch::Matchers::Contains;
-
-namespace {
-
-class FakeDisplaySources : public DisplaySources {
-public:
-    std::map<std::string, GuestDisplayConfig> configs;
-    std::map<std::string, StoredDisplay> saved;
-    DisplayEnvironment env;
-    std::optional<GuestDisplayConfig> guestConfig(const std::string& name) override {
-        auto it = configs.find(name);
-        return it == configs.end() ? std::nullopt : std::optional<GuestDisplayConfig>(it->second);
-    }
-    StoredDisplay stored(const std::string& uuid) override {
-        auto it = saved.find(uuid);
-        return it == saved.end() ? StoredDisplay{} : it->second;
-    }
-    void store(const std::string& uuid, const StoredDisplay& d) override { saved[uuid] = d; }
-    DisplayEnvironment environment() override { return env; }
-};
-
-struct DisplayHarness : Harness {
-    FakeDisplaySources sources;
-    void start() {
-        manager = std::make_unique<GuestManager>(
-            settings, CoreDeps{store,
-                               hypervisor,
-                               toolstack,
-                               timers,
-                               specs,
-                               [this](const std::string& p, const std::string& c) { files[p] = c; },
-                               [](long) { return std::string(); },
-                               {}});
-        manager->setDisplaySources(sources);
-        manager->addObserver(observer);
-        manager->start();
-        settle();
-    }
-    std::string config(const std::string& name) {
-        return files.at("/run/stubdomd/" + name + "-dm.cfg");
-    }
-};
-
-} // namespace
 
 TEST_CASE("a guest whose display set-up breaks a rule fails with the reason, unspawned") {
     DisplayHarness h;

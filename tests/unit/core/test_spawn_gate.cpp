@@ -31,21 +31,6 @@ struct GatedHarness : Harness {
     void startGated() {
         startManagerWith([this](GuestManager& m) { m.setSpawnGate(gate); });
     }
-    void startManagerWith(const std::function<void(GuestManager&)>& before) {
-        manager = std::make_unique<GuestManager>(
-            settings, CoreDeps{store,
-                               hypervisor,
-                               toolstack,
-                               timers,
-                               specs,
-                               [this](const std::string& p, const std::string& c) { files[p] = c; },
-                               [](long) { return std::string(); },
-                               {}});
-        manager->addObserver(observer);
-        before(*manager);
-        manager->start();
-        settle();
-    }
 };
 
 class LogCapture {
