@@ -9,6 +9,9 @@ Jobs (JSON objects, key "job"):
            and GetAll on the guest and on the manager, and Start on the guest (which must
            fail with start_error). Prints {"calls": n, "answers": {name: count},
            "unexpected": [...]} where a success counts as "ok".
+  deny     {"count": N, "guest": PATH, "domid": D}
+           N rounds of every mutating method (Attach, Reload, Start, Stop, Restart,
+           SetDisplay, SetDisplayPassword). Prints {"answers": {"Method: name": count}}.
   vanish   {"path": P, "interface": I, "method": M, "signature": S, "args": [...]}
            sends one call with a reply expected, prints "sent" and waits for stdin to
            close, never reading the reply (the test kills it mid-call).
@@ -61,6 +64,31 @@ def flood(conn, job):
     return {"calls": calls, "answers": answers, "unexpected": unexpected}
 
 
+def deny(conn, job):
+    """Every mutating method, `count` times each; each must be AccessDenied."""
+    sv = dbus.Dictionary({}, signature="sv")
+    guest = job["guest"]
+    calls = [(MANAGER_PATH, MANAGER, "Attach", "ua{sv}", [dbus.UInt32(job["domid"]), sv]),
+             (MANAGER_PATH, MANAGER, "Reload", "", []),
+             (guest, GUEST, "Start", "a{sv}", [sv]),
+             (guest, GUEST, "Stop", "a{sv}", [sv]),
+             (guest, GUEST, "Restart", "a{sv}", [sv]),
+             (guest, GUEST, "SetDisplay", "sa{sv}", ["none", sv]),
+             (guest, GUEST, "SetDisplayPassword", "s", ["secret"])]
+    answers: dict[str, int] = {}
+    for _ in range(job["count"]):
+        for path, iface, method, signature, args in calls:
+            try:
+                conn.call_blocking(BUS_NAME, path, iface, method, signature, args,
+                                   timeout=TIMEOUT)
+                got = "ok"
+            except dbus.exceptions.DBusException as e:
+                got = e.get_dbus_name()
+            key = f"{method}: {got}"
+            answers[key] = answers.get(key, 0) + 1
+    return {"answers": answers}
+
+
 def method_call(path, iface, method, signature, args):
     message = dbus.lowlevel.MethodCallMessage(BUS_NAME, path, iface, method)
     message.append(*args, signature=signature)
@@ -77,6 +105,8 @@ def main():
     job = json.loads(sys.argv[2])
     if job["job"] == "flood":
         print(json.dumps(flood(conn, job)), flush=True)
+    elif job["job"] == "deny":
+        print(json.dumps(deny(conn, job)), flush=True)
     elif job["job"] == "vanish":
         args = [dbus.Dictionary(a, signature="sv") if isinstance(a, dict) else a
                 for a in job["args"]]

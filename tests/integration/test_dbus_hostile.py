@@ -127,6 +127,24 @@ def test_floods_from_several_connections_are_answered_and_leak_nothing(env):
     still_serving(d)
 
 
+def test_a_non_root_flood_of_every_mutating_call_is_denied_every_time(env):
+    """Several connections as `nobody` (no polkit on this bus: fail closed), all at once."""
+    host, d = env
+    before = d.guests()["hvmconfig"]
+    job = {"job": "deny", "count": 30, "guest": before["path"], "domid": before["domid"]}
+    procs = [client(host, job, user="nobody") for _ in range(4)]
+    methods = ("Attach", "Reload", "Start", "Stop", "Restart", "SetDisplay",
+               "SetDisplayPassword")
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+        assert json.loads(out)["answers"] == {f"{m}: {DENIED}": 30 for m in methods}, out
+    after = d.guests()["hvmconfig"]
+    assert after["state"] == "running" and after["stub_domid"] == before["stub_domid"]
+    assert host.domid("hvmconfig-dm") == before["stub_domid"]
+    still_serving(d)
+
+
 def test_a_non_root_flood_of_start_is_denied_every_time(env):
     host, d = env
     before = d.guests()["hvmconfig"]
