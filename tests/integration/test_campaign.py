@@ -78,6 +78,7 @@ class Campaign:
         self.memory_window_ends: float | None = None
         self.created: set[str] = set()
         self.memory_windows: list[float] = []   # monotonic times at which one opens
+        self.killed_groups: list[int] = []      # process groups of killed incarnations
 
     # -- the toolstack side ------------------------------------------------------
     def create(self):
@@ -162,6 +163,7 @@ class Campaign:
 
     def kill_and_restart(self, whole_unit: bool, steps_while_down: int):
         pgid = self.d.proc.pid  # its own session and process group (SimHost.spawn)
+        self.killed_groups.append(pgid)
         self.d.kill()
         self.counts["stubdomd kills"] += 1
         if whole_unit:
@@ -178,6 +180,16 @@ class Campaign:
             self.step(time.monotonic())
         self.d.start()
         self.counts["stubdomd starts"] += 1
+
+    def end_killed_groups(self):
+        """What is left of the incarnations killed alone (their helper lives on, as it
+        would outside systemd) goes with the test: SimHost ends only the groups of
+        the processes it still sees running."""
+        for pgid in self.killed_groups:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def end_faults(self):
         self.host.clear_fault()
@@ -313,7 +325,9 @@ def test_fault_campaign(campaign_host, tmp_path):
         d.stop()
         assert d.proc.returncode == 0, f"stubdomd exited with {d.proc.returncode} on SIGTERM"
     finally:
+        c.killed_groups.append(d.proc.pid)  # and the last, if a failure cut it short
         d.kill()
+        c.end_killed_groups()
         # The whole log, for a failure's post-mortem (the host's directory goes).
         kept = BUILD_ROOT / "meson-logs" / "campaign-stubdomd.log"
         if kept.parent.is_dir():
