@@ -335,6 +335,14 @@ Settings parseSettings(const std::string& text, const std::string& source, const
         throw Error(ErrorCode::InvalidConfig,
                     source + ":" + std::to_string(line) + ":" + std::to_string(column) +
                         ": JSON syntax error: " + parseErrorDetail(e.what()));
+    } catch (const json::exception& e) {
+        // A number no double holds (1e999) is out_of_range, not a parse_error; unlike
+        // parse_error it escaped to std::terminate, on Reload as well as at start.
+        std::string detail = e.what();
+        if (const auto bracket = detail.find("] ");
+            !detail.empty() && detail.front() == '[' && bracket != std::string::npos)
+            detail.erase(0, bracket + 2);
+        throw Error(ErrorCode::InvalidConfig, source + ": JSON: " + detail);
     }
     return Parser(source).settings(root, base);
 }

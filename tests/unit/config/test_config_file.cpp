@@ -391,3 +391,10 @@ TEST_CASE("the Linux stub domain's settings and the default flavour", "[config][
     CHECK_THAT(errorOf(R"({"default_flavor": "linux"})"),
                Equals(kFile + ": unknown key 'default_flavor' (did you mean 'default_flavour'?)"));
 }
+
+// Found by the settings fuzzer: nlohmann's out_of_range for such a number escaped to
+// std::terminate instead of being a clear error (at start and on Reload).
+TEST_CASE("a number no double holds is an error naming the file", "[config]") {
+    CHECK_THAT(errorOf(R"({"max_parallel_spawns": 8e999})"),
+               Equals(kFile + ": JSON: number overflow parsing '8e999'"));
+}
