@@ -3,6 +3,7 @@
 #include "config/TextFile.hpp"
 #include "core/Errors.hpp"
 #include "xen/XlConfigReader.hpp"
+#include "xen/XluConfig.hpp"
 
 // libxlutil.h has no extern "C" block of its own.
 extern "C" {
@@ -88,6 +89,7 @@ public:
     GuestDisplayConfig read() {
         if (text_.size() > static_cast<std::size_t>(INT_MAX))
             throw Error(ErrorCode::InvalidConfig, out_.source + ": the file is too large");
+        refuseNulBytes(text_, out_.source);
         config_.reset(xlu_cfg_init(report_.file, out_.source.c_str()));
         if (!config_)
             throw Error(ErrorCode::Internal, "xlu_cfg_init: out of memory");

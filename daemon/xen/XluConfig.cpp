@@ -2,6 +2,7 @@
 
 #include "core/Errors.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -85,9 +86,19 @@ std::map<std::string, int> assignedKeys(const std::string& text) {
     return keys;
 }
 
+void refuseNulBytes(const std::string& text, const std::string& source) {
+    const auto nul = text.find('\0');
+    if (nul == std::string::npos)
+        return;
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n');
+    throw Error(ErrorCode::InvalidConfig,
+                source + ":" + std::to_string(line) + ": a NUL byte; an xl config is text");
+}
+
 XluConfig::XluConfig(const std::string& text, std::string source) : source_(std::move(source)) {
     if (text.size() > static_cast<std::size_t>(INT_MAX))
         fail("", "the file is too large");
+    refuseNulBytes(text, source_);
     config_.reset(xlu_cfg_init(report_.file(), source_.c_str()));
     if (!config_)
         throw Error(ErrorCode::Internal, "xlu_cfg_init: out of memory");

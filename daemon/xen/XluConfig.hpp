@@ -44,6 +44,11 @@ std::string oneLine(std::string text);
 // one xl uses), for messages that point at a line.
 std::map<std::string, int> assignedKeys(const std::string& text);
 
+// libxlutil 4.17's lexer assert()s, aborting the whole daemon, on a NUL byte inside a
+// quoted string; an xl config is text, so every reader refuses one first:
+// Error(InvalidConfig, "<source>:<line>: a NUL byte; an xl config is text").
+void refuseNulBytes(const std::string& text, const std::string& source);
+
 class XluConfig {
 public:
     // Parses `text` as if it were the file `source`. Throws Error(InvalidConfig) with

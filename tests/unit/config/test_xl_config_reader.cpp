@@ -1,6 +1,8 @@
 // Stub-domain configs (<xen config dir>/stubdom-<guest>) read with libxlutil.
 #include "core/Errors.hpp"
 #include "core/Log.hpp"
+#include "xen/GuestConfigReader.hpp"
+#include "xen/PvGrubConfigReader.hpp"
 #include "xen/XlConfigReader.hpp"
 
 #include "TempDir.hpp"
@@ -301,4 +303,27 @@ TEST_CASE("disk entries are kept as the Linux stub's qemu needs them", "[xlconfi
     CHECK(spec.diskDevices[2].empty);
     CHECK(spec.diskDevices[3].vdev == "xvdb");
     CHECK_FALSE(spec.diskDevices[3].readwrite);
+}
+
+// Found by the stub-config fuzzer: libxlutil 4.17 assert()s on a NUL byte inside a quoted
+// string, which aborted the daemon. All three readers: stub configs, guests' own configs
+// (display keys) and PV guests' configs, which PvGrubCheck reads from a path a caller names.
+TEST_CASE("a NUL byte in a config is refused with its line, before libxlutil sees it",
+          "[config][xl]") {
+    const std::string text("memory = 64\nkernel = \"/usr/lib/x\0en\"\n", 37);
+    CHECK_THAT(errorOf(text), Equals("/etc/xen/stubdom-g:2: a NUL byte; an xl config is text"));
+    try {
+        parsePvGuestConfig(text, "/etc/xen/pv.cfg");
+        FAIL("a NUL byte was taken");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::InvalidConfig);
+        CHECK_THAT(e.what(), Equals("/etc/xen/pv.cfg:2: a NUL byte; an xl config is text"));
+    }
+    try {
+        GuestConfigReader::parse(text, "/etc/xen/g");
+        FAIL("a NUL byte was taken");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::InvalidConfig);
+        CHECK_THAT(e.what(), Equals("/etc/xen/g:2: a NUL byte; an xl config is text"));
+    }
 }
