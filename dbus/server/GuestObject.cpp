@@ -105,20 +105,7 @@ void GuestObject::SetDisplay(sdbus::Result<>&& result, std::string mode,
                              std::map<std::string, sdbus::Variant> options) {
     AsyncReply<> reply(context_.replies, std::move(result));
     try {
-        checkOptions("SetDisplay", options, setDisplayOptions());
-        auto known = displayModeFromString(mode);
-        if (!known)
-            throw Error(ErrorCode::InvalidDisplay,
-                        "SetDisplay: unknown display mode '" + excerpt(mode) +
-                            "' (known: none, sdl, vnc-stubdom, vnc-dom0)");
-        DisplayChoice choice;
-        choice.mode = *known;
-        if (auto it = options.find("address"); it != options.end())
-            choice.address = it->second.get<std::string>();
-        if (auto it = options.find("port"); it != options.end())
-            choice.port = it->second.get<std::int32_t>();
-        if (auto it = options.find("keymap"); it != options.end())
-            choice.keymap = it->second.get<std::string>();
+        const DisplayChoice choice = displayChoice(mode, options);
         authorizeThen(context_, getObject(), kActionManage, reply,
                       [service = &context_.guests, uuid = view_.uuid, reply, choice] {
                           service->setDisplay(uuid, choice);

@@ -77,4 +77,22 @@ std::optional<GuestDisplayConfig> toolstackDisplay(const Options& options) {
     return config;
 }
 
+DisplayChoice displayChoice(const std::string& mode, const Options& options) {
+    checkOptions("SetDisplay", options, setDisplayOptions());
+    const auto known = displayModeFromString(mode);
+    if (!known)
+        throw Error(ErrorCode::InvalidDisplay, "SetDisplay: unknown display mode '" +
+                                                   excerpt(mode) +
+                                                   "' (known: none, sdl, vnc-stubdom, vnc-dom0)");
+    DisplayChoice choice;
+    choice.mode = *known;
+    if (auto it = options.find("address"); it != options.end())
+        choice.address = it->second.get<std::string>();
+    if (auto it = options.find("port"); it != options.end())
+        choice.port = it->second.get<std::int32_t>();
+    if (auto it = options.find("keymap"); it != options.end())
+        choice.keymap = it->second.get<std::string>();
+    return choice;
+}
+
 } // namespace stubdomd::dbus

@@ -35,5 +35,9 @@ const std::vector<OptionSpec>& setDisplayOptions(); // address s, keymap s, port
 const std::vector<OptionSpec>& attachOptions();
 // Those of `options` as the guest's display settings; nullopt when none is given.
 std::optional<GuestDisplayConfig> toolstackDisplay(const Options& options);
+// SetDisplay's mode and options as the choice to store: Error(InvalidArgs) for an unknown
+// or mistyped key (checkOptions), Error(InvalidDisplay) for an unknown mode. Whether the
+// choice fits the guest is the display rules' business (planDisplay).
+DisplayChoice displayChoice(const std::string& mode, const Options& options);
 
 } // namespace stubdomd::dbus

@@ -64,3 +64,36 @@ TEST_CASE("the first bad key in key order is the one reported", "[dbus][options]
     Options options{{"zzz", sdbus::Variant(true)}, {"aaa", sdbus::Variant(true)}};
     CHECK_THAT(refusal("Stop", options, noOptions()), Contains("'aaa'"));
 }
+
+TEST_CASE("SetDisplay's mode and options become the choice to store", "[dbus][options]") {
+    const DisplayChoice choice =
+        displayChoice("vnc-dom0", {{"address", sdbus::Variant(std::string("10.0.0.1"))},
+                                   {"port", sdbus::Variant(std::int32_t{5901})},
+                                   {"keymap", sdbus::Variant(std::string("de"))}});
+    CHECK(choice.mode == DisplayMode::VncDom0);
+    CHECK(choice.address == std::optional<std::string>("10.0.0.1"));
+    CHECK(choice.port == std::optional<std::int32_t>(5901));
+    CHECK(choice.keymap == std::optional<std::string>("de"));
+    const DisplayChoice bare = displayChoice("none", {});
+    CHECK(bare.mode == DisplayMode::None);
+    CHECK_FALSE(bare.address);
+    CHECK_FALSE(bare.port);
+    CHECK_FALSE(bare.keymap);
+}
+
+TEST_CASE("SetDisplay refuses an unknown mode and bad options by name", "[dbus][options]") {
+    try {
+        displayChoice("vnc", {});
+        FAIL("an unknown mode was taken");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::InvalidDisplay);
+        CHECK_THAT(e.what(), Contains("unknown display mode 'vnc'"));
+    }
+    try {
+        displayChoice("vnc-dom0", {{"port", sdbus::Variant(std::string("5901"))}});
+        FAIL("a mistyped port was taken");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::InvalidArgs);
+        CHECK_THAT(e.what(), Contains("option 'port' must be of type 'i'"));
+    }
+}
