@@ -41,6 +41,10 @@ std::optional<std::string> badDomainName(const std::string& name) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
             return std::string("it holds a control character");
     }
+    // Every D-Bus string must be UTF-8: one name that is not would make ListGuests and
+    // GetManagedObjects fail for every client.
+    if (!validUtf8(name))
+        return std::string("it is not valid UTF-8");
     return std::nullopt;
 }
 

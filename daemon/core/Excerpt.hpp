@@ -14,7 +14,11 @@ namespace stubdomd {
 inline constexpr std::size_t kExcerptBytes = 256;
 
 // `text` if it fits in `max` bytes; otherwise its first bytes up to `max`, cut on a
-// UTF-8 character boundary, followed by "... (N bytes in all)".
+// UTF-8 character boundary, followed by "... (N bytes in all)". A byte that is not part
+// of well-formed UTF-8 is shown as '?', so the excerpt is always a valid D-Bus string.
 std::string excerpt(std::string_view text, std::size_t max = kExcerptBytes);
+
+// Whether `text` is well-formed UTF-8, as every D-Bus string must be.
+bool validUtf8(std::string_view text);
 
 } // namespace stubdomd

@@ -8,8 +8,8 @@ Every node stubdomd reads (grep daemon/ for paths:: and readTrusted; core/XenPat
 | node                                      | read by                         | who may own it | value checked                 |
 |-------------------------------------------|---------------------------------|----------------|-------------------------------|
 | /local/domain/D/name                      | DomainProbe (HVM discovery),    | dom0           | a file name part: no '/', no   |
-|                                           | discoverPv (PV-GRUB), adoption  |                | control char, <= 247 bytes     |
-|                                           | of unlinked "-dm" domains       |                |                               |
+|                                           | discoverPv (PV-GRUB), adoption  |                | control char, <= 247 bytes,    |
+|                                           | of unlinked "-dm" domains       |                | UTF-8                          |
 | /local/domain/D/vm                        | DomainProbe, probePvBoot        | dom0           | /vm/<uuid 8-4-4-4-12 hex>,     |
 |                                           |                                 |                | not another guest's uuid      |
 | /local/domain/D/target                    | DomainProbe, adoptExisting      | dom0           | a domid                       |
@@ -34,6 +34,8 @@ the way xenstored makes a node created by that domain: owner = that domain. Valu
 written before the owner changes only when the value is harmless, so no watch event ever
 shows the daemon a dom0-owned version of a hostile value.
 """
+
+import subprocess
 
 import pytest
 
@@ -116,6 +118,13 @@ def long_name(host, g, other):
     return f"/local/domain/{g}/name", "not a domain name"
 
 
+def utf8_name(host, g, other):
+    # Not UTF-8: as a D-Bus string it would make ListGuests fail for every client.
+    subprocess.run(["xenstore-write", f"/local/domain/{g}/name", b"bad\xff\xfename"],
+                   env=host.env, check=True)
+    return f"/local/domain/{g}/name", "not valid UTF-8"
+
+
 def shared_uuid(host, g, other):
     # Even from dom0 (a toolstack bug): two domains with one uuid are one D-Bus object.
     host.xs_write(f"/local/domain/{g}/vm", host.xs_read(f"/local/domain/{other}/vm"))
@@ -123,7 +132,8 @@ def shared_uuid(host, g, other):
 
 
 @pytest.mark.parametrize("tamper", [tamper_name, tamper_vm, tamper_target, garbage_vm,
-                                    garbage_target, garbage_name, long_name, shared_uuid],
+                                    garbage_target, garbage_name, long_name, utf8_name,
+                                    shared_uuid],
                          ids=lambda f: f.__name__)
 def test_a_domain_whose_identity_nodes_cannot_be_trusted_is_ignored(sim_host, tamper):
     d = Stubdomd(sim_host)

@@ -97,3 +97,13 @@ TEST_CASE("an error message is cut to a bounded size, never inside a UTF-8 chara
     const std::string shortMessage = "domain 7 is not an HVM guest";
     CHECK(toDbusError(Error(ErrorCode::NotHvm, shortMessage)).getMessage() == shortMessage);
 }
+
+TEST_CASE("bytes that are no UTF-8 are shown as '?', so the error can still be sent",
+          "[dbus][errors]") {
+    // A domain name from xenstore need not be UTF-8; sd-bus refuses such a string.
+    const std::string message =
+        toDbusError(Error(ErrorCode::InvalidState, "name 'bad\xff\xfe' \xc3\xa9")).getMessage();
+    CHECK(message == "name 'bad"
+                     "?"
+                     "?' \xc3\xa9");
+}
