@@ -1,5 +1,6 @@
 // stubdomd: wires the Xen adapters to the core and the core to the D-Bus layer, then
 // runs the event loop until SIGTERM.
+#include "ConsoleLogger.hpp"
 #include "DisplayHost.hpp"
 #include "HostFiles.hpp"
 #include "SystemdNotifier.hpp"
@@ -58,6 +59,7 @@ int run(const Settings& settings) {
     ChildLauncher launcher(loop);
     HelperSupervisor helpers(settings.helpers, loop, launcher,
                              [&settings] { return checkExports(settings); });
+    ConsoleLogger consoles(loop); // before the engine, which holds it
     XenStore store;
     XenCtrl hypervisor;
     XlToolstack toolstack(loop, settings);
@@ -92,6 +94,7 @@ int run(const Settings& settings) {
     manager.setSpawnGate(helpers);
     manager.setDisplaySources(displays);
     manager.setDeviceModelMonitor(qmp);
+    manager.setConsoleLogs(consoles);
     manager.start();
 
     dbus::ServerInfo info{STUBDOMD_VERSION,

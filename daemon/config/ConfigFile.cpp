@@ -23,14 +23,31 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kTopKeys[] = {
-    "toolstack",          "xen_config_dir",       "state_dir",
-    "runtime_dir",        "stub_kernel",          "stub_memory_mib",
-    "start_timeout_ms",   "toolstack_timeout_ms", "max_parallel_spawns",
-    "on_stubdom_death",   "max_restarts",         "exports_dir",
-    "keymaps_dir",        "xen_lib_dir",          "helpers",
-    "xen_boot_dir",       "grub_xen_dir",         "default_flavour",
-    "linux_stub_kernel",  "linux_stub_rootfs",    "linux_stub_memory_mib",
-    "vchan_socket_proxy", "qmp_socket_dir",       "qmp_timeout_ms",
+    "toolstack",
+    "xen_config_dir",
+    "state_dir",
+    "runtime_dir",
+    "stub_kernel",
+    "stub_memory_mib",
+    "start_timeout_ms",
+    "toolstack_timeout_ms",
+    "max_parallel_spawns",
+    "on_stubdom_death",
+    "max_restarts",
+    "exports_dir",
+    "keymaps_dir",
+    "xen_lib_dir",
+    "helpers",
+    "xen_boot_dir",
+    "grub_xen_dir",
+    "default_flavour",
+    "linux_stub_kernel",
+    "linux_stub_rootfs",
+    "linux_stub_memory_mib",
+    "vchan_socket_proxy",
+    "qmp_socket_dir",
+    "qmp_timeout_ms",
+    "log_dir",
 };
 
 constexpr std::string_view kHelperKeys[] = {
@@ -226,6 +243,8 @@ public:
                 result.linuxStubKernel = string(v, key);
             } else if (key == "linux_stub_rootfs") {
                 result.linuxStubRootfs = string(v, key);
+            } else if (key == "log_dir") {
+                result.logDir = string(v, key);
             } else if (key == "default_flavour") {
                 // pv-grub names a kind of guest stubdomd lists, not a stub domain it spawns.
                 std::optional<Flavour> flavour;

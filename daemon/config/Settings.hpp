@@ -49,6 +49,8 @@ struct Settings {
     std::string linuxStubRootfs = "/usr/lib/xen/boot/qemu-stubdom-linux-rootfs";
     // libxl's LIBXL_LINUX_STUBDOM_MEM; the guest's video memory is added to it.
     std::uint64_t linuxStubMemoryMiB = 128;
+    // Where each stub domain's console 0 (its log) goes: qemu-dm-<guest>.log, as libxl.
+    std::string logDir = "/var/log/xen";
     std::chrono::milliseconds startTimeout{30000};     // unpause until `running`
     std::chrono::milliseconds toolstackTimeout{60000}; // one xl command
     unsigned maxParallelSpawns = 4;

@@ -159,6 +159,7 @@ bool GuestManager::adoptStubs(Guest& g) {
             logWarning(fieldsOf(g),
                        std::string("QMP channel of the adopted stub domain: ") + e.what());
         }
+        followConsole(g, *adopted); // the log goes on where the previous run left it
         announce(g);
         for (DomId stub : leftovers) {
             logWarning(fieldsOf(g), "destroying stub domain " + std::to_string(stub) +

@@ -67,6 +67,11 @@ void GuestManager::onWatch(const std::string& path, const std::string& token) {
             checkRunning(*guest);
         return;
     }
+    if (token.rfind(kConsoleTokenPrefix, 0) == 0) {
+        if (auto stub = parseDomid(token.substr(std::string(kConsoleTokenPrefix).size())))
+            readConsoleTty(*stub);
+        return;
+    }
     if (token.rfind(kVncPortTokenPrefix, 0) == 0) {
         auto domid = parseDomid(token.substr(std::string(kVncPortTokenPrefix).size()));
         if (Guest* guest = domid ? guestByDomid(*domid) : nullptr)
@@ -333,6 +338,7 @@ void GuestManager::domainGone(DomId domid) {
     auto it = seen_.find(domid);
     Kind kind = it->second.kind;
     seen_.erase(it);
+    stopConsole(domid);
     if (kind == Kind::Guest)
         guestGone(domid);
     else if (kind == Kind::Stub)

@@ -4,6 +4,7 @@
 // back through it.
 #pragma once
 
+#include "ConsoleLogs.hpp"
 #include "DeviceModelMonitor.hpp"
 #include "Display.hpp"
 #include "DomainProbe.hpp"
@@ -59,6 +60,9 @@ public:
     // The QMP channel of Linux stub domains. Set before start(); it must outlive the
     // manager. Without one, Linux stub domains run without a monitor.
     void setDeviceModelMonitor(DeviceModelMonitor& monitor) { monitor_ = &monitor; }
+    // Where stub domains' consoles are logged (settings.logDir/qemu-dm-<guest>.log). Set
+    // before start(); it must outlive the manager. Without it, consoles are not logged.
+    void setConsoleLogs(ConsoleLogs& logs) { consoleLogs_ = &logs; }
 
     // Rebuilds the registry from what runs (adopting linked stub domains, removing
     // half-made ones), then watches @introduceDomain/@releaseDomain.
@@ -148,6 +152,11 @@ private:
     std::string missingStubImage(const StubSpec& spec) const;
     LinkRequest linkRequest(const Guest& guest, DomId stub);
 
+    // The stub's console log (ConsoleFollow.cpp)
+    void followConsole(const Guest& guest, DomId stub);
+    void readConsoleTty(DomId stub);
+    void stopConsole(DomId stub);
+
     // Commands
     Guest& guestByUuid(const std::string& uuid);
     void startGuest(Guest& guest, Completion done);
@@ -195,6 +204,8 @@ private:
     SpawnGate* gate_ = nullptr;
     DisplaySources* displaySources_ = nullptr;
     DeviceModelMonitor* monitor_ = nullptr;
+    ConsoleLogs* consoleLogs_ = nullptr;
+    std::map<DomId, std::string> consoleWatches_; // stub → its log, until its tty is known
 };
 
 } // namespace stubdomd

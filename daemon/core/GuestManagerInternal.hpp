@@ -12,6 +12,7 @@ namespace stubdomd::internal {
 inline constexpr const char* kDomainsToken = "domains";
 inline constexpr const char* kDeviceModelTokenPrefix = "dm:";
 inline constexpr const char* kVncPortTokenPrefix = "vnc:";
+inline constexpr const char* kConsoleTokenPrefix = "console:"; // + the stub's domid
 // A stub domain that ran this long before dying counts as a fresh failure for the
 // `restart` policy's limit, not as one more in a crash loop.
 inline constexpr auto kRestartForgiveness = std::chrono::seconds(60);

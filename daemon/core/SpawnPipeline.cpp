@@ -205,6 +205,7 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
         return;
     }
     mutate(guest, [](GuestView& v) { v.state = GuestState::Starting; });
+    followConsole(guest, stub); // before unpause: the log starts with the stub's first line
     guest.watchedStub = stub;
     const std::string token = kDeviceModelTokenPrefix + std::to_string(g);
     deps_.store.watch(paths::stubDeviceModel(stub, g) + "/state", token);
@@ -354,6 +355,7 @@ void GuestManager::abortAttempt(Guest& guest) {
 
 void GuestManager::destroyStub(DomId stub, std::function<void(const ToolResult&)> then) {
     logInfo({"", std::nullopt, stub, ""}, "destroying stub domain");
+    stopConsole(stub);
     deps_.toolstack.destroy(stub, [stub, then = std::move(then)](const ToolResult& r) {
         if (!r.ok())
             logWarning({"", std::nullopt, stub, ""}, "xl destroy failed: " + lastLines(r.errors));

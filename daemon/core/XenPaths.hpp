@@ -36,6 +36,10 @@ inline std::string stubDeviceModel(DomId s, DomId g) {
 inline std::string legacyDeviceModel(DomId g) {
     return "/local/domain/0/device-model/" + std::to_string(g);
 }
+// The pty xenconsoled made for a domain's console 0 (dom0-owned; empty until then).
+inline std::string consoleTty(DomId d) {
+    return domain(d) + "/console/tty";
+}
 inline std::string vncPort(DomId s) {
     return domain(s) + "/console/vnc-port";
 }

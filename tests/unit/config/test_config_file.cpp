@@ -362,18 +362,21 @@ TEST_CASE("the Linux stub domain's settings and the default flavour", "[config][
     CHECK(defaults.linuxStubKernel == "/usr/lib/xen/boot/qemu-stubdom-linux-kernel");
     CHECK(defaults.linuxStubRootfs == "/usr/lib/xen/boot/qemu-stubdom-linux-rootfs");
     CHECK(defaults.linuxStubMemoryMiB == 128);
+    CHECK(defaults.logDir == "/var/log/xen");
 
     const Settings s = parseSettings(R"({
         "default_flavour": "linux",
         "linux_stub_kernel": "/srv/k",
         "linux_stub_rootfs": "/srv/r",
-        "linux_stub_memory_mib": 160
+        "linux_stub_memory_mib": 160,
+        "log_dir": "/srv/log"
     })",
                                      kFile);
     CHECK(s.defaultFlavour == Flavour::Linux);
     CHECK(s.linuxStubKernel == "/srv/k");
     CHECK(s.linuxStubRootfs == "/srv/r");
     CHECK(s.linuxStubMemoryMiB == 160);
+    CHECK(s.logDir == "/srv/log");
 
     CHECK_THAT(errorOf(R"({"default_flavour": "qemu"})"),
                Equals(kFile + ": 'default_flavour' must be one of ioemu, linux; got string "

@@ -277,3 +277,51 @@ TEST_CASE("a missing Linux kernel or rootfs fails the guest before anything is c
         CHECK(h.toolstack.count("create") == 0);
     }
 }
+
+namespace {
+
+struct FakeConsoleLogs : ConsoleLogs {
+    std::vector<std::string> calls;
+    void follow(DomId stub, const std::string& tty, const std::string& log) override {
+        calls.push_back("follow " + std::to_string(stub) + " " + tty + " " + log);
+    }
+    void stop(DomId stub) override { calls.push_back("stop " + std::to_string(stub)); }
+};
+
+} // namespace
+
+TEST_CASE("a stub domain's console is logged once xenconsoled publishes a dom0-owned pty",
+          "[console]") {
+    Harness h;
+    h.withSpec("hvmconfig");
+    h.settings.logDir = "/srv/xenlog";
+    FakeConsoleLogs consoles;
+    h.startManagerWith([&](GuestManager& m) { m.setConsoleLogs(consoles); });
+    h.addGuest("hvmconfig");
+    h.step("create");
+    h.step("domid");
+    const DomId s = h.view("hvmconfig").stubDomid;
+    REQUIRE(s != 0);
+    const std::string tty = paths::consoleTty(s);
+    CHECK(h.store.watches.count({tty, "console:" + std::to_string(s)}) == 1);
+    h.store.put(tty, ""); // the frontend as libxl makes it: no pty yet
+    h.settle();
+    h.store.put(tty, "/dev/pts/9", s); // a value the stub wrote itself is never followed
+    h.settle();
+    CHECK(std::count_if(consoles.calls.begin(), consoles.calls.end(),
+                        [](const std::string& c) { return c.rfind("follow", 0) == 0; }) == 0);
+
+    h.store.put(tty, "/dev/pts/7");
+    h.settle();
+    CHECK(consoles.calls.back() ==
+          "follow " + std::to_string(s) + " /dev/pts/7 /srv/xenlog/qemu-dm-hvmconfig.log");
+    CHECK(h.store.watches.count({tty, "console:" + std::to_string(s)}) == 0);
+
+    h.step("unpause");
+    CHECK(h.view("hvmconfig").state == GuestState::Running);
+    consoles.calls.clear();
+    h.removeDomain(s); // the stub dies: its log ends
+    h.settle();
+    CHECK(std::find(consoles.calls.begin(), consoles.calls.end(), "stop " + std::to_string(s)) !=
+          consoles.calls.end());
+}

@@ -1,0 +1,59 @@
+// A stub domain's console 0 into <log dir>/qemu-dm-<guest>.log, as libxl logs it: once
+// xenconsoled publishes the stub's pty at console/tty (a dom0-owned node; a path the stub
+// could write is never opened), the ConsoleLogs adapter copies it into the log.
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/XenPaths.hpp"
+
+namespace stubdomd {
+
+using namespace internal;
+
+void GuestManager::followConsole(const Guest& guest, DomId stub) {
+    if (!consoleLogs_ || consoleWatches_.count(stub))
+        return;
+    consoleWatches_[stub] = settings_.logDir + "/qemu-dm-" + guest.view.name + ".log";
+    try {
+        // A watch fires once when set: a tty published already is read at once.
+        deps_.store.watch(paths::consoleTty(stub), kConsoleTokenPrefix + std::to_string(stub));
+    } catch (const Error& e) {
+        consoleWatches_.erase(stub);
+        logWarning({"", std::nullopt, stub, ""},
+                   std::string("cannot watch the stub domain's console: ") + e.what());
+    }
+}
+
+void GuestManager::readConsoleTty(DomId stub) {
+    auto watch = consoleWatches_.find(stub);
+    if (watch == consoleWatches_.end())
+        return;
+    const auto tty = probe_.readTrusted(paths::consoleTty(stub));
+    if (const auto* refusal = std::get_if<ProbeRefusal>(&tty)) {
+        logWarning({"", std::nullopt, stub, ""}, refusal->reason);
+        return;
+    }
+    const auto& path = std::get<std::optional<std::string>>(tty);
+    if (!path || path->empty())
+        return; // xenconsoled has not made the pty yet
+    const std::string log = watch->second;
+    stopConsole(stub);
+    consoleLogs_->follow(stub, *path, log);
+}
+
+// Ends the watch for the tty and the copying, whichever is going on.
+void GuestManager::stopConsole(DomId stub) {
+    if (!consoleLogs_)
+        return;
+    if (consoleWatches_.erase(stub)) {
+        try {
+            deps_.store.unwatch(paths::consoleTty(stub),
+                                kConsoleTokenPrefix + std::to_string(stub));
+        } catch (const Error& e) {
+            logWarning({"", std::nullopt, stub, ""},
+                       std::string("removing the console watch: ") + e.what());
+        }
+    }
+    consoleLogs_->stop(stub);
+}
+
+} // namespace stubdomd
