@@ -11,8 +11,8 @@
 Stable API (other suites build on it; extend, do not change):
   Stubdomd(host, *, config_dir=None, settings=None, args=(), env=None)
       config_dir: the --xen-config-dir (default: a fresh one with examples/stubdom-hvmconfig)
-      settings:   extra stubdomd.json keys (toolstack, runtime_dir, state_dir, exports_dir
-                  and a short start timeout are filled in for the sim)
+      settings:   extra stubdomd.json keys (toolstack, runtime_dir, state_dir, exports_dir,
+                  log_dir and a short start timeout are filled in for the sim)
       env:        extra environment (NOTIFY_SOCKET, WATCHDOG_USEC …)
   .start(wait_ready=True) .stop() (SIGTERM) .kill() (SIGKILL) .restart()
   .log() -> str               everything the daemon wrote to stderr so far
@@ -67,6 +67,8 @@ class Stubdomd:
             # Linux stub domains: the sim's QMP responder, never the machine's /run/xen.
             "vchan_socket_proxy": str(host.build / "vchan-socket-proxy"),
             "qmp_socket_dir": str(host.dir / "run-xen"),
+            # Stub domains' console logs (qemu-dm-<guest>.log): never the machine's.
+            "log_dir": str(host.dir / "xenlog"),
             **(settings or {}),
         }
         self.config_file = host.dir / "stubdomd.json"

@@ -5,6 +5,7 @@ as the real stub's init does before its qemu reports running; an ioemu guest bes
 unchanged; bad input fails the guest with a clear reason and no hang."""
 
 import json
+import os
 import time
 
 import pytest
@@ -36,6 +37,21 @@ def dm_argv(host, uuid):
     base = f"/vm/{uuid}/image/dm-argv"
     keys = host.xs_ls(base)
     return keys, [host.xs_read(f"{base}/{k}") for k in keys]
+
+
+def read(path):
+    return path.read_text() if path.exists() else ""
+
+
+def open_files(pid):
+    fds = f"/proc/{pid}/fd"
+    targets = []
+    for fd in os.listdir(fds):
+        try:
+            targets.append(os.readlink(f"{fds}/{fd}"))
+        except OSError:
+            pass
+    return targets
 
 
 def ctl(host, *args):
@@ -111,13 +127,32 @@ def test_linux_guest_runs_with_dm_argv_beside_an_unchanged_ioemu_guest(sim_host)
         assert f'kernel = "{BOOT}/ioemu-stubdom.gz"\nmemory = 32\n' in hcfg
         assert f'extra = "-d {hg}"' in hcfg
 
-        # Teardown cleans dm-argv as it cleans dmargs.
+        # Console 0 of each stub is its device model's log, as libxl makes it: stubdomd copies
+        # the pty xenconsoled published (dom0-owned, the stub may only read it).
+        tty = sim_host.xs_read(f"/local/domain/{s}/console/tty")
+        assert tty.startswith("/dev/pts/")
+        assert sim_host.xs_perms(f"/local/domain/{s}/console/tty") == ["n0", f"r{s}"]
+        logs = sim_host.dir / "xenlog"
+        wait_for(lambda: "+ qemu (xensim stand-in) [-xen-domid]" in read(logs / "qemu-dm-lx.log"),
+                 timeout=3, what="the Linux stub's console in its log")
+        lx_log = read(logs / "qemu-dm-lx.log")
+        assert lx_log.startswith("Linux stub domain lx-dm (xensim stand-in) booting")
+        assert f"[-xen-domid] [{g}] [-no-shutdown]" in lx_log
+        wait_for(lambda: "dmargs: -d" in read(logs / "qemu-dm-hvmconfig.log"), timeout=3,
+                 what="the ioemu stub's console in its log")
+        assert (logs / "qemu-dm-lx.log").stat().st_mode & 0o777 == 0o644
+        assert f"logging the stub domain's console {tty} to {logs}/qemu-dm-lx.log" in d.log()
+        assert tty in open_files(d.proc.pid)
+
+        # Teardown cleans dm-argv as it cleans dmargs, and lets go of the stub's pty.
         sim_host.xl("destroy", "lx")
         wait_for(lambda: sim_host.domid("lx-dm") is None, timeout=3,
                  what="the Linux stub domain to go with its guest")
         wait_for(lambda: "lx" not in d.guests(), timeout=3, what="the guest to be dropped")
         assert sim_host.xs_read(f"/vm/{uuid}/image/dm-argv") is None
         assert sim_host.xs_read(f"/local/domain/0/device-model/{g}") is None
+        wait_for(lambda: tty not in open_files(d.proc.pid), timeout=3,
+                 what="stubdomd to close the gone stub's console")
         assert d.guests()["hvmconfig"]["state"] == "running"
         assert sim_host.domid("hvmconfig-dm") == hs
 
@@ -213,3 +248,75 @@ def test_sim_faults_apply_to_linux_stubs(sim_host):
         wait_for(lambda: sim_host.domains()[g].get("reason") == 3, timeout=5,
                  what="the guest to be crashed after its Linux stub's death")
         assert "the guest was crashed (on_stubdom_death = crash-guest)" in d.log()
+
+
+def test_sim_linux_stub_needs_readable_dm_argv_and_has_a_console(sim_host, tmp_path):
+    """The sim's side alone: a Linux stub whose dm-argv is missing or hidden from it never
+    runs (as the real stub's init cannot start qemu), and its console is a pty the sim's
+    xenconsoled publishes and closes with the domain."""
+    from simhost import BUILD
+    h = sim_host
+    h.xl("create", HVM)
+    g = h.domid("hvmconfig")
+    uuid = h.xs_read(f"/local/domain/{g}/vm").split("/")[-1]
+    cfg = tmp_path / "lx-dm.cfg"
+    cfg.write_text(f'name = "lx-dm"\ntype = "pv"\nmemory = 136\n'
+                   f'kernel = "{BOOT}/qemu-stubdom-linux-kernel"\n'
+                   f'ramdisk = "{BOOT}/qemu-stubdom-linux-rootfs"\n')
+
+    def boot(prepare):
+        h.xl("create", "-p", cfg)
+        s = h.domid("lx-dm")
+        h.run(BUILD / "xensim", "set-target", h.dir, s, g, check=True)
+        h.run(BUILD / "xs-probe", "set-target", s, g, check=True)
+        dm = f"/local/domain/{s}/device-model/{g}"
+        h.run(BUILD / "xs-probe", "mkdir", dm, check=True)
+        h.xs_chmod(dm, f"n{s}", f"r{g}")
+        prepare(s)
+        tty = h.xs_read(f"/local/domain/{s}/console/tty")
+        assert tty.startswith("/dev/pts/")
+        console = os.open(tty, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        h.xl("unpause", s)
+        return s, dm, console
+
+    def console_text(fd):
+        text = b""
+        end = time.monotonic() + 2
+        while time.monotonic() < end and b"booting" not in text:
+            try:
+                text += os.read(fd, 4096)
+            except BlockingIOError:
+                time.sleep(0.05)
+        return text.decode()
+
+    # No dm-argv: qemu never starts, nothing reports running.
+    s, dm, console = boot(lambda s: None)
+    try:
+        assert "Linux stub domain lx-dm (xensim stand-in) booting" in console_text(console)
+        wait_for(lambda: "qemu does not start" in
+                 (h.dir / "log" / f"dom-{s}.log").read_text(), timeout=3, what="the boot log")
+        assert h.xs_read(f"{dm}/state") is None
+        h.xl("destroy", s)
+        # xenconsoled lets go of the pty with the domain: the reader sees it close.
+        wait_for(lambda: closed(console), timeout=3, what="the console pty to close")
+    finally:
+        os.close(console)
+
+    # dm-argv the stub may not read (dom0-only): the same.
+    def hidden(s):
+        h.xs_write(f"/vm/{uuid}/image/dm-argv/001", "xenfv")
+        h.xs_chmod(f"/vm/{uuid}/image/dm-argv", "n0")
+    s, dm, console = boot(hidden)
+    os.close(console)
+    wait_for(lambda: "cannot read" in (h.dir / "log" / f"dom-{s}.log").read_text(), timeout=3,
+             what="the boot log")
+    assert h.xs_read(f"{dm}/state") is None
+
+
+def closed(fd):
+    try:
+        return os.read(fd, 4096) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # EIO: the pty's other side is gone

@@ -7,9 +7,13 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #ifndef XSIM_DOM_HELPER
 #error "XSIM_DOM_HELPER (path of xensim-dom) must be defined by the build"
+#endif
+#ifndef XSIM_CONSOLE_HELPER
+#error "XSIM_CONSOLE_HELPER (path of xensim-console) must be defined by the build"
 #endif
 
 typedef int (*dom_edit)(struct xsim_dom* d, void* arg);
@@ -62,8 +66,30 @@ static int do_unpause(struct xsim_dom* d, void* arg) {
     return 0;
 }
 
-static int do_attach_boot(struct xsim_dom* d, void* arg) {
-    return xsim_dom_add_proc(d, *(pid_t*)arg, 'b');
+struct helper_proc {
+    pid_t pid;
+    char role;
+};
+
+static int do_attach_helper(struct xsim_dom* d, void* arg) {
+    const struct helper_proc* p = arg;
+    return xsim_dom_add_proc(d, p->pid, p->role);
+}
+
+/* Starts `helper DIR DOMID` detached, its output in DIR/log/<log>-DOMID.log, and records
+ * it in the domain's procs as `role` so destroy and `xensim down` can end it. -1 if it
+ * could not start; 1 if it started but the domain is gone (or the table is full). */
+static int spawn_helper(const char* helper, const char* log_name, char role, const char* dir,
+                        uint32_t domid) {
+    char domid_s[16];
+    snprintf(domid_s, sizeof domid_s, "%u", domid);
+    char log[4096];
+    snprintf(log, sizeof log, "%s/log/%s-%u.log", dir, log_name, domid);
+    char* argv[] = {(char*)helper, (char*)dir, domid_s, NULL};
+    struct helper_proc p = {xsim_spawn_detached(argv, log), role};
+    if (p.pid < 0)
+        return -1;
+    return edit_domain(dir, domid, do_attach_helper, &p) ? 1 : 0;
 }
 
 int xsim_dom_unpause(const char* dir, uint32_t domid) {
@@ -72,18 +98,13 @@ int xsim_dom_unpause(const char* dir, uint32_t domid) {
         return -1;
     if (!boot)
         return 0;
-    char domid_s[16];
-    snprintf(domid_s, sizeof domid_s, "%u", domid);
-    char log[4096];
-    snprintf(log, sizeof log, "%s/log/dom-%u.log", dir, domid);
-    char* argv[] = {(char*)XSIM_DOM_HELPER, (char*)dir, domid_s, NULL};
-    pid_t pid = xsim_spawn_detached(argv, log);
-    if (pid < 0)
-        return -1;
-    /* Tracked so destroy and `xensim down` can end it; a helper that has already
-     * finished (zero boot delay) or a domain destroyed meanwhile needs no tracking. */
-    (void)edit_domain(dir, domid, do_attach_boot, &pid);
-    return 0;
+    /* A helper that has already finished (zero boot delay) or a domain destroyed
+     * meanwhile needs no tracking. */
+    return spawn_helper(XSIM_DOM_HELPER, "dom", 'b', dir, domid) < 0 ? -1 : 0;
+}
+
+int xsim_dom_start_console(const char* dir, uint32_t domid) {
+    return spawn_helper(XSIM_CONSOLE_HELPER, "console", 'c', dir, domid) ? -1 : 0;
 }
 
 static int do_shutdown(struct xsim_dom* d, void* arg) {
@@ -112,12 +133,16 @@ int xsim_dom_destroy(const char* dir, uint32_t domid) {
         errno = d ? EINVAL : ESRCH;
         return -1;
     }
-    /* The domain's own simulated life ends with it; a device model in dom0 does not. */
+    /* The domain's own simulated life and its console (xenconsoled lets go of a destroyed
+     * domain's pty) end with it; a device model in dom0 does not. */
     for (int i = 0; i < d->nprocs; i++)
-        if (d->procs[i].role == 'b')
+        if (d->procs[i].role == 'b' || d->procs[i].role == 'c')
             xsim_proc_signal(d->procs[i].pid, d->procs[i].start, SIGKILL);
     xsim_table_remove(&t, domid);
     int rc = xsim_table_commit(&t);
+    char ring[4096];
+    snprintf(ring, sizeof ring, "%s/console/%u", dir, domid);
+    unlink(ring);
     int e = errno;
     xsim_table_close(&t);
     if (rc) {

@@ -20,6 +20,9 @@ int xsim_dom_shutdown(const char* dir, uint32_t domid, unsigned reason);
 /* Marks the domain dying, ends its boot process, drops it from the table and raises
  * VIRQ_DOM_EXC, so xenstored releases it and fires @releaseDomain. */
 int xsim_dom_destroy(const char* dir, uint32_t domid);
+/* Starts xenconsoled's part for the domain's console 0 (the xensim-console helper,
+ * tracked as role 'c' and ended with the domain). */
+int xsim_dom_start_console(const char* dir, uint32_t domid);
 int xsim_dom_set_target(const char* dir, uint32_t domid, uint32_t target);
 /* Free host memory as Xen reports it: total minus every domain's, unless the
  * free-memory-kib fault says otherwise. */

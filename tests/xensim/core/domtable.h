@@ -32,8 +32,9 @@ extern "C" {
 
 /* A dom0 process the sim started on a domain's behalf, checked by start time before
  * it is signalled so a recycled pid is never hit. Role 'b': the process that plays the
- * domain's boot (killed with the domain); 'm': a device model xl started (the toolstack
- * signals it; the sim only reaps it on `xensim down`). */
+ * domain's boot (killed with the domain); 'c': xenconsoled's part for its console 0
+ * (killed with the domain); 'm': a device model xl started (the toolstack signals it;
+ * the sim only reaps it on `xensim down`). */
 struct xsim_proc {
     pid_t pid;
     unsigned long long start;

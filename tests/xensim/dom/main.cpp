@@ -21,6 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -31,6 +34,19 @@ struct Stub {
     uint32_t target;
     std::string name;
 };
+
+// What the domain prints on its console 0: into the ring that xensim-console (the sim's
+// xenconsoled) copies to the domain's pty. Lost, as on a full ring, when nobody serves it.
+void console(const char* dir, const Stub& s, const std::string& text) {
+    std::string ring = std::string(dir) + "/console/" + std::to_string(s.domid);
+    int fd = open(ring.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    std::string line = text + "\r\n";
+    ssize_t n = write(fd, line.data(), line.size());
+    (void)n;
+    close(fd);
+}
 
 std::optional<Stub> lookup(const char* dir, uint32_t domid) {
     xsim_table t;
@@ -121,7 +137,7 @@ std::vector<std::string> list(xs_handle* xs, const std::string& path) {
 
 // The Linux stub's init reads its qemu arguments from the guest's dm-argv keys, sorted
 // (xenstore-list | sort): nothing to run without them, or when the stub may not read them.
-bool readDmArgv(xs_handle* xs, const Stub& s) {
+bool readDmArgv(xs_handle* xs, const char* dir, const Stub& s) {
     auto vm = read(xs, "/local/domain/" + std::to_string(s.target) + "/vm");
     std::string argv = vm.value_or("/vm/?") + "/image/dm-argv";
     if (!(permFor(perms(xs, argv), s.domid, s.target) & XS_PERM_READ)) {
@@ -144,6 +160,7 @@ bool readDmArgv(xs_handle* xs, const Stub& s) {
         line += " [" + read(xs, argv + "/" + key).value_or("") + "]";
     }
     std::printf("xensim-dom: dm-argv:%s\n", line.c_str());
+    console(dir, s, "+ qemu (xensim stand-in)" + line);
     return true;
 }
 
@@ -162,21 +179,25 @@ void publishQmpVchan(xs_handle* xs, const Stub& s) {
     }
 }
 
-void reportRunning(xs_handle* xs, const Stub& s) {
+void reportRunning(xs_handle* xs, const char* dir, const Stub& s) {
     std::string g = std::to_string(s.target);
     std::string own = "/local/domain/" + std::to_string(s.domid) + "/device-model/" + g + "/state";
     if (isLinuxStub(xs, s)) {
+        console(dir, s, "Linux stub domain " + s.name + " (xensim stand-in) booting, target " + g);
         // Upstream qemu writes its state relative to its own domain, never the legacy path.
-        if (!readDmArgv(xs, s))
+        if (!readDmArgv(xs, dir, s))
             return;
         publishQmpVchan(xs, s);
         writeAsStub(xs, s, own, "running");
         return;
     }
+    console(dir, s, "ioemu stub domain " + s.name + " (xensim stand-in) booting, target " + g);
     // What the stub's qemu reads first: the guest's device-model arguments.
     if (auto vm = read(xs, "/local/domain/" + g + "/vm"))
-        if (auto dmargs = read(xs, *vm + "/image/dmargs"))
+        if (auto dmargs = read(xs, *vm + "/image/dmargs")) {
             std::printf("xensim-dom: dmargs: %s\n", dmargs->c_str());
+            console(dir, s, "dmargs:" + *dmargs);
+        }
     if (!writeAsStub(xs, s, own, "running"))
         writeAsStub(xs, s, "/local/domain/0/device-model/" + g + "/state", "running");
 }
@@ -241,7 +262,7 @@ int main(int argc, char** argv) {
             std::perror("xensim-dom: xs_open");
             return 1;
         }
-        reportRunning(xs.get(), *stub);
+        reportRunning(xs.get(), dir, *stub);
         reportVnc(xs.get(), dir, *stub);
     } else if (neverRunning) {
         std::printf("xensim-dom: fault stubdom-never-running: not reporting running\n");

@@ -147,6 +147,10 @@ int mainCreate(const Args& args) {
         if (!xs.introduce(domid, kStoreMfn, kStorePort))
             fail(kExitCreateFailed, "libxl: error: libxl_dom.c: Domain " + std::to_string(domid) +
                                         ":xs_introduce_domain failed: " + std::strerror(errno));
+        // xenconsoled notices the new domain and gives its console 0 a pty.
+        if (!g.hvm && xsim_dom_start_console(host.dir().c_str(), domid))
+            fail(kExitCreateFailed, "xensim: cannot start the console of domain " +
+                                        std::to_string(domid) + ": " + std::strerror(errno));
         if (g.hvm && g.deviceModel)
             spawnDeviceModel(host, xs, g, domid);
         if (!o.paused && xsim_dom_unpause(host.dir().c_str(), domid))

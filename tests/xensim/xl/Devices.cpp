@@ -14,12 +14,16 @@ constexpr uint32_t kBackendDomid = 0;
 // XenbusStateInitialising: nothing on the other side has connected yet.
 const char* const kStateInitialising = "1";
 
+// `roFents`: frontend nodes the toolstack owns and the domain may only read
+// (libxl__device_generic_add's ro_frontend_perms), e.g. the console's tty.
 void addDevice(XenStore& xs, uint32_t domid, const std::string& kind, int devid,
-               const std::string& frontend, Entries fents, Entries bents) {
+               const std::string& frontend, Entries fents, Entries bents,
+               const Entries& roFents = {}) {
     std::string backend = "/local/domain/0/backend/" + kind + "/" + std::to_string(domid) + "/" +
                           std::to_string(devid);
     Perms fperms{{domid, XS_PERM_NONE}, {kBackendDomid, XS_PERM_READ}};
     Perms bperms{{kBackendDomid, XS_PERM_NONE}, {domid, XS_PERM_READ}};
+    const Perms& roperms = bperms;
     fents.insert(fents.begin(), {{"backend", backend},
                                  {"backend-id", std::to_string(kBackendDomid)},
                                  {"state", kStateInitialising}});
@@ -36,6 +40,10 @@ void addDevice(XenStore& xs, uint32_t domid, const std::string& kind, int devid,
         xs.setPerms(backend, bperms, t);
         for (const auto& [k, v] : fents)
             xs.write(frontend + "/" + k, v, t);
+        for (const auto& [k, v] : roFents) {
+            xs.write(frontend + "/" + k, v, t);
+            xs.setPerms(frontend + "/" + k, roperms, t);
+        }
         for (const auto& [k, v] : bents)
             xs.write(backend + "/" + k, v, t);
     });
@@ -61,14 +69,15 @@ Entries displayEntries(const Display& d) {
 void addDevices(XenStore& xs, uint32_t domid, const GuestSpec& spec) {
     std::string dom = "/local/domain/" + std::to_string(domid);
     if (!spec.hvm)
-        addDevice(xs, domid, "console", 0, dom + "/console",
-                  {{"ring-ref", "1"},
-                   {"port", "2"},
-                   {"limit", "1048576"},
+        // The primary console's nodes are all libxl's ro_front (libxl__device_console_add):
+        // xenconsoled, in dom0, fills in tty once it has made the pty.
+        addDevice(xs, domid, "console", 0, dom + "/console", {}, {{"protocol", "vt100"}},
+                  {{"limit", "1048576"},
                    {"type", "xenconsoled"},
                    {"output", "pty"},
-                   {"tty", ""}},
-                  {{"protocol", "vt100"}});
+                   {"tty", ""},
+                   {"port", "2"},
+                   {"ring-ref", "1"}});
     for (size_t i = 0; i < spec.vifs.size(); i++) {
         const Vif& v = spec.vifs[i];
         int devid = static_cast<int>(i);
