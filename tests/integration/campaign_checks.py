@@ -157,7 +157,9 @@ def children_of(pid: int) -> list[tuple[int, str, str]]:
 
 
 def fd_kinds(pid: int) -> dict[str, int]:
-    """stubdomd's open fds by kind: pipe, pidfd, socket, signalfd, timerfd, file …"""
+    """stubdomd's open fds by kind: pipe, pidfd, socket, signalfd, timerfd, file …, and
+    the two a stub domain's console log holds while the stub lives: its pty (console pty)
+    and its qemu-dm-<guest>.log (console log)."""
     kinds: collections.Counter = collections.Counter()
     fd_dir = f"/proc/{pid}/fd"
     for fd in os.listdir(fd_dir):
@@ -165,13 +167,29 @@ def fd_kinds(pid: int) -> dict[str, int]:
             link = os.readlink(f"{fd_dir}/{fd}")
         except OSError:
             continue
-        if link.startswith("anon_inode:"):
+        if link.startswith("/dev/pts/"):
+            kinds["console pty"] += 1
+        elif os.path.basename(link).startswith("qemu-dm-") and link.endswith(".log"):
+            kinds["console log"] += 1
+        elif link.startswith("anon_inode:"):
             kinds[link[len("anon_inode:"):].strip("[]")] += 1
         elif ":" in link and link.endswith("]"):
             kinds[link.split(":", 1)[0]] += 1
         else:
             kinds["file"] += 1
     return dict(sorted(kinds.items()))
+
+
+CONSOLE_KINDS = ("console pty", "console log")
+
+
+def own_fds(kinds: dict[str, int]) -> int:
+    """The fds the daemon holds for itself, not for a live stub domain's console."""
+    return sum(n for k, n in kinds.items() if k not in CONSOLE_KINDS)
+
+
+def live_stubs(snap: dict) -> int:
+    return sum(1 for info in snap["stubs"].values() if not info["flags"] & (DYING | SHUTDOWN))
 
 
 def resources_when_only_helpers(pid: int, helper_program: Path, timeout: float = 5.0):
