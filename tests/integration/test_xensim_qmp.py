@@ -81,7 +81,9 @@ def test_proxy_serves_qmp_as_the_stub_qemu_would(sim_host):
     g, s = linked_stub(h)
     p, sock = start_proxy(h, g, s)
     assert p.poll() is None
-    assert h.xs_read(f"/local/domain/0/device-model/{s}/qmp-proxy-state") == "running"
+    # The proxy listens first and writes its state after: wait for it, do not race it.
+    wait_for(lambda: h.xs_read(f"/local/domain/0/device-model/{s}/qmp-proxy-state") == "running",
+             5, what="the proxy's running state")
     q = Qmp(sock)
     greeting = q.message()
     assert "QMP" in greeting and "version" in greeting["QMP"]
