@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 
 namespace stubdomd {
 
@@ -51,9 +52,31 @@ Listen splitListen(const std::string& text) {
     if (colon != std::string::npos && text.find(':') == colon && colon + 1 < text.size() &&
         std::all_of(text.begin() + static_cast<long>(colon) + 1, text.end(),
                     [](char c) { return c >= '0' && c <= '9'; }))
-        return {text.substr(0, colon),
-                static_cast<unsigned>(std::strtoul(text.c_str() + colon + 1, nullptr, 10))};
+        // Clamped, not truncated: a huge number must stay huge so stubVncDisplay refuses it.
+        return {text.substr(0, colon), static_cast<unsigned>(std::min<unsigned long>(
+                                           std::strtoul(text.c_str() + colon + 1, nullptr, 10),
+                                           std::numeric_limits<unsigned>::max()))};
     return {text, std::nullopt};
+}
+
+// The display number of the stub's VNC server: vnclisten's ":N", else vncdisplay, else 0.
+// 5900 + N is the TCP port, so N beyond 65535 - 5900 names no port (and would overflow
+// the port's int32 for a large N).
+unsigned stubVncDisplay(const Listen& listen, const std::string& listenWhere,
+                        const GuestDisplayConfig& guest) {
+    constexpr unsigned kMaxDisplay = 65535 - kVncBasePort;
+    auto check = [](unsigned display, const std::string& where) {
+        if (display > kMaxDisplay)
+            refuse(where + ": VNC display " + std::to_string(display) +
+                   " is not a port: 5900 + the display must stay within 65535, so at most " +
+                   std::to_string(kMaxDisplay));
+        return display;
+    };
+    if (listen.display)
+        return check(*listen.display, listenWhere + ": vnclisten");
+    if (guest.vncdisplay)
+        return check(*guest.vncdisplay, guest.where("vncdisplay"));
+    return 0;
 }
 
 // The stub domain's VNC server listens on its own Mini-OS network stack.
@@ -208,7 +231,7 @@ DisplayPlan fromChoice(const StubSpec& stub, const GuestDisplayConfig& guest,
         checkStubListen(listen.address, where);
         plan.vifs = reservedVifFor(stub, listen.address, true);
         unsigned display = choice.port ? static_cast<unsigned>(*choice.port - kVncBasePort)
-                                       : listen.display.value_or(guest.vncdisplay.value_or(0));
+                                       : stubVncDisplay(listen, where, guest);
         plan.address = listen.address;
         plan.port = kVncBasePort + static_cast<std::int32_t>(display);
         plan.deviceModel.vnc = listen.address + ":" + std::to_string(display);
@@ -397,7 +420,7 @@ DisplayPlan planDisplay(const DisplayInputs& in) {
     }
     checkStubListen(listen.address, where);
     plan.vifs = reservedVifFor(stub, listen.address, false);
-    unsigned display = listen.display.value_or(guest.vncdisplay.value_or(0));
+    unsigned display = stubVncDisplay(listen, where, guest);
     plan.mode = DisplayMode::VncStubdom;
     plan.address = listen.address;
     plan.port = kVncBasePort + static_cast<std::int32_t>(display);

@@ -98,6 +98,25 @@ TEST_CASE("the README's VNC-in-the-stub set-up with its example values", "[displ
         guest.vncdisplay = 3;
         CHECK(plan(stub, &guest).port == 5903);
     }
+    SECTION("the largest display still names a port") {
+        guest.vncdisplay = 65535 - 5900;
+        CHECK(plan(stub, &guest).port == 65535);
+    }
+    SECTION("a display past port 65535 is refused, naming the key") {
+        guest.lines["vncdisplay"] = 6;
+        guest.vncdisplay = 60000; // 65900 is no TCP port
+        CHECK_THAT(refusal(stub, &guest), Contains("/etc/xen/hvmconfig:6") &&
+                                              Contains("VNC display 60000") &&
+                                              Contains("at most 59635"));
+    }
+    SECTION("vnclisten's display is bounded too, with no overflow for a huge one") {
+        // Found by fuzz-display: 5900 + 2147483647 overflowed the port's int32.
+        guest.vnclisten = "172.30.206.1:2147483647";
+        CHECK_THAT(refusal(stub, &guest),
+                   Contains("/etc/xen/hvmconfig:5: vnclisten") && Contains("is not a port"));
+        guest.vnclisten = "172.30.206.1:99999999999999999999999";
+        CHECK_THAT(refusal(stub, &guest), Contains("is not a port"));
+    }
     SECTION("a host name is refused: Mini-OS has no resolver") {
         guest.vnclisten = "vnc.example.org";
         CHECK_THAT(refusal(stub, &guest), Contains("/etc/xen/hvmconfig:5") &&
