@@ -133,7 +133,7 @@ class Stubdomd:
         r = self.busctl("--json=short", "call", "org.xen.Stubdom", "/org/xen/Stubdom",
                         "org.xen.Stubdom.Manager", "ListGuests")
         if r.returncode != 0:
-            raise AssertionError(f"ListGuests failed: {r.stderr}")
+            raise AssertionError(f"ListGuests failed: {r.stderr}\nstubdomd exit status: {self.proc.poll()}\n--- stubdomd log (tail) ---\n{self.log()[-6000:]}")
         rows = json.loads(r.stdout)["data"][0]
         return {row[0]: dict(zip(("name", "uuid", "state", "domid", "stub_domid", "path"), row))
                 for row in rows}

@@ -201,7 +201,8 @@ def test_a_proxy_that_cannot_run_fails_the_spawn(sim_host):
         d.wait_state("lx", "failed")
         reason = d.prop(path_of(d), "StateReason")
         assert "linking the stub domain" in reason and "no-such-proxy" in reason
-        assert h.domid("lx-dm") is None
+        # `failed` is published as the destroy starts; the stub is gone once xl is done.
+        wait_for(lambda: h.domid("lx-dm") is None, timeout=10, what="lx-dm destroyed")
 
 
 @pytest.mark.parametrize("fault,method,name,text", [
