@@ -97,6 +97,20 @@ DomainProbe::readOwnedByStub(const std::string& path, DomId stub) {
     return store_.read(path);
 }
 
+std::variant<std::string, ProbeRefusal> DomainProbe::uuid(DomId domid) {
+    auto vm = readTrusted(paths::vm(domid));
+    if (auto* refusal = std::get_if<ProbeRefusal>(&vm))
+        return *refusal;
+    const auto& vmValue = std::get<std::optional<std::string>>(vm);
+    if (!vmValue)
+        return ProbeRefusal{paths::vm(domid) + " does not exist yet", true};
+    auto uuid = uuidFromVmPath(*vmValue);
+    if (!uuid)
+        return ProbeRefusal{paths::vm(domid) + " is '" + excerpt(*vmValue) + "', not /vm/<uuid>",
+                            false};
+    return *uuid;
+}
+
 std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
     DomainFacts facts;
     facts.domid = domid;
@@ -113,17 +127,10 @@ std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
                             false};
     facts.name = *nameValue;
 
-    auto vm = readTrusted(paths::vm(domid));
-    if (auto* refusal = std::get_if<ProbeRefusal>(&vm))
+    auto uuidOrRefusal = uuid(domid);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&uuidOrRefusal))
         return *refusal;
-    auto& vmValue = std::get<std::optional<std::string>>(vm);
-    if (!vmValue)
-        return ProbeRefusal{paths::vm(domid) + " does not exist yet", true};
-    auto uuid = uuidFromVmPath(*vmValue);
-    if (!uuid)
-        return ProbeRefusal{paths::vm(domid) + " is '" + excerpt(*vmValue) + "', not /vm/<uuid>",
-                            false};
-    facts.uuid = *uuid;
+    facts.uuid = std::get<std::string>(uuidOrRefusal);
 
     auto target = readTrusted(paths::target(domid));
     if (auto* refusal = std::get_if<ProbeRefusal>(&target))

@@ -31,6 +31,8 @@ public:
 
     // name, vm (→ uuid) and target, each only if dom0 owns it.
     std::variant<DomainFacts, ProbeRefusal> probe(DomId domid);
+    // The uuid of the dom0-owned vm node ("/vm/<uuid>"): every domain libxl builds has it.
+    std::variant<std::string, ProbeRefusal> uuid(DomId domid);
     // A dom0-owned node's value; nullopt if missing; a refusal text if guest-owned.
     std::variant<std::optional<std::string>, ProbeRefusal> readTrusted(const std::string& path);
     // A node that dom0 or the stub domain `stub` may write (the device model's state, the

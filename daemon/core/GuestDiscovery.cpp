@@ -24,24 +24,18 @@ struct PvBoot {
 // guests booted through a PV-GRUB image. Two dom0-owned nodes are all a new PV domain
 // costs (stub domains included); only a PV-GRUB guest's name is read on top.
 std::variant<PvBoot, ProbeRefusal> probePvBoot(DomainProbe& probe, DomId domid) {
-    auto vm = probe.readTrusted(paths::vm(domid));
-    if (auto* refusal = std::get_if<ProbeRefusal>(&vm))
+    auto uuidOrRefusal = probe.uuid(domid);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&uuidOrRefusal))
         return *refusal;
-    const auto& vmValue = std::get<std::optional<std::string>>(vm);
-    if (!vmValue)
-        return ProbeRefusal{paths::vm(domid) + " does not exist yet", true};
-    auto uuid = uuidFromVmPath(*vmValue);
-    if (!uuid)
-        return ProbeRefusal{paths::vm(domid) + " is '" + excerpt(*vmValue) + "', not /vm/<uuid>",
-                            false};
-    auto kernel = probe.readTrusted(paths::vmImageKernel(*uuid));
+    const auto& uuid = std::get<std::string>(uuidOrRefusal);
+    auto kernel = probe.readTrusted(paths::vmImageKernel(uuid));
     if (auto* refusal = std::get_if<ProbeRefusal>(&kernel))
         return *refusal;
     const auto& kernelValue = std::get<std::optional<std::string>>(kernel);
     // libxl writes it for every PV domain it builds, before the domain is introduced.
     if (!kernelValue)
-        return ProbeRefusal{paths::vmImageKernel(*uuid) + " does not exist yet", true};
-    return PvBoot{*uuid, *kernelValue};
+        return ProbeRefusal{paths::vmImageKernel(uuid) + " does not exist yet", true};
+    return PvBoot{uuid, *kernelValue};
 }
 
 } // namespace
