@@ -8,7 +8,7 @@
 #include "domtable.h"
 #include "faults.h"
 
-#include "xen_cxx.h"
+#include "sim_cxx.h"
 
 #include <algorithm>
 #include <chrono>
@@ -29,11 +29,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using XsPtr = std::unique_ptr<xs_handle, decltype(&xs_close)>;
 
-struct Stub {
-    uint32_t domid;
-    uint32_t target;
-    std::string name;
-};
+using Stub = xsim::TableDomain;
+using xsim::xsRead;
 
 // What the domain prints on its console 0: into the ring that xensim-console (the sim's
 // xenconsoled) copies to the domain's pty. Lost, as on a full ring, when nobody serves it.
@@ -46,26 +43,6 @@ void console(const char* dir, const Stub& s, const std::string& text) {
     ssize_t n = write(fd, line.data(), line.size());
     (void)n;
     close(fd);
-}
-
-std::optional<Stub> lookup(const char* dir, uint32_t domid) {
-    xsim_table t;
-    if (xsim_table_open(&t, dir, 0))
-        return std::nullopt;
-    std::optional<Stub> s;
-    if (const xsim_dom* d = xsim_table_find(&t, domid))
-        s = Stub{d->domid, d->target, d->name};
-    xsim_table_close(&t);
-    return s;
-}
-
-std::optional<std::string> read(xs_handle* xs, const std::string& path) {
-    unsigned len = 0;
-    std::unique_ptr<char, decltype(&std::free)> v(
-        static_cast<char*>(xs_read(xs, XBT_NULL, path.c_str(), &len)), &std::free);
-    if (!v)
-        return std::nullopt;
-    return std::string(v.get(), len);
 }
 
 std::vector<xs_permissions> perms(xs_handle* xs, const std::string& path) {
@@ -90,7 +67,7 @@ unsigned permFor(const std::vector<xs_permissions>& p, uint32_t self, uint32_t t
 // The node itself if it exists, else its nearest existing ancestor: what xenstored
 // checks when a domain writes there.
 std::string governingNode(xs_handle* xs, std::string path) {
-    while (!read(xs, path) && path.size() > 1)
+    while (!xsRead(xs, path) && path.size() > 1)
         path = path.substr(0, std::max<size_t>(1, path.rfind('/')));
     return path;
 }
@@ -118,8 +95,8 @@ bool writeAsStub(xs_handle* xs, const Stub& s, const std::string& path, const st
 
 // What the stub domain boots: its kernel as libxl recorded it at /vm/<uuid>/image/kernel.
 bool isLinuxStub(xs_handle* xs, const Stub& s) {
-    auto vm = read(xs, "/local/domain/" + std::to_string(s.domid) + "/vm");
-    auto kernel = vm ? read(xs, *vm + "/image/kernel") : std::nullopt;
+    auto vm = xsRead(xs, "/local/domain/" + std::to_string(s.domid) + "/vm");
+    auto kernel = vm ? xsRead(xs, *vm + "/image/kernel") : std::nullopt;
     if (!kernel)
         return false;
     auto slash = kernel->rfind('/');
@@ -127,24 +104,16 @@ bool isLinuxStub(xs_handle* xs, const Stub& s) {
            "qemu-stubdom-linux-kernel";
 }
 
-std::vector<std::string> list(xs_handle* xs, const std::string& path) {
-    unsigned n = 0;
-    std::unique_ptr<char*, decltype(&std::free)> entries(
-        xs_directory(xs, XBT_NULL, path.c_str(), &n), &std::free);
-    return entries ? std::vector<std::string>(entries.get(), entries.get() + n)
-                   : std::vector<std::string>{};
-}
-
 // The Linux stub's init reads its qemu arguments from the guest's dm-argv keys, sorted
 // (xenstore-list | sort): nothing to run without them, or when the stub may not read them.
 bool readDmArgv(xs_handle* xs, const char* dir, const Stub& s) {
-    auto vm = read(xs, "/local/domain/" + std::to_string(s.target) + "/vm");
+    auto vm = xsRead(xs, "/local/domain/" + std::to_string(s.target) + "/vm");
     std::string argv = vm.value_or("/vm/?") + "/image/dm-argv";
     if (!(permFor(perms(xs, argv), s.domid, s.target) & XS_PERM_READ)) {
         std::printf("xensim-dom: linux stub: cannot read %s; qemu does not start\n", argv.c_str());
         return false;
     }
-    auto keys = list(xs, argv);
+    auto keys = xsim::xsDirectory(xs, argv);
     std::sort(keys.begin(), keys.end());
     if (keys.empty()) {
         std::printf("xensim-dom: linux stub: %s is empty; qemu does not start\n", argv.c_str());
@@ -157,7 +126,7 @@ bool readDmArgv(xs_handle* xs, const char* dir, const Stub& s) {
                         argv.c_str(), key.c_str());
             return false;
         }
-        line += " [" + read(xs, argv + "/" + key).value_or("") + "]";
+        line += " [" + xsRead(xs, argv + "/" + key).value_or("") + "]";
     }
     std::printf("xensim-dom: dm-argv:%s\n", line.c_str());
     console(dir, s, "+ qemu (xensim stand-in)" + line);
@@ -193,8 +162,8 @@ void reportRunning(xs_handle* xs, const char* dir, const Stub& s) {
     }
     console(dir, s, "ioemu stub domain " + s.name + " (xensim stand-in) booting, target " + g);
     // What the stub's qemu reads first: the guest's device-model arguments.
-    if (auto vm = read(xs, "/local/domain/" + g + "/vm"))
-        if (auto dmargs = read(xs, *vm + "/image/dmargs")) {
+    if (auto vm = xsRead(xs, "/local/domain/" + g + "/vm"))
+        if (auto dmargs = xsRead(xs, *vm + "/image/dmargs")) {
             std::printf("xensim-dom: dmargs: %s\n", dmargs->c_str());
             console(dir, s, "dmargs:" + *dmargs);
         }
@@ -211,7 +180,7 @@ bool portTaken(xs_handle* xs, const char* dir, int port) {
         ids.push_back(t.doms[i].domid);
     xsim_table_close(&t);
     for (uint32_t id : ids)
-        if (read(xs, "/local/domain/" + std::to_string(id) + "/console/vnc-port") ==
+        if (xsRead(xs, "/local/domain/" + std::to_string(id) + "/console/vnc-port") ==
             std::to_string(port))
             return true;
     return false;
@@ -220,10 +189,10 @@ bool portTaken(xs_handle* xs, const char* dir, int port) {
 // The dom0 vfb backend (qemu for the PV domain) publishes the VNC port it bound.
 void reportVnc(xs_handle* xs, const char* dir, const Stub& s) {
     std::string be = "/local/domain/0/backend/vfb/" + std::to_string(s.domid) + "/0";
-    if (read(xs, be + "/vnc").value_or("0") != "1")
+    if (xsRead(xs, be + "/vnc").value_or("0") != "1")
         return;
-    int port = 5900 + std::atoi(read(xs, be + "/vncdisplay").value_or("0").c_str());
-    if (read(xs, be + "/vncunused").value_or("1") != "0")
+    int port = 5900 + std::atoi(xsRead(xs, be + "/vncdisplay").value_or("0").c_str());
+    if (xsRead(xs, be + "/vncunused").value_or("1") != "0")
         while (portTaken(xs, dir, port))
             port++;
     std::string path = "/local/domain/" + std::to_string(s.domid) + "/console/vnc-port";
@@ -241,7 +210,7 @@ int main(int argc, char** argv) {
     }
     const char* dir = argv[1];
     uint32_t domid = static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10));
-    auto stub = lookup(dir, domid);
+    auto stub = xsim::findDomain(dir, domid);
     if (!stub || stub->target == XSIM_NO_TARGET)
         return 0;
     setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -255,7 +224,7 @@ int main(int argc, char** argv) {
 
     if (!neverRunning && (crashMs < 0 || bootAt <= crashAt)) {
         std::this_thread::sleep_until(bootAt);
-        if (!lookup(dir, domid))
+        if (!xsim::findDomain(dir, domid))
             return 0; // destroyed while booting
         XsPtr xs(xs_open(0), &xs_close);
         if (!xs) {

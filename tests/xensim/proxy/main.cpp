@@ -11,7 +11,7 @@
 #include "domtable.h"
 #include "faults.h"
 
-#include "xen_cxx.h"
+#include "sim_cxx.h"
 
 #include <nlohmann/json.hpp>
 
@@ -55,41 +55,9 @@ const char* dir = nullptr;
     std::exit(1);
 }
 
-struct Stub {
-    uint32_t domid = 0;
-    uint32_t target = XSIM_NO_TARGET;
-    std::string name;
-};
-
-std::optional<Stub> lookup(uint32_t domid) {
-    xsim_table t;
-    if (xsim_table_open(&t, dir, 0))
-        return std::nullopt;
-    std::optional<Stub> s;
-    if (const xsim_dom* d = xsim_table_find(&t, domid))
-        s = Stub{d->domid, d->target, d->name};
-    xsim_table_close(&t);
-    return s;
-}
-
-std::optional<std::string> read(xs_handle* xs, const std::string& path) {
-    unsigned len = 0;
-    std::unique_ptr<char, decltype(&std::free)> v(
-        static_cast<char*>(xs_read(xs, XBT_NULL, path.c_str(), &len)), &std::free);
-    if (!v)
-        return std::nullopt;
-    return std::string(v.get(), len);
-}
-
-std::vector<std::string> directory(xs_handle* xs, const std::string& path) {
-    unsigned n = 0;
-    std::unique_ptr<char*, decltype(&std::free)> list(xs_directory(xs, XBT_NULL, path.c_str(), &n),
-                                                      &std::free);
-    std::vector<std::string> names;
-    for (unsigned i = 0; list && i < n; ++i)
-        names.emplace_back(list.get()[i]);
-    return names;
-}
+using Stub = xsim::TableDomain;
+using xsim::xsDirectory;
+using xsim::xsRead;
 
 void logCommand(const Stub& stub, const std::string& text) {
     std::ofstream(std::string(dir) + "/log/qmp-" + stub.name + ".log", std::ios::app)
@@ -99,14 +67,14 @@ void logCommand(const Stub& stub, const std::string& text) {
 // The guest's qemu arguments, in key order (dm-argv/001, 002, ...).
 std::vector<std::string> dmArgv(xs_handle* xs, uint32_t guest) {
     std::vector<std::string> argv;
-    auto vm = read(xs, "/local/domain/" + std::to_string(guest) + "/vm");
+    auto vm = xsRead(xs, "/local/domain/" + std::to_string(guest) + "/vm");
     if (!vm)
         return argv;
     const std::string base = *vm + "/image/dm-argv";
-    auto keys = directory(xs, base);
+    auto keys = xsDirectory(xs, base);
     std::sort(keys.begin(), keys.end());
     for (const auto& key : keys)
-        argv.push_back(read(xs, base + "/" + key).value_or(""));
+        argv.push_back(xsRead(xs, base + "/" + key).value_or(""));
     return argv;
 }
 
@@ -197,9 +165,9 @@ bool sendLine(int fd, const std::string& text) {
 // ring at NODEPATH; give up when the stub domain is gone.
 bool waitForVchan(xs_handle* xs, const Stub& stub, const std::string& nodePath) {
     for (;;) {
-        if (read(xs, nodePath + "/ring-ref") && read(xs, nodePath + "/event-channel"))
+        if (xsRead(xs, nodePath + "/ring-ref") && xsRead(xs, nodePath + "/event-channel"))
             return true;
-        if (!lookup(stub.domid))
+        if (!xsim::findDomain(dir, stub.domid))
             return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -313,7 +281,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     const auto domid = static_cast<uint32_t>(std::strtoul(argv[optind], nullptr, 10));
-    auto stub = lookup(domid);
+    auto stub = xsim::findDomain(dir, domid);
     const std::string expected = stub
                                      ? "/local/domain/" + std::to_string(domid) + "/device-model/" +
                                            std::to_string(stub->target) + "/qmp-vchan"

@@ -2,7 +2,7 @@
 
 #include "XlError.h"
 
-#include "xen_cxx.h"
+#include "sim_cxx.h"
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -21,12 +21,8 @@ void printHeader() {
 // the node is gone (a domain being torn down).
 std::string nameOf(xs_handle* xsh, const xsim_dom& d) {
     if (xsh) {
-        std::string path = "/local/domain/" + std::to_string(d.domid) + "/name";
-        unsigned len = 0;
-        std::unique_ptr<char, decltype(&std::free)> v(
-            static_cast<char*>(xs_read(xsh, XBT_NULL, path.c_str(), &len)), &std::free);
-        if (v)
-            return std::string(v.get(), len);
+        if (auto name = xsim::xsRead(xsh, "/local/domain/" + std::to_string(d.domid) + "/name"))
+            return *name;
     }
     return d.name;
 }

@@ -1,6 +1,7 @@
 #include "XenStore.h"
 
 #include "XlError.h"
+#include "sim_cxx.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -10,12 +11,7 @@
 
 namespace xensim {
 
-namespace {
-struct FreeDeleter {
-    void operator()(void* p) const { std::free(p); }
-};
-template <typename T> using Malloced = std::unique_ptr<T, FreeDeleter>;
-} // namespace
+using xsim::Malloced;
 
 XenStore::XenStore() : xsh_(xs_open(0)) {
     if (!xsh_)
@@ -28,20 +24,11 @@ XenStore::~XenStore() {
 }
 
 std::optional<std::string> XenStore::read(const std::string& path, xs_transaction_t t) {
-    unsigned len = 0;
-    Malloced<char> v(static_cast<char*>(xs_read(xsh_, t, path.c_str(), &len)));
-    if (!v)
-        return std::nullopt;
-    return std::string(v.get(), len);
+    return xsim::xsRead(xsh_, path, t);
 }
 
 std::vector<std::string> XenStore::directory(const std::string& path, xs_transaction_t t) {
-    unsigned n = 0;
-    Malloced<char*> names(xs_directory(xsh_, t, path.c_str(), &n));
-    std::vector<std::string> out;
-    for (unsigned i = 0; names && i < n; i++)
-        out.emplace_back(names.get()[i]);
-    return out;
+    return xsim::xsDirectory(xsh_, path, t);
 }
 
 std::optional<Perms> XenStore::perms(const std::string& path, xs_transaction_t t) {
