@@ -2,6 +2,7 @@
 #include "config/ConfigFile.hpp"
 #include "core/Errors.hpp"
 
+#include "InvalidConfig.hpp"
 #include "TempDir.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,16 +18,8 @@ namespace {
 
 const std::string kFile = "/etc/stubdomd/stubdomd.json";
 
-// The message of the InvalidConfig error that parsing `text` throws.
 std::string errorOf(const std::string& text) {
-    try {
-        parseSettings(text, kFile);
-    } catch (const Error& e) {
-        CHECK(e.code() == ErrorCode::InvalidConfig);
-        return e.what();
-    }
-    FAIL("no error for: " << text);
-    return {};
+    return test::invalidConfigMessage([&] { parseSettings(text, kFile); }, text);
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "xen/PvGrubConfigReader.hpp"
 #include "xen/XlConfigReader.hpp"
 
+#include "InvalidConfig.hpp"
 #include "TempDir.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,14 +26,7 @@ const std::string kSource = "/etc/xen/stubdom-g";
 
 // The InvalidConfig message of parsing `text` as kSource.
 std::string errorOf(const std::string& text) {
-    try {
-        XlConfigReader::parse(text, kSource, "g");
-    } catch (const Error& e) {
-        CHECK(e.code() == ErrorCode::InvalidConfig);
-        return e.what();
-    }
-    FAIL("no error for: " << text);
-    return {};
+    return test::invalidConfigMessage([&] { XlConfigReader::parse(text, kSource, "g"); }, text);
 }
 
 // Collects log lines while alive.
