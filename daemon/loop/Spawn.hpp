@@ -16,13 +16,24 @@ struct SpawnedChild {
     UniqueFd pidfd; // readable once the child has exited; waitid(P_PIDFD) reaps it
 };
 
+// What becomes of a child when the daemon ends without stopping it (SIGKILL, a crash).
+enum class ParentDeath {
+    // It runs on: a toolstack command (xl create) left half done would leave a domain
+    // half built.
+    ChildRunsOn,
+    // It gets SIGTERM (PR_SET_PDEATHSIG): a long-running child the daemon owns (a helper,
+    // a QMP proxy), which the next run starts again. Under systemd KillMode=mixed ends
+    // them anyway; this does the same for a daemon run without it.
+    EndsChild,
+};
+
 // Runs argv (argv[0] searched in PATH when it has no '/') with stdin from /dev/null,
 // stdout and stderr on the given fds, no other fd, an empty signal mask and default
 // signal dispositions (the loop blocks the signals it takes through its signalfd, and
 // a child must not inherit that). Returns 0 and fills `child`, or the errno that
-// stopped it (ENOENT for a missing program: glibc reports exec failures too).
+// stopped it (ENOENT for a missing program: exec failures are reported too).
 int spawnChild(const std::vector<std::string>& argv, int stdoutFd, int stderrFd,
-               SpawnedChild& child);
+               SpawnedChild& child, ParentDeath onDaemonDeath = ParentDeath::ChildRunsOn);
 
 // Signals through the pidfd, so a recycled pid can never be hit.
 void pidfdSignal(int pidfd, int signo);

@@ -24,7 +24,8 @@ ChildProcess::ChildProcess(EventLoop& loop, const std::string& name,
     }
     UniqueFd readEnd(fds[0]), writeEnd(fds[1]);
     SpawnedChild child;
-    if (int err = spawnChild(argv, writeEnd.get(), writeEnd.get(), child); err != 0)
+    if (int err = spawnChild(argv, writeEnd.get(), writeEnd.get(), child, ParentDeath::EndsChild);
+        err != 0)
         throw LaunchError(err, "cannot run " + program + ": " + std::strerror(err));
     pid_ = child.pid;
     pidfd_ = std::move(child.pidfd);

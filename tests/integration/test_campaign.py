@@ -172,7 +172,8 @@ class Campaign:
         if whole_unit:
             # What systemd does (KillMode=mixed): once the main process is gone, the rest
             # of the unit gets SIGKILL too, xl in the middle of a create included. Else
-            # (a kill outside systemd) xl finishes on its own and the helper lives on.
+            # (a kill outside systemd) xl finishes on its own, and the helper gets SIGTERM
+            # from the kernel as the daemon dies (PR_SET_PDEATHSIG).
             try:
                 os.killpg(pgid, signal.SIGKILL)
             except ProcessLookupError:
@@ -185,9 +186,9 @@ class Campaign:
         self.counts["stubdomd starts"] += 1
 
     def end_killed_groups(self):
-        """What is left of the incarnations killed alone (their helper lives on, as it
-        would outside systemd) goes with the test: SimHost ends only the groups of
-        the processes it still sees running."""
+        """What is left of the incarnations killed alone (an xl still finishing its
+        command, as it would outside systemd) goes with the test: SimHost ends only the
+        groups of the processes it still sees running."""
         for pgid in self.killed_groups:
             try:
                 os.killpg(pgid, signal.SIGKILL)

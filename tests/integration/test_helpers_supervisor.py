@@ -125,6 +125,30 @@ def test_a_helper_that_runs_fine_stays_up_across_guests_coming_and_going(sim_hos
     assert "[helper fs-backend] stopped: killed by signal 15" in d.log()
 
 
+def test_a_helper_ends_with_a_daemon_killed_outside_systemd(sim_host, tmp_path):
+    """Under systemd, KillMode=mixed ends a dead daemon's helpers. Run without it, a
+    SIGKILLed stubdomd's fs-backend would serve on beside the next run's: the kernel
+    sends it SIGTERM when the daemon dies (PR_SET_PDEATHSIG), and the next run starts
+    the one fs-backend there is."""
+    starts_file = tmp_path / "starts"
+    settings = {"helpers": [helper("fs-backend", RUN_FINE, starts_file, required=True)]}
+    with Stubdomd(sim_host, settings=settings) as d:
+        wait_for(lambda: len(starts(starts_file)) == 1, what="fs-backend to run")
+        first = prop(d, "fs-backend", "MainPID")
+        assert processes_running(str(starts_file)) == [first]
+        d.kill()  # the daemon alone: its process group, the helper's, lives on
+        wait_for(lambda: processes_running(str(starts_file)) == [], timeout=10,
+                 what="the helper to end with the daemon")
+        d.start()
+        wait_for(lambda: len(starts(starts_file)) == 2, what="the next run's fs-backend")
+        second = prop(d, "fs-backend", "MainPID")
+        assert second != first
+        assert processes_running(str(starts_file)) == [second]
+        assert prop(d, "fs-backend", "State") == "running"
+        no_zombie(d)
+    assert processes_running(str(starts_file)) == []
+
+
 def test_a_missing_helper_is_disabled_and_guests_still_start_with_a_warning(sim_host, tmp_path):
     missing = tmp_path / "fs-backend"
     with Stubdomd(sim_host, settings={"helpers": [{"name": "fs-backend",
