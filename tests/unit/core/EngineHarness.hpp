@@ -81,6 +81,18 @@ struct Harness {
         spec.disks = {"file:/tmp/test,hdb,r"};
         specs.specs[name] = spec;
     }
+    // The most common start of a test: a guest with a stub config, and its stub running.
+    struct RunningGuest {
+        DomId guest;
+        DomId stub;
+    };
+    RunningGuest runningGuest(const std::string& name) {
+        withSpec(name);
+        startManager();
+        const DomId guest = addGuest(name);
+        runXl();
+        return {guest, view(name).stubDomid};
+    }
     void removeDomain(DomId d) {
         hypervisor.domains.erase(d);
         for (auto it = store.nodes.begin(); it != store.nodes.end();)

@@ -311,10 +311,7 @@ TEST_CASE("a guest with a device model in dom0 already is failed, not given a se
 
 TEST_CASE("commands check their preconditions and complete when the work is done") {
     Harness h;
-    h.withSpec("g");
-    h.startManager();
-    DomId g = h.addGuest("g");
-    h.runXl();
+    const DomId g = h.runningGuest("g").guest;
     std::string uuid = h.view("g").uuid;
 
     try {
@@ -398,11 +395,7 @@ TEST_CASE("Restart of a guest still waiting for a spawn slot starts it once") {
 
 TEST_CASE("a stub domain destroyed together with its guest is not taken for a crash") {
     Harness h;
-    h.withSpec("g");
-    h.startManager();
-    DomId g = h.addGuest("g");
-    h.runXl();
-    DomId s = h.view("g").stubDomid;
+    const auto [g, s] = h.runningGuest("g");
     // What `xl destroy g` does: the stub domain first, then the guest.
     h.removeDomain(s);
     h.settle();
@@ -416,11 +409,7 @@ TEST_CASE("a stub domain destroyed together with its guest is not taken for a cr
 
 TEST_CASE("a slow destruction of a paused guest, stub first, is not taken for a crash") {
     Harness h;
-    h.withSpec("g");
-    h.startManager();
-    DomId g = h.addGuest("g");
-    h.runXl();
-    DomId s = h.view("g").stubDomid;
+    const auto [g, s] = h.runningGuest("g");
     // libxl pauses the guest, destroys its stub domain, and only seconds later the guest.
     h.hypervisor.domains[g].paused = true;
     h.removeDomain(s);
@@ -436,10 +425,7 @@ TEST_CASE("a slow destruction of a paused guest, stub first, is not taken for a 
 
 TEST_CASE("a paused guest's stub domain that dies is still judged, after the patience") {
     Harness h;
-    h.withSpec("g");
-    h.startManager();
-    DomId g = h.addGuest("g");
-    h.runXl();
+    const DomId g = h.runningGuest("g").guest;
     h.hypervisor.domains[g].paused = true;
     h.removeDomain(h.view("g").stubDomid);
     h.settle();
@@ -452,11 +438,7 @@ TEST_CASE("a paused guest's stub domain that dies is still judged, after the pat
 
 TEST_CASE("a stub domain the toolstack already destroyed with its guest is not destroyed again") {
     Harness h;
-    h.withSpec("g");
-    h.startManager();
-    DomId g = h.addGuest("g");
-    h.runXl();
-    DomId s = h.view("g").stubDomid;
+    const auto [g, s] = h.runningGuest("g");
     // xl destroy g: libxl removes the stub domain, then the guest, before stubdomd looks.
     h.hypervisor.domains.erase(s);
     h.removeDomain(g);
