@@ -3,6 +3,8 @@ tests' own helper programs (tests/integration/helpers/) and is driven over D-Bus
 with busctl and stubdomctl. After every test: no helper process left, no zombie, and
 the daemon's fd count back where it was."""
 
+import os
+import signal
 import time
 
 from simhost import sim_host, wait_for  # noqa: F401  (fixture)
@@ -133,19 +135,28 @@ def test_a_helper_ends_with_a_daemon_killed_outside_systemd(sim_host, tmp_path):
     starts_file = tmp_path / "starts"
     settings = {"helpers": [helper("fs-backend", RUN_FINE, starts_file, required=True)]}
     with Stubdomd(sim_host, settings=settings) as d:
-        wait_for(lambda: len(starts(starts_file)) == 1, what="fs-backend to run")
-        first = prop(d, "fs-backend", "MainPID")
-        assert processes_running(str(starts_file)) == [first]
-        d.kill()  # the daemon alone: its process group, the helper's, lives on
-        wait_for(lambda: processes_running(str(starts_file)) == [], timeout=10,
-                 what="the helper to end with the daemon")
-        d.start()
-        wait_for(lambda: len(starts(starts_file)) == 2, what="the next run's fs-backend")
-        second = prop(d, "fs-backend", "MainPID")
-        assert second != first
-        assert processes_running(str(starts_file)) == [second]
-        assert prop(d, "fs-backend", "State") == "running"
-        no_zombie(d)
+        killed_group = d.proc.pid  # its own process group (SimHost.spawn)
+        try:
+            wait_for(lambda: len(starts(starts_file)) == 1, what="fs-backend to run")
+            first = prop(d, "fs-backend", "MainPID")
+            assert processes_running(str(starts_file)) == [first]
+            d.kill()  # the daemon alone: its process group, the helper's, lives on
+            wait_for(lambda: processes_running(str(starts_file)) == [], timeout=10,
+                     what="the helper to end with the daemon")
+            d.start()
+            wait_for(lambda: len(starts(starts_file)) == 2, what="the next run's fs-backend")
+            second = prop(d, "fs-backend", "MainPID")
+            assert second != first
+            assert processes_running(str(starts_file)) == [second]
+            assert prop(d, "fs-backend", "State") == "running"
+            no_zombie(d)
+        finally:
+            # A helper that outlived the killed daemon (the failure this test looks for)
+            # is in that daemon's group, which SimHost no longer sees: it goes here.
+            try:
+                os.killpg(killed_group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     assert processes_running(str(starts_file)) == []
 
 
