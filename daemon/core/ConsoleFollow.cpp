@@ -27,12 +27,8 @@ void GuestManager::readConsoleTty(DomId stub) {
     auto watch = consoleWatches_.find(stub);
     if (watch == consoleWatches_.end())
         return;
-    const auto tty = probe_.readTrusted(paths::consoleTty(stub));
-    if (const auto* refusal = std::get_if<ProbeRefusal>(&tty)) {
-        logWarning({"", std::nullopt, stub, ""}, refusal->reason);
-        return;
-    }
-    const auto& path = std::get<std::optional<std::string>>(tty);
+    const auto path = valueOrLoggedRefusal(probe_.readTrusted(paths::consoleTty(stub)),
+                                           {"", std::nullopt, stub, ""});
     if (!path || path->empty())
         return; // xenconsoled has not made the pty yet
     const std::string log = watch->second;

@@ -126,17 +126,12 @@ void GuestManager::readVncPort(Guest& guest) {
     if (!guest.watchedVnc || guest.view.stubDomid != guest.watchedVnc)
         return;
     const std::string path = paths::vncPort(guest.watchedVnc);
-    auto owned = probe_.readOwnedByStub(path, guest.watchedVnc);
-    std::optional<std::int32_t> port;
-    if (auto* refusal = std::get_if<ProbeRefusal>(&owned)) {
-        logWarning(fieldsOf(guest), refusal->reason);
-    } else {
-        const auto& text = std::get<std::optional<std::string>>(owned);
-        port = parsePort(text);
-        if (text && !port)
-            logWarning(fieldsOf(guest),
-                       "ignoring " + path + ": '" + excerpt(*text) + "' is not a port number");
-    }
+    const auto text =
+        valueOrLoggedRefusal(probe_.readOwnedByStub(path, guest.watchedVnc), fieldsOf(guest));
+    const auto port = parsePort(text);
+    if (text && !port)
+        logWarning(fieldsOf(guest),
+                   "ignoring " + path + ": '" + excerpt(*text) + "' is not a port number");
     mutate(guest, [&](GuestView& v) { v.displayPort = port.value_or(-1); });
 }
 

@@ -20,6 +20,16 @@ std::string ownerText(DomId owner) {
 
 } // namespace
 
+std::optional<std::string>
+valueOrLoggedRefusal(const std::variant<std::optional<std::string>, ProbeRefusal>& read,
+                     const LogFields& fields) {
+    if (const auto* refusal = std::get_if<ProbeRefusal>(&read)) {
+        logWarning(fields, refusal->reason);
+        return std::nullopt;
+    }
+    return std::get<std::optional<std::string>>(read);
+}
+
 std::optional<long> parsePid(const std::string& text) {
     long value = 0;
     const char* end = text.data() + text.size();
@@ -97,6 +107,20 @@ DomainProbe::readOwnedByStub(const std::string& path, DomId stub) {
     return store_.read(path);
 }
 
+std::variant<std::string, ProbeRefusal> DomainProbe::name(DomId domid) {
+    auto name = readTrusted(paths::name(domid));
+    if (auto* refusal = std::get_if<ProbeRefusal>(&name))
+        return *refusal;
+    const auto& nameValue = std::get<std::optional<std::string>>(name);
+    if (!nameValue)
+        return ProbeRefusal{paths::name(domid) + " does not exist yet", true};
+    if (auto why = badDomainName(*nameValue))
+        return ProbeRefusal{paths::name(domid) + " is '" + excerpt(*nameValue) +
+                                "', not a domain name (" + *why + ")",
+                            false};
+    return *nameValue;
+}
+
 std::variant<std::string, ProbeRefusal> DomainProbe::uuid(DomId domid) {
     auto vm = readTrusted(paths::vm(domid));
     if (auto* refusal = std::get_if<ProbeRefusal>(&vm))
@@ -115,17 +139,10 @@ std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
     DomainFacts facts;
     facts.domid = domid;
 
-    auto name = readTrusted(paths::name(domid));
-    if (auto* refusal = std::get_if<ProbeRefusal>(&name))
+    auto nameOrRefusal = name(domid);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&nameOrRefusal))
         return *refusal;
-    auto& nameValue = std::get<std::optional<std::string>>(name);
-    if (!nameValue)
-        return ProbeRefusal{paths::name(domid) + " does not exist yet", true};
-    if (auto why = badDomainName(*nameValue))
-        return ProbeRefusal{paths::name(domid) + " is '" + excerpt(*nameValue) +
-                                "', not a domain name (" + *why + ")",
-                            false};
-    facts.name = *nameValue;
+    facts.name = std::get<std::string>(nameOrRefusal);
 
     auto uuidOrRefusal = uuid(domid);
     if (auto* refusal = std::get_if<ProbeRefusal>(&uuidOrRefusal))

@@ -3,6 +3,7 @@
 // its own subtree and must not be able to steer the daemon.
 #pragma once
 
+#include "Log.hpp"
 #include "Store.hpp"
 #include "Types.hpp"
 
@@ -31,6 +32,8 @@ public:
 
     // name, vm (→ uuid) and target, each only if dom0 owns it.
     std::variant<DomainFacts, ProbeRefusal> probe(DomId domid);
+    // The dom0-owned name node, checked to be a domain name (badDomainName).
+    std::variant<std::string, ProbeRefusal> name(DomId domid);
     // The uuid of the dom0-owned vm node ("/vm/<uuid>"): every domain libxl builds has it.
     std::variant<std::string, ProbeRefusal> uuid(DomId domid);
     // A dom0-owned node's value; nullopt if missing; a refusal text if guest-owned.
@@ -43,6 +46,13 @@ public:
 private:
     Store& store_;
 };
+
+// What readTrusted or readOwnedByStub found: the value, or nullopt when the node is missing
+// or was refused; a refusal is logged as a warning with `fields` (the daemon goes on
+// without the value).
+std::optional<std::string>
+valueOrLoggedRefusal(const std::variant<std::optional<std::string>, ProbeRefusal>& read,
+                     const LogFields& fields);
 
 // "/vm/<uuid>" → "<uuid>", checked to be a uuid; nullopt otherwise.
 std::optional<std::string> uuidFromVmPath(const std::string& vmPath);

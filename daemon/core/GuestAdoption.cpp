@@ -90,12 +90,7 @@ bool GuestManager::leftByUs(const std::string& guestName) {
 std::optional<DomId> GuestManager::recordedStub(const Guest& guest) {
     const DomId g = guest.view.domid;
     const std::string path = paths::deviceModelDomid(g);
-    auto dm = probe_.readTrusted(path);
-    if (auto* refusal = std::get_if<ProbeRefusal>(&dm)) {
-        logWarning(fieldsOf(guest), refusal->reason);
-        return std::nullopt;
-    }
-    const auto& text = std::get<std::optional<std::string>>(dm);
+    const auto text = valueOrLoggedRefusal(probe_.readTrusted(path), fieldsOf(guest));
     if (!text)
         return std::nullopt;
     auto stub = parseDomid(*text);

@@ -246,12 +246,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
 // libxl's record of a dom0 device model: only dom0's word, and only a process id.
 std::optional<long> GuestManager::dom0DeviceModelPid(const Guest& guest) {
     const std::string path = paths::deviceModelPid(guest.view.domid);
-    auto pid = probe_.readTrusted(path);
-    if (auto* refusal = std::get_if<ProbeRefusal>(&pid)) {
-        logWarning(fieldsOf(guest), refusal->reason);
-        return std::nullopt;
-    }
-    const auto& text = std::get<std::optional<std::string>>(pid);
+    const auto text = valueOrLoggedRefusal(probe_.readTrusted(path), fieldsOf(guest));
     if (!text)
         return std::nullopt;
     auto value = parsePid(*text);
@@ -267,37 +262,27 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     Seen& seen = seen_[info.domid];
     seen.why = "not an HVM guest";
     seen.pvRetry = false;
-    auto boot = probePvBoot(probe_, info.domid);
-    if (auto* refusal = std::get_if<ProbeRefusal>(&boot)) {
-        // Known as a PV domain all the same (Attach answers NotHvm), looked at again on
-        // the next event; the domain's own @introduceDomain comes after libxl's writes.
-        if (refusal->retryLater)
+    // Known as a PV domain all the same (Attach answers NotHvm), looked at again on the
+    // next event when a node is not written yet: the domain's own @introduceDomain comes
+    // after libxl's writes.
+    const auto refused = [&](const ProbeRefusal& refusal) {
+        if (refusal.retryLater)
             seen.pvRetry = true;
         else
             logWarning({"", info.domid, std::nullopt, ""},
-                       "PV domain " + std::to_string(info.domid) + ": " + refusal->reason);
-        return;
-    }
+                       "PV domain " + std::to_string(info.domid) + ": " + refusal.reason);
+    };
+    auto boot = probePvBoot(probe_, info.domid);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&boot))
+        return refused(*refusal);
     const PvBoot& pv = std::get<PvBoot>(boot);
     if (!pvgrub::recogniseImage(pv.kernel))
         return;
-    auto name = probe_.readTrusted(paths::name(info.domid));
-    auto* nameValue = std::get_if<std::optional<std::string>>(&name);
-    if (!nameValue || !*nameValue) {
-        seen.pvRetry = nameValue != nullptr;
-        if (auto* refusal = std::get_if<ProbeRefusal>(&name))
-            logWarning({"", info.domid, std::nullopt, ""},
-                       "PV domain " + std::to_string(info.domid) + ": " + refusal->reason);
-        return;
-    }
-    if (auto why = badDomainName(**nameValue)) {
-        logWarning({"", info.domid, std::nullopt, ""},
-                   "PV domain " + std::to_string(info.domid) + ": " + paths::name(info.domid) +
-                       " is '" + excerpt(**nameValue) + "', not a domain name (" + *why + ")");
-        return;
-    }
+    auto name = probe_.name(info.domid);
+    if (auto* refusal = std::get_if<ProbeRefusal>(&name))
+        return refused(*refusal);
     auto guest = std::make_unique<Guest>();
-    guest->view.name = **nameValue;
+    guest->view.name = std::get<std::string>(name);
     guest->view.uuid = pv.uuid;
     guest->view.domid = info.domid;
     guest->view.flavour = Flavour::PvGrub;

@@ -18,12 +18,7 @@ namespace {
 // else, and a refused or malformed node is logged (the caller falls back to a default).
 std::optional<std::uint64_t> kib(DomainProbe& probe, const std::string& path,
                                  const LogFields& fields) {
-    const auto read = probe.readTrusted(path);
-    if (const auto* refusal = std::get_if<ProbeRefusal>(&read)) {
-        logWarning(fields, refusal->reason);
-        return std::nullopt;
-    }
-    const auto& value = std::get<std::optional<std::string>>(read);
+    const auto value = valueOrLoggedRefusal(probe.readTrusted(path), fields);
     if (!value)
         return std::nullopt;
     if (value->empty() || value->find_first_not_of("0123456789") != std::string::npos ||

@@ -72,3 +72,50 @@ TEST_CASE("DomainProbe::probe carries the uuid and the refusals of uuid()") {
         CHECK(std::get<ProbeRefusal>(result).reason == "/local/domain/7/vm does not exist yet");
     }
 }
+
+TEST_CASE("DomainProbe::name: a dom0-owned domain name, or why not") {
+    FakeStore store;
+    DomainProbe probe(store);
+    SECTION("missing: retry") {
+        auto refusal = refusalOf(probe.name(7));
+        CHECK(refusal.retryLater);
+        CHECK(refusal.reason == "/local/domain/7/name does not exist yet");
+    }
+    SECTION("a name") {
+        store.put("/local/domain/7/name", "guest");
+        auto result = probe.name(7);
+        REQUIRE(std::holds_alternative<std::string>(result));
+        CHECK(std::get<std::string>(result) == "guest");
+    }
+    SECTION("owned by the guest") {
+        store.put("/local/domain/7/name", "guest", 7);
+        auto refusal = refusalOf(probe.name(7));
+        CHECK_FALSE(refusal.retryLater);
+        CHECK(refusal.reason == "/local/domain/7/name is owned by domain 7, not dom0; ignoring it");
+    }
+    SECTION("no domain name") {
+        store.put("/local/domain/7/name", "a/b");
+        auto refusal = refusalOf(probe.name(7));
+        CHECK_FALSE(refusal.retryLater);
+        CHECK(refusal.reason ==
+              "/local/domain/7/name is 'a/b', not a domain name (it holds a '/')");
+    }
+}
+
+TEST_CASE("valueOrLoggedRefusal: the value, nothing for a missing node, a warning for a refusal") {
+    std::vector<std::pair<LogLevel, std::string>> logged;
+    const LogSink previous =
+        setLogSink([&](LogLevel level, const LogFields& fields, const std::string& message) {
+            CHECK(fields.guestName == "g");
+            logged.emplace_back(level, message);
+        });
+    const LogFields fields{"g", 7, std::nullopt, ""};
+    CHECK(valueOrLoggedRefusal(std::optional<std::string>("v"), fields) == "v");
+    CHECK_FALSE(valueOrLoggedRefusal(std::optional<std::string>(), fields));
+    CHECK(logged.empty());
+    CHECK_FALSE(valueOrLoggedRefusal(ProbeRefusal{"/p is owned by domain 7", false}, fields));
+    setLogSink(previous);
+    REQUIRE(logged.size() == 1);
+    CHECK(logged[0].first == LogLevel::Warning);
+    CHECK(logged[0].second == "/p is owned by domain 7");
+}
