@@ -3,6 +3,7 @@
 #include "HostFiles.hpp"
 #include "core/Errors.hpp"
 #include "core/Log.hpp"
+#include "loop/WriteAll.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -90,18 +91,12 @@ void ConsoleLogger::drain(DomId stub, short /*revents*/) {
     for (int round = 0; round < 16; ++round) {
         const ssize_t n = ::read(copy.tty.get(), buffer, sizeof buffer);
         if (n > 0) {
-            for (ssize_t done = 0; done < n;) {
-                const ssize_t w = ::write(copy.log.get(), buffer + done, n - done);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0) {
-                    logWarning(stubFields(stub), "writing " + copy.logPath + ": " +
-                                                     std::strerror(errno) +
-                                                     "; no longer logging the console");
-                    stop(stub);
-                    return;
-                }
-                done += w;
+            if (!writeAll(copy.log.get(), buffer, static_cast<std::size_t>(n))) {
+                logWarning(stubFields(stub), "writing " + copy.logPath + ": " +
+                                                 std::strerror(errno) +
+                                                 "; no longer logging the console");
+                stop(stub);
+                return;
             }
             continue;
         }

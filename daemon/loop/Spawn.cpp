@@ -1,5 +1,7 @@
 #include "loop/Spawn.hpp"
 
+#include "loop/WriteAll.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -126,8 +128,7 @@ int spawnWithPosixSpawn(CommandLine& command, int stdoutFd, int stderrFd, Spawne
 
 // Tells the daemon why the child could not run its program, and ends the child.
 [[noreturn]] void failExec(int errorFd, int err) {
-    while (::write(errorFd, &err, sizeof err) < 0 && errno == EINTR) {
-    }
+    writeAll(errorFd, &err, sizeof err);
     ::_exit(127);
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/Errors.hpp"
 #include "loop/UniqueFd.hpp"
+#include "loop/WriteAll.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -25,19 +26,6 @@ constexpr char kFailure = 'X'; // then the text of any other exception
     throw Error(ErrorCode::Internal, what + ": " + why);
 }
 
-bool writeAll(int fd, const std::string& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 [[noreturn]] void runChild(int fd, const std::function<std::string()>& work) {
     std::string message;
     try {
@@ -51,7 +39,7 @@ bool writeAll(int fd, const std::string& data) {
     }
     // _exit: no atexit handlers, no stdio flush of buffers the daemon filled, no
     // destructors of the daemon's objects; and no leak report of what the work lost.
-    ::_exit(writeAll(fd, message) ? 0 : 1);
+    ::_exit(writeAll(fd, message.data(), message.size()) ? 0 : 1);
 }
 
 // Kills and reaps the child on every path out of the parent's side.
