@@ -54,6 +54,7 @@ def expected_files(l):
         f"{l['xen_bin']}/stubdom-dm",
         f"{l['include']}/stubdom-client/Client.hpp",
         f"{l['include']}/stubdom-client/Errors.hpp",
+        f"{l['include']}/stubdom-client/Export.hpp",
         f"{l['include']}/stubdom-client/PvGrub.hpp",
         f"{l['include']}/stubdom-client/Types.hpp",
         f"{l['include']}/stubdom-client/stubdom-client.hpp",

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "stubdom-client/Errors.hpp"
+#include "stubdom-client/Export.hpp"
 #include "stubdom-client/PvGrub.hpp"
 #include "stubdom-client/Types.hpp"
 
@@ -31,7 +32,7 @@ struct PollInfo {
     int timeoutMs = -1; // -1: no deadline of the bus's own
 };
 
-class Client {
+class STUBDOM_CLIENT_API Client {
 public:
     // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS if set). Throws BusUnavailable.
     Client();
@@ -123,7 +124,7 @@ public:
     bool processEvents(Timeout timeout);
 
 private:
-    struct Impl;
+    struct STUBDOM_CLIENT_LOCAL Impl;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -3,13 +3,15 @@
 // back into one class here, so callers catch what they can handle and never parse names.
 #pragma once
 
+#include "stubdom-client/Export.hpp"
+
 #include <stdexcept>
 #include <string>
 
 namespace stubdom {
 
 // Base of every error the client throws: the D-Bus error name and its message.
-class Error : public std::runtime_error {
+class STUBDOM_CLIENT_API Error : public std::runtime_error {
 public:
     Error(std::string name, std::string message);
 
@@ -23,7 +25,7 @@ private:
 
 // One class per error name of the API (DESIGN.md section 5).
 #define STUBDOM_CLIENT_ERROR(Class, Base)                                                          \
-    class Class : public Base {                                                                    \
+    class STUBDOM_CLIENT_API Class : public Base {                                                 \
     public:                                                                                        \
         using Base::Base;                                                                          \
     };
@@ -50,6 +52,7 @@ STUBDOM_CLIENT_ERROR(NoSuchHelper, InvalidArgs)
 #undef STUBDOM_CLIENT_ERROR
 
 // Throws the class that `name` maps to (Error itself for a name the table does not know).
-[[noreturn]] void throwError(const std::string& name, const std::string& message);
+[[noreturn]] STUBDOM_CLIENT_API void throwError(const std::string& name,
+                                                const std::string& message);
 
 } // namespace stubdom

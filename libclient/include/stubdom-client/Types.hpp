@@ -2,6 +2,8 @@
 // every property of its interface (org.xen.Stubdom.Guest, org.xen.Stubdom.Helper).
 #pragma once
 
+#include "stubdom-client/Export.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -66,7 +68,7 @@ struct HelperInfo {
     std::string lastExit;
 };
 
-bool operator==(const GuestInfo& a, const GuestInfo& b);
+STUBDOM_CLIENT_API bool operator==(const GuestInfo& a, const GuestInfo& b);
 inline bool operator!=(const GuestInfo& a, const GuestInfo& b) {
     return !(a == b);
 }
