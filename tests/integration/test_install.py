@@ -43,6 +43,7 @@ def layout():
         "include": p(build_option("includedir")),
         "man": p(build_option("mandir")),
         "xen_bin": build_option("xen_bindir"),
+        "unit": build_option("systemdsystemunitdir") or p("lib/systemd/system"),
     }
 
 
@@ -62,7 +63,7 @@ def expected_files(l):
         f"{l['lib']}/libstubdom-client.so.0",
         f"{l['lib']}/libstubdom-client.so.0.1.0",
         f"{l['lib']}/pkgconfig/stubdom-client.pc",
-        f"{l['prefix']}/lib/systemd/system/stubdomd.service",
+        f"{l['unit']}/stubdomd.service",
         f"{l['prefix']}/lib/tmpfiles.d/stubdomd.conf",
         f"{d}/dbus-1/interfaces/org.xen.Stubdom.Manager.xml",
         f"{d}/dbus-1/interfaces/org.xen.Stubdom.Guest.xml",
@@ -91,7 +92,7 @@ def test_meson_install_puts_every_file_in_its_place_and_nothing_else(destdir, la
 def unit(destdir, layout):
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str
-    parser.read(destdir / layout["prefix"].lstrip("/") / "lib/systemd/system/stubdomd.service")
+    parser.read(destdir / layout["unit"].lstrip("/") / "stubdomd.service")
     return parser
 
 
@@ -113,14 +114,26 @@ def test_the_unit_starts_the_installed_daemon_under_the_activation_file_s_name(d
                                                               "org.xen.Stubdom.display"}
 
 
-def test_systemd_analyze_verify_accepts_the_unit(destdir, layout, tmp_path):
+# Upstream Xen ships proc-xen.mount and xenstored.service; Debian 12's Xen packages ship
+# neither (their xen.service, generated from /etc/init.d/xen, mounts xenfs and starts
+# xenstored). The unit must start under both: a Requires= of a missing unit fails the start.
+XEN_UNIT_LAYOUTS = {
+    "upstream": ("proc-xen.mount", "xenstored.service", "xen.service", "xendomains.service"),
+    "debian12": ("xen.service", "xendomains.service"),
+}
+
+
+@pytest.mark.parametrize("xen_units", sorted(XEN_UNIT_LAYOUTS))
+def test_systemd_analyze_verify_accepts_the_unit(destdir, layout, tmp_path, xen_units):
     # Xen's own units are not on this machine: empty stand-ins satisfy the ordering and
-    # Requires= lines, and ExecStart points into the destdir where the binary is.
-    for name in ("xenstored.service", "xen.service", "xendomains.service"):
-        (tmp_path / name).write_text("[Unit]\nDescription=stand-in\n[Service]\nExecStart=/bin/true\n")
-    (tmp_path / "proc-xen.mount").write_text(
-        "[Unit]\nDescription=stand-in\n[Mount]\nWhat=xenfs\nWhere=/proc/xen\nType=xenfs\n")
-    installed = destdir / layout["prefix"].lstrip("/") / "lib/systemd/system/stubdomd.service"
+    # Wants= lines, and ExecStart points into the destdir where the binary is.
+    for name in XEN_UNIT_LAYOUTS[xen_units]:
+        if name.endswith(".mount"):
+            (tmp_path / name).write_text(
+                "[Unit]\nDescription=stand-in\n[Mount]\nWhat=xenfs\nWhere=/proc/xen\nType=xenfs\n")
+        else:
+            (tmp_path / name).write_text("[Unit]\nDescription=stand-in\n[Service]\nExecStart=/bin/true\n")
+    installed = destdir / layout["unit"].lstrip("/") / "stubdomd.service"
     text = installed.read_text().replace("ExecStart=", f"ExecStart={destdir}", 1)
     (tmp_path / "stubdomd.service").write_text(text)
     r = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / "stubdomd.service")],
