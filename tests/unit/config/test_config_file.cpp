@@ -327,6 +327,15 @@ TEST_CASE("examples/stubdomd.json is valid and spells out the defaults", "[confi
     CHECK(example.vchanSocketProxy == defaults.vchanSocketProxy);
     CHECK(example.qmpSocketDir == defaults.qmpSocketDir);
     CHECK(example.qmpTimeout == defaults.qmpTimeout);
+    // The Debian package installs this file as /etc/stubdomd/stubdomd.json: every key
+    // must be the built-in default, or the package would change what a source install does.
+    CHECK(example.defaultFlavour == defaults.defaultFlavour);
+    CHECK(example.linuxStubKernel == defaults.linuxStubKernel);
+    CHECK(example.linuxStubRootfs == defaults.linuxStubRootfs);
+    CHECK(example.linuxStubMemoryMiB == defaults.linuxStubMemoryMiB);
+    CHECK(example.logDir == defaults.logDir);
+    CHECK(example.xenBootDir == defaults.xenBootDir);
+    CHECK(example.grubXenDir == defaults.grubXenDir);
 }
 
 TEST_CASE("the QMP keys: the proxy, its socket dir and the QMP timeout", "[config]") {
