@@ -10,23 +10,9 @@ import re
 import time
 from pathlib import Path
 
-from simhost import BUILD, SimHost
+from simhost import SimHost
 
 HVM, PAUSED, DYING, SHUTDOWN = 0x1, 0x2, 0x4, 0x8
-
-
-def domain_table(host: SimHost) -> dict[int, dict]:
-    """`xensim list` (DOMID NAME flags=0x.. reason=N target=N|-1 ...):
-    domid -> {name, flags, target (int or None)}."""
-    r = host.run(BUILD / "xensim", "list", host.dir, check=True)
-    table = {}
-    for line in r.stdout.splitlines():
-        domid, name, *fields = line.split()
-        kv = dict(f.split("=", 1) for f in fields if "=" in f)
-        target = int(kv["target"])
-        table[int(domid)] = {"name": name, "flags": int(kv["flags"], 16),
-                             "target": None if target < 0 else target}
-    return table
 
 
 def xenstore_tree(host: SimHost, root: str = "/local/domain") -> dict[str, str]:
@@ -41,7 +27,7 @@ def xenstore_tree(host: SimHost, root: str = "/local/domain") -> dict[str, str]:
 
 
 def host_snapshot(host: SimHost, d, stubbed: set[str]) -> dict:
-    table = domain_table(host)
+    table = host.table()
     live = {info["name"]: domid for domid, info in table.items()
             if domid != 0 and info["flags"] & HVM and not info["flags"] & (DYING | SHUTDOWN)}
     stubs = {domid: info for domid, info in table.items()

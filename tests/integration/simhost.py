@@ -33,6 +33,7 @@ Stable API (other suites build on it; extend, do not change):
   .set_setting(name, value)
   .crash(domid)                   the domain crashes: VIRQ_DOM_EXC, @releaseDomain
   .watch(path) -> Watch           .events, .wait_for(count or predicate), .stop()
+  .table() -> {domid: {name, flags, reason, target, mem_kib, procs, booting}}  (xensim list)
   wait_for(predicate, timeout=5.0, interval=0.05, what="")
 """
 
@@ -269,6 +270,23 @@ class SimHost:
             domid, *fields = line.split()
             doms[int(domid)] = {k: int(v, 0) for k, v in (f.split("=") for f in fields)}
         return doms
+
+    def table(self) -> dict[int, dict]:
+        """The domain table as the sim keeps it (`xensim list`): domid -> {name, flags,
+        reason, target (None without one), mem_kib, procs, booting (its boot helper, and
+        with it the domain's simulated life, a fault's crash included, still runs)}."""
+        r = self.run(BUILD / "xensim", "list", self.dir, check=True)
+        table = {}
+        for line in r.stdout.splitlines():
+            domid, name, *fields = line.split()
+            kv = dict(f.split("=", 1) for f in fields if "=" in f)
+            target = int(kv["target"])
+            table[int(domid)] = {"name": name, "flags": int(kv["flags"], 16),
+                                 "reason": int(kv["reason"]),
+                                 "target": None if target < 0 else target,
+                                 "mem_kib": int(kv["mem_kib"]), "procs": int(kv["procs"]),
+                                 "booting": kv["booting"] == "1"}
+        return table
 
     def crash(self, domid: int):
         self.run(BUILD / "xensim", "crash", self.dir, domid, check=True)

@@ -12,11 +12,8 @@ HVM = str(EXAMPLES / "hvmconfig")
 def hypervisor_target(host, domid):
     """xc_domain_set_target's effect, as the sim's domain table records it (getdomaininfo
     does not report a target, on real Xen either)."""
-    for line in (host.dir / "domains").read_text().splitlines():
-        if line.startswith(f"dom {domid} "):
-            value = line.split(" target=")[1].split()[0]
-            return int(value) if value.isdigit() else None
-    return None
+    entry = host.table().get(domid)
+    return entry["target"] if entry else None
 
 
 def test_readme_guest_gets_its_stub_domain_linked_as_the_toolstack_does(sim_host):

@@ -301,21 +301,22 @@ def test_unpause_through_libxenctrl_boots_without_leaking_descriptors(sim_host):
 
 def test_the_domain_table_is_whole_at_every_instant_even_when_xl_is_killed(sim_host):
     """A toolstack SIGKILLed with the daemon that ran it must not break the hypervisor's
-    state: the table is replaced whole, never rewritten in place. A reader without the
-    lock sees a complete table at every instant while xl commands run and are killed."""
+    state: a writer's half-done edit is undone from the table's journal. A reader without
+    the lock sees a whole table at every instant while xl commands run and are killed."""
     import random
     import threading
     import time
     h = sim_host
-    table = h.dir / "domains"
     stop = threading.Event()
     torn = []
+    checks = []
 
     def read_without_the_lock():
         while not stop.is_set():
-            text = table.read_text()
-            if not (text.startswith("xensim-domains 1\n") and text.endswith("\n")):
-                torn.append(text[:60])
+            r = h.run(BUILD / "xensim", "check", h.dir)
+            checks.append(r.stdout.strip())
+            if r.returncode != 0 or r.stdout.strip() != "ok":
+                torn.append(r.stdout + r.stderr)
 
     reader = threading.Thread(target=read_without_the_lock)
     reader.start()
@@ -330,6 +331,32 @@ def test_the_domain_table_is_whole_at_every_instant_even_when_xl_is_killed(sim_h
     finally:
         stop.set()
         reader.join()
+    assert checks, "the reader never read the table"
     assert not torn, f"the table was seen torn: {torn[:3]}"
+    assert h.run(BUILD / "xensim", "check", h.dir).stdout.strip() == "ok"
     names = {h.xs_read(f"/local/domain/{d}/name") for d in h.domains()}
     assert {f"whole{i}" for i in range(15)} <= names
+
+
+def test_a_writer_killed_between_any_two_of_its_changes_leaves_the_table_as_it_was(sim_host):
+    """XENSIM_KILL_WRITER_AFTER=N kills a writer as it is about to make its N+1th change:
+    for every N inside xl create's domain allocation, the next reader finds the table
+    whole and without the domain, and the name is free again."""
+    h = sim_host
+    before = h.run(BUILD / "xensim", "list", h.dir, check=True).stdout
+    for n in range(5):  # the allocation's five changes: record, counts, domid, name, counts
+        r = h.run("xl", "create", HVM, 'name="halfway"', "memory=32",
+                  env={"XENSIM_KILL_WRITER_AFTER": str(n)})
+        assert r.returncode == -9, f"after {n} changes: {r.returncode} {r.stderr}"
+        assert h.run(BUILD / "xensim", "check", h.dir).stdout.strip() == "ok", f"after {n}"
+        assert h.run(BUILD / "xensim", "list", h.dir, check=True).stdout == before, f"after {n}"
+        assert h.domid("halfway") is None
+    # Past the allocation, the domain exists (as a killed xl leaves a half-built domain).
+    r = h.run("xl", "create", HVM, 'name="halfway"', "memory=32",
+              env={"XENSIM_KILL_WRITER_AFTER": "5"})
+    assert r.returncode == -9, r.stderr
+    assert h.run(BUILD / "xensim", "check", h.dir).stdout.strip() == "ok"
+    assert h.domid("halfway") is not None
+    h.xl("destroy", "halfway")
+    h.xl("create", HVM, 'name="halfway"', "memory=32")
+    assert h.run(BUILD / "xensim", "check", h.dir).stdout.strip() == "ok"

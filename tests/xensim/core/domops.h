@@ -17,16 +17,17 @@ int xsim_dom_pause(const char* dir, uint32_t domid);
  * its simulated boot (the xensim-dom helper). */
 int xsim_dom_unpause(const char* dir, uint32_t domid);
 int xsim_dom_shutdown(const char* dir, uint32_t domid, unsigned reason);
-/* Marks the domain dying, ends its boot process, drops it from the table and raises
- * VIRQ_DOM_EXC, so xenstored releases it and fires @releaseDomain. */
+/* Ends the domain's boot process, drops it from the table, has the sim's xenconsoled let
+ * go of its console and raises VIRQ_DOM_EXC, so xenstored releases it and fires
+ * @releaseDomain. */
 int xsim_dom_destroy(const char* dir, uint32_t domid);
-/* Starts xenconsoled's part for the domain's console 0 (the xensim-console helper,
- * tracked as role 'c' and ended with the domain). */
+/* Has the host's xenconsoled (xensim-consoled) serve the domain's console 0: once this
+ * returns 0 its pty is published at /local/domain/DOMID/console/tty. */
 int xsim_dom_start_console(const char* dir, uint32_t domid);
 int xsim_dom_set_target(const char* dir, uint32_t domid, uint32_t target);
 /* Free host memory as Xen reports it: total minus every domain's, unless the
  * free-memory-kib fault says otherwise. */
-uint64_t xsim_free_kib(const char* dir, const struct xsim_table* t);
+uint64_t xsim_free_kib(const char* dir, struct xsim_table* t);
 
 #ifdef __cplusplus
 }

@@ -5,440 +5,318 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
-#include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* File format, one record a line, fields "key=value" without blanks:
- *   xensim-domains 1
- *   host gen=N next_domid=N total_kib=N
- *   dom DOMID name=S flags=0xHEX reason=N target=N|- mem_kib=N maxmem_kib=N vcpus=N
- *       handle=32HEX procs=ROLE:PID:START,...|-
- *   orphan ROLE:PID:START
- */
-#define MAGIC "xensim-domains 1"
+/* The file, DIR/domains: one struct xsim_shared, mapped by every process of the host.
+ * Its size does not depend on the number of domains; the pages of unused records are
+ * never touched (a sparse file). */
+#define MAGIC "xensim-domains 2"
+#define DOMID_SPACE 0x8000u /* a power of two above XSIM_DOMID_LIMIT */
+#define BITMAP_WORDS (DOMID_SPACE / 64)
+/* Open addressing on the name, linear probing; at least twice the domids, so a probe
+ * stays short. A bucket holds domid + 1; 0 is empty, TOMB a removed name. */
+#define NAME_BUCKETS 0x10000u
+#define TOMB 0xffffu
+#define ORPHANS_MAX 256
+#define JOURNAL_ENTRIES 64
+#define JOURNAL_BYTES 16384
 
-static int table_path(char* buf, size_t len, const char* dir);
+struct journal_entry {
+    uint32_t off; /* into struct xsim_shared */
+    uint32_t len;
+    uint32_t at; /* its old bytes, in data */
+};
 
-/* The lock is a file of its own, DIR/domains.lock: a commit replaces the table by
- * rename(2), so that a writer killed in the middle (SIGKILL of a toolstack) leaves
- * the old table whole, as a hypervisor's state would be; a lock on the table's own
- * inode would go with the inode it replaces. */
-static int lock_path(char* buf, size_t len, const char* dir) {
-    if (table_path(buf, len, dir))
-        return -1;
-    if (strlen(buf) + sizeof ".lock" > len) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcat(buf, ".lock");
-    return 0;
-}
+struct xsim_shared {
+    char magic[32];
+    uint32_t size; /* sizeof(struct xsim_shared): a table of another layout is refused */
+    uint32_t pad;
+    /* Even: the table is whole. Odd: a writer is changing it (or died doing so). */
+    uint64_t seq;
+    /* The undo journal: the old bytes of each region the writer of the moment changed,
+     * in order. Empty while seq is even. */
+    uint32_t jn;
+    uint32_t jused;
+    struct journal_entry jent[JOURNAL_ENTRIES];
+    unsigned char jdata[JOURNAL_BYTES];
+    uint64_t total_kib;
+    /* What changes with the domains, noted as one region. */
+    struct counts {
+        uint64_t used_kib;
+        uint32_t ndoms;
+        uint32_t next_domid;
+        uint32_t names_live;
+        uint32_t names_dead;
+        uint32_t names_active; /* which of names[] is the index */
+        uint32_t norphans;
+    } c;
+    /* Processes of domains that are gone but may still run (a device model the
+     * toolstack signalled); `xensim down` ends them. */
+    struct xsim_proc orphans[ORPHANS_MAX];
+    uint64_t present[BITMAP_WORDS];
+    uint16_t names[2][NAME_BUCKETS];
+    struct xsim_dom doms[DOMID_SPACE]; /* by domid */
+};
 
-/* Opens DIR/domains.lock and takes the lock; the fd, or -1. */
-static int take_lock(const char* dir, int exclusive) {
-    char path[4096];
-    if (lock_path(path, sizeof path, dir))
-        return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int r;
-    while ((r = flock(fd, exclusive ? LOCK_EX : LOCK_SH)) < 0 && errno == EINTR)
-        ;
-    if (r < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
+/* -- paths and the lock ---------------------------------------------------------- */
 
-/* The table's text, read under the lock the caller holds; NULL with errno set. */
-static char* read_all(int fd);
-static char* read_table(const char* dir) {
-    char path[4096];
-    if (table_path(path, sizeof path, dir))
-        return NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    char* text = read_all(fd);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return text;
-}
-
-static int table_path(char* buf, size_t len, const char* dir) {
+static int path_in(char* buf, size_t len, const char* dir, const char* leaf) {
     if (!dir || !*dir) {
         errno = ENOENT;
         return -1;
     }
-    if ((size_t)snprintf(buf, len, "%s/domains", dir) >= len) {
+    if ((size_t)snprintf(buf, len, "%s/%s", dir, leaf) >= len) {
         errno = ENAMETOOLONG;
         return -1;
     }
     return 0;
 }
 
-static int parse_proc(const char* s, struct xsim_proc* p) {
-    char role;
-    int pid;
-    unsigned long long start;
-    if (sscanf(s, "%c:%d:%llu", &role, &pid, &start) != 3)
-        return -1;
-    p->role = role;
-    p->pid = pid;
-    p->start = start;
-    return 0;
+static int flock_retry(int fd, int op) {
+    int r;
+    while ((r = flock(fd, op)) < 0 && errno == EINTR)
+        ;
+    return r;
 }
 
-static int parse_handle(const char* s, uint8_t h[16]) {
-    if (strlen(s) != 32)
-        return -1;
-    for (int i = 0; i < 16; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
-            return -1;
-        h[i] = (uint8_t)v;
-    }
-    return 0;
+/* -- the sequence count ------------------------------------------------------------ */
+/* A seqlock across processes (Boehm, "Can seqlocks get along with programming language
+ * memory models?"): a reader copies what it needs between two reads of seq and keeps
+ * the copy only if seq was even and did not change. */
+
+static uint64_t seq_load(const struct xsim_shared* m) {
+    return __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
 }
 
-static int push_orphan(struct xsim_table* t, const struct xsim_proc* p) {
-    struct xsim_proc* n = realloc(t->orphans, (t->norphans + 1) * sizeof *n);
-    if (!n)
-        return -1;
-    t->orphans = n;
-    t->orphans[t->norphans++] = *p;
-    return 0;
+static int seq_changed(const struct xsim_shared* m, uint64_t s) {
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(&m->seq, __ATOMIC_RELAXED) != s;
 }
 
-static int parse_dom(char* line, struct xsim_dom* d) {
-    memset(d, 0, sizeof *d);
-    d->target = XSIM_NO_TARGET;
-    char* save = NULL;
-    char* tok = strtok_r(line, " \n", &save); /* "dom" */
-    tok = strtok_r(NULL, " \n", &save);
-    if (!tok)
-        return -1;
-    d->domid = (uint32_t)strtoul(tok, NULL, 10);
-    while ((tok = strtok_r(NULL, " \n", &save))) {
-        char* eq = strchr(tok, '=');
-        if (!eq)
-            return -1;
-        *eq = '\0';
-        const char* v = eq + 1;
-        if (!strcmp(tok, "name"))
-            snprintf(d->name, sizeof d->name, "%s", v);
-        else if (!strcmp(tok, "flags"))
-            d->flags = (unsigned)strtoul(v, NULL, 16);
-        else if (!strcmp(tok, "reason"))
-            d->shutdown_reason = (unsigned)strtoul(v, NULL, 10);
-        else if (!strcmp(tok, "target"))
-            d->target = strcmp(v, "-") ? (uint32_t)strtoul(v, NULL, 10) : XSIM_NO_TARGET;
-        else if (!strcmp(tok, "mem_kib"))
-            d->mem_kib = strtoull(v, NULL, 10);
-        else if (!strcmp(tok, "maxmem_kib"))
-            d->maxmem_kib = strtoull(v, NULL, 10);
-        else if (!strcmp(tok, "vcpus"))
-            d->vcpus = (unsigned)strtoul(v, NULL, 10);
-        else if (!strcmp(tok, "handle")) {
-            if (parse_handle(v, d->handle))
-                return -1;
-        } else if (!strcmp(tok, "procs") && strcmp(v, "-")) {
-            char* psave = NULL;
-            char* copy = strdup(v);
-            if (!copy)
-                return -1;
-            for (char* p = strtok_r(copy, ",", &psave); p && d->nprocs < XSIM_PIDS_MAX;
-                 p = strtok_r(NULL, ",", &psave))
-                if (!parse_proc(p, &d->procs[d->nprocs]))
-                    d->nprocs++;
-            free(copy);
-        }
+/* Puts back the old bytes a dead writer's journal holds, newest first, and marks the
+ * table whole. Idempotent: a repairer killed in turn leaves the journal for the next. */
+static void repair(struct xsim_shared* m) {
+    if (!(__atomic_load_n(&m->seq, __ATOMIC_ACQUIRE) & 1))
+        return;
+    uint32_t n = m->jn < JOURNAL_ENTRIES ? m->jn : JOURNAL_ENTRIES;
+    for (uint32_t i = n; i-- > 0;) {
+        const struct journal_entry* e = &m->jent[i];
+        if ((size_t)e->off + e->len <= sizeof *m && (size_t)e->at + e->len <= JOURNAL_BYTES)
+            memcpy((char*)m + e->off, m->jdata + e->at, e->len);
     }
-    return 0;
+    __atomic_store_n(&m->jn, 0, __ATOMIC_RELEASE);
+    m->jused = 0;
+    __atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELEASE);
 }
 
-static int parse(struct xsim_table* t, char* text) {
-    char* save = NULL;
-    char* line = strtok_r(text, "\n", &save);
-    if (!line || strcmp(line, MAGIC)) {
-        errno = EPROTO;
-        return -1;
+/* A reader that found seq odd: a writer is at work, or died at work. Its lock is free
+ * once it is done or dead; a dead one's half-done edit is undone here. */
+static void wait_for_writer(struct xsim_table* t) {
+    if (t->lockfd < 0 || flock_retry(t->lockfd, LOCK_EX) < 0) {
+        sched_yield();
+        return;
     }
-    size_t cap = 0;
-    while ((line = strtok_r(NULL, "\n", &save))) {
-        if (!strncmp(line, "host ", 5)) {
-            unsigned long long gen = 0, next = 0, total = 0;
-            if (sscanf(line, "host gen=%llu next_domid=%llu total_kib=%llu", &gen, &next, &total) !=
-                3) {
-                errno = EPROTO;
-                return -1;
-            }
-            t->gen = gen;
-            t->next_domid = (uint32_t)next;
-            t->total_kib = total;
-        } else if (!strncmp(line, "dom ", 4)) {
-            if (t->ndoms == cap) {
-                cap = cap ? cap * 2 : 16;
-                struct xsim_dom* n = realloc(t->doms, cap * sizeof *n);
-                if (!n)
-                    return -1;
-                t->doms = n;
-            }
-            if (parse_dom(line, &t->doms[t->ndoms])) {
-                errno = EPROTO;
-                return -1;
-            }
-            t->ndoms++;
-        } else if (!strncmp(line, "orphan ", 7)) {
-            struct xsim_proc p;
-            if (!parse_proc(line + 7, &p) && push_orphan(t, &p))
-                return -1;
-        }
-    }
-    return 0;
+    if (t->writable)
+        repair(t->m);
+    flock_retry(t->lockfd, LOCK_UN);
 }
 
-static char* read_all(int fd) {
-    size_t cap = 4096, len = 0;
-    char* buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    for (;;) {
-        if (len + 1 >= cap) {
-            char* n = realloc(buf, cap *= 2);
-            if (!n) {
-                free(buf);
-                return NULL;
-            }
-            buf = n;
-        }
-        ssize_t r = pread(fd, buf + len, cap - len - 1, (off_t)len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            free(buf);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
+/* Runs the statements until they saw the table whole. A handle that holds the lock sees its own
+ * table directly, uncommitted edits included. */
+#define READ_CONSISTENT(t, ...)                                                                    \
+    do {                                                                                           \
+        if ((t)->exclusive) {                                                                      \
+            __VA_ARGS__;                                                                           \
+            break;                                                                                 \
+        }                                                                                          \
+        for (;;) {                                                                                 \
+            uint64_t s_ = seq_load((t)->m);                                                        \
+            if (s_ & 1) {                                                                          \
+                wait_for_writer(t);                                                                \
+                continue;                                                                          \
+            }                                                                                      \
+            __VA_ARGS__;                                                                           \
+            if (!seq_changed((t)->m, s_))                                                          \
+                break;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* -- the journal ---------------------------------------------------------------------- */
+
+/* XENSIM_KILL_WRITER_AFTER=N: the process SIGKILLs itself when it is about to note its
+ * N+1th region, the N before it changed: the tests' writer killed in the middle. */
+static long kill_writer_after(void) {
+    static long n = -2;
+    if (n == -2) {
+        const char* v = getenv("XENSIM_KILL_WRITER_AFTER");
+        n = v && *v ? strtol(v, NULL, 10) : -1;
     }
-    buf[len] = '\0';
-    return buf;
+    return n;
 }
 
-int xsim_table_open(struct xsim_table* t, const char* dir, int exclusive) {
-    memset(t, 0, sizeof *t);
-    t->fd = take_lock(dir, exclusive);
-    if (t->fd < 0)
-        return -1;
-    t->exclusive = exclusive;
-    t->dir = strdup(dir);
-    char* text = t->dir ? read_table(dir) : NULL;
-    if (!text || parse(t, text)) {
-        int e = errno;
-        free(text);
-        xsim_table_close(t);
-        errno = e;
-        return -1;
-    }
-    free(text);
-    return 0;
-}
-
-static void write_proc(FILE* f, const struct xsim_proc* p) {
-    fprintf(f, "%c:%d:%llu", p->role, (int)p->pid, p->start);
-}
-
-/* The table as text (malloc'd), NULL on failure. */
-static char* format_table(const struct xsim_table* t, size_t* lenp) {
-    char* buf = NULL;
-    size_t len = 0;
-    FILE* f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    fprintf(f, "%s\nhost gen=%" PRIu64 " next_domid=%" PRIu32 " total_kib=%" PRIu64 "\n", MAGIC,
-            t->gen, t->next_domid, t->total_kib);
-    for (size_t i = 0; i < t->ndoms; i++) {
-        const struct xsim_dom* d = &t->doms[i];
-        fprintf(f, "dom %" PRIu32 " name=%s flags=0x%x reason=%u target=", d->domid, d->name,
-                d->flags, d->shutdown_reason);
-        if (d->target == XSIM_NO_TARGET)
-            fputc('-', f);
-        else
-            fprintf(f, "%" PRIu32, d->target);
-        fprintf(f, " mem_kib=%" PRIu64 " maxmem_kib=%" PRIu64 " vcpus=%u handle=", d->mem_kib,
-                d->maxmem_kib, d->vcpus);
-        for (int k = 0; k < 16; k++)
-            fprintf(f, "%02x", d->handle[k]);
-        fputs(" procs=", f);
-        if (!d->nprocs)
-            fputc('-', f);
-        for (int k = 0; k < d->nprocs; k++) {
-            if (k)
-                fputc(',', f);
-            write_proc(f, &d->procs[k]);
-        }
-        fputc('\n', f);
-    }
-    for (size_t i = 0; i < t->norphans; i++) {
-        fputs("orphan ", f);
-        write_proc(f, &t->orphans[i]);
-        fputc('\n', f);
-    }
-    if (fclose(f)) {
-        free(buf);
-        return NULL;
-    }
-    *lenp = len;
-    return buf;
-}
-
-/* Writes the table into a new file `path` (which must not exist). */
-static int write_new(const char* path, const struct xsim_table* t) {
-    size_t len = 0;
-    char* buf = format_table(t, &len);
-    if (!buf)
-        return -1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -1 : 0;
-    for (size_t off = 0; rc == 0 && off < len;) {
-        ssize_t w = write(fd, buf + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            rc = -1;
-        else
-            off += (size_t)w;
-    }
-    int e = errno;
-    if (fd >= 0 && close(fd) < 0 && rc == 0) {
-        e = errno;
-        rc = -1;
-    }
-    free(buf);
-    if (rc < 0 && fd >= 0)
-        unlink(path);
-    errno = e;
-    return rc;
-}
-
-static int temp_path(char* buf, size_t len, const char* dir) {
-    char path[4096];
-    if (table_path(path, sizeof path, dir))
-        return -1;
-    if ((size_t)snprintf(buf, len, "%s.new.%d", path, (int)getpid()) >= len) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    unlink(buf); /* left by a process of this pid that was killed while writing */
-    return 0;
-}
-
-int xsim_table_commit(struct xsim_table* t) {
-    if (!t->exclusive || !t->dir) {
+/* Notes the old bytes of [p, p+len) before the writer changes them. */
+static int journal(struct xsim_table* t, const void* p, size_t len) {
+    struct xsim_shared* m = t->m;
+    if (!t->exclusive) {
         errno = EPERM;
         return -1;
     }
-    char path[4096], tmp[4200];
-    if (table_path(path, sizeof path, t->dir) || temp_path(tmp, sizeof tmp, t->dir))
-        return -1;
-    t->gen++;
-    /* The new table is complete before it replaces the old one: whenever the writer
-     * dies, readers find one or the other, never a part. */
-    if (write_new(tmp, t))
-        return -1;
-    if (rename(tmp, path) < 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
+    static long noted;
+    long limit = kill_writer_after();
+    if (limit >= 0 && noted++ >= limit)
+        raise(SIGKILL);
+    if (m->jn >= JOURNAL_ENTRIES || m->jused + len > JOURNAL_BYTES) {
+        errno = ENOSPC;
         return -1;
     }
+    if (!t->dirty) {
+        /* Odd before the first change: readers keep off from here on. */
+        __atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        t->dirty = 1;
+    }
+    struct journal_entry* e = &m->jent[m->jn];
+    e->off = (uint32_t)((const char*)p - (const char*)m);
+    e->len = (uint32_t)len;
+    e->at = m->jused;
+    memcpy(m->jdata + m->jused, p, len);
+    m->jused += (uint32_t)len;
+    /* The entry is whole before it counts, and counts before the region changes. */
+    __atomic_store_n(&m->jn, m->jn + 1, __ATOMIC_RELEASE);
     return 0;
 }
 
-void xsim_table_close(struct xsim_table* t) {
-    if (t->fd >= 0)
-        close(t->fd); /* drops the flock */
-    free(t->dir);
-    free(t->doms);
-    free(t->orphans);
-    memset(t, 0, sizeof *t);
-    t->fd = -1;
+/* The writer's edit is done: the journal is dropped first, then seq is even again (the
+ * other order would let a repair undo an edit readers had already seen). */
+static void finish(struct xsim_shared* m) {
+    __atomic_store_n(&m->jn, 0, __ATOMIC_RELEASE);
+    m->jused = 0;
+    __atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELEASE);
 }
 
-int xsim_table_create(const char* dir, uint64_t total_kib, uint64_t dom0_kib, unsigned dom0_vcpus) {
-    char path[4096], tmp[4200], lock[4200];
-    if (table_path(path, sizeof path, dir) || temp_path(tmp, sizeof tmp, dir) ||
-        lock_path(lock, sizeof lock, dir))
-        return -1;
-    /* The lock first: whoever sees the table can lock it. */
-    int lockfd = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (lockfd < 0)
-        return -1;
-    close(lockfd);
-    struct xsim_table t;
-    memset(&t, 0, sizeof t);
-    t.fd = -1;
-    if (getrandom(&t.gen, sizeof t.gen, 0) != (ssize_t)sizeof t.gen)
-        t.gen = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
-    t.next_domid = 1;
-    t.total_kib = total_kib;
-    struct xsim_dom dom0;
-    memset(&dom0, 0, sizeof dom0);
-    snprintf(dom0.name, sizeof dom0.name, "Domain-0");
-    dom0.target = XSIM_NO_TARGET;
-    dom0.mem_kib = dom0.maxmem_kib = dom0_kib;
-    dom0.vcpus = dom0_vcpus ? dom0_vcpus : 1;
-    t.doms = &dom0;
-    t.ndoms = 1;
-    int rc = write_new(tmp, &t);
-    /* link() publishes the complete file at once and refuses an existing table. */
-    if (rc == 0)
-        rc = link(tmp, path);
-    int e = errno;
-    unlink(tmp);
-    errno = e;
-    return rc;
+/* -- domids and names --------------------------------------------------------------- */
+
+static int is_present(const struct xsim_shared* m, uint32_t domid) {
+    return domid < DOMID_SPACE && (m->present[domid / 64] >> (domid % 64) & 1);
 }
 
-size_t xsim_table_lower_bound(const struct xsim_table* t, uint32_t first) {
-    size_t lo = 0, hi = t->ndoms;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->doms[mid].domid < first)
-            lo = mid + 1;
-        else
-            hi = mid;
+/* The first domid >= first in use, or DOMID_SPACE. */
+static uint32_t next_present(const struct xsim_shared* m, uint32_t first) {
+    if (first >= DOMID_SPACE)
+        return DOMID_SPACE;
+    uint32_t w = first / 64;
+    uint64_t bits = m->present[w] & (~0ull << (first % 64));
+    for (;;) {
+        if (bits)
+            return w * 64 + (uint32_t)__builtin_ctzll(bits);
+        if (++w == BITMAP_WORDS)
+            return DOMID_SPACE;
+        bits = m->present[w];
     }
-    return lo;
 }
 
-struct xsim_dom* xsim_table_find(struct xsim_table* t, uint32_t domid) {
-    size_t i = xsim_table_lower_bound(t, domid);
-    return i < t->ndoms && t->doms[i].domid == domid ? &t->doms[i] : NULL;
+static int set_present(struct xsim_table* t, uint32_t domid, int on) {
+    uint64_t* w = &t->m->present[domid / 64];
+    if (journal(t, w, sizeof *w))
+        return -1;
+    if (on)
+        *w |= 1ull << (domid % 64);
+    else
+        *w &= ~(1ull << (domid % 64));
+    return 0;
 }
 
-struct xsim_dom* xsim_table_find_name(struct xsim_table* t, const char* name) {
-    for (size_t i = 0; i < t->ndoms; i++)
-        if (!strcmp(t->doms[i].name, name))
-            return &t->doms[i];
-    return NULL;
+static uint32_t name_hash(const char* name) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char* p = (const unsigned char*)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The bucket that holds name (its domid: *domid), or -1. */
+static long name_bucket(const struct xsim_shared* m, const char* name, uint32_t* domid) {
+    const uint16_t* b = m->names[m->c.names_active & 1];
+    uint32_t i = name_hash(name) & (NAME_BUCKETS - 1);
+    for (uint32_t probes = 0; probes < NAME_BUCKETS; probes++, i = (i + 1) & (NAME_BUCKETS - 1)) {
+        uint16_t v = b[i];
+        if (v == 0)
+            return -1;
+        if (v == TOMB)
+            continue;
+        uint32_t d = (uint32_t)v - 1;
+        if (is_present(m, d) && !strncmp(m->doms[d].name, name, XSIM_NAME_MAX)) {
+            *domid = d;
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* The index without its removed names, built in the other array, which then becomes
+ * the index: one word changes, so a writer killed while building leaves the old one. */
+static int rebuild_names(struct xsim_table* t) {
+    struct xsim_shared* m = t->m;
+    uint32_t other = (m->c.names_active & 1) ^ 1;
+    uint16_t* b = m->names[other];
+    memset(b, 0, sizeof m->names[other]);
+    uint32_t live = 0;
+    for (uint32_t d = next_present(m, 0); d < DOMID_SPACE; d = next_present(m, d + 1)) {
+        uint32_t i = name_hash(m->doms[d].name) & (NAME_BUCKETS - 1);
+        while (b[i])
+            i = (i + 1) & (NAME_BUCKETS - 1);
+        b[i] = (uint16_t)(d + 1);
+        live++;
+    }
+    if (journal(t, &m->c, sizeof m->c))
+        return -1;
+    m->c.names_live = live;
+    m->c.names_dead = 0;
+    m->c.names_active = other;
+    return 0;
+}
+
+static int name_insert(struct xsim_table* t, const char* name, uint32_t domid) {
+    struct xsim_shared* m = t->m;
+    if (m->c.names_live + m->c.names_dead + 1 > NAME_BUCKETS / 2 && rebuild_names(t))
+        return -1;
+    uint16_t* b = m->names[m->c.names_active & 1];
+    uint32_t i = name_hash(name) & (NAME_BUCKETS - 1);
+    while (b[i] != 0 && b[i] != TOMB)
+        i = (i + 1) & (NAME_BUCKETS - 1);
+    if (journal(t, &b[i], sizeof b[i]) || journal(t, &m->c, sizeof m->c))
+        return -1;
+    if (b[i] == TOMB)
+        m->c.names_dead--;
+    b[i] = (uint16_t)(domid + 1);
+    m->c.names_live++;
+    return 0;
+}
+
+static int name_remove(struct xsim_table* t, const char* name) {
+    struct xsim_shared* m = t->m;
+    uint32_t domid;
+    long i = name_bucket(m, name, &domid);
+    if (i < 0)
+        return 0;
+    uint16_t* b = &m->names[m->c.names_active & 1][i];
+    if (journal(t, b, sizeof *b) || journal(t, &m->c, sizeof m->c))
+        return -1;
+    *b = TOMB;
+    m->c.names_live--;
+    m->c.names_dead++;
+    return 0;
 }
 
 static int valid_name(const char* name) {
-    size_t n = strlen(name);
+    size_t n = strnlen(name, XSIM_NAME_MAX);
     if (n == 0 || n >= XSIM_NAME_MAX)
         return 0;
     for (const char* p = name; *p; p++)
@@ -447,58 +325,345 @@ static int valid_name(const char* name) {
     return 1;
 }
 
-struct xsim_dom* xsim_table_add(struct xsim_table* t, const char* name) {
-    if (!valid_name(name)) {
-        errno = EINVAL;
-        return NULL;
+/* -- opening ------------------------------------------------------------------------- */
+
+static int map_table(struct xsim_table* t, const char* dir) {
+    char path[4096];
+    if (path_in(path, sizeof path, dir, "domains"))
+        return -1;
+    /* Read-write where allowed: a reader may have to repair a dead writer's edit. */
+    int writable = 1;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 && (errno == EACCES || errno == EROFS)) {
+        writable = 0;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
     }
-    if (xsim_table_find_name(t, name)) {
-        errno = EEXIST;
-        return NULL;
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    void* p = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && (size_t)st.st_size == sizeof(struct xsim_shared))
+        p = mmap(NULL, sizeof(struct xsim_shared), PROT_READ | (writable ? PROT_WRITE : 0),
+                 MAP_SHARED, fd, 0);
+    else
+        errno = EPROTO; /* not a table of this layout */
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED) {
+        errno = e;
+        return -1;
     }
-    /* DOMID_FIRST_RESERVED is 0x7FF0; wrap like Xen, skipping domids in use. */
-    uint32_t domid = t->next_domid;
-    for (unsigned tries = 0; xsim_table_find(t, domid); tries++) {
-        if (tries > 0x7ff0) {
-            errno = ENOSPC;
-            return NULL;
+    t->m = p;
+    t->len = sizeof(struct xsim_shared);
+    t->writable = writable;
+    if (memcmp(t->m->magic, MAGIC, sizeof MAGIC) || t->m->size != sizeof(struct xsim_shared)) {
+        munmap(p, t->len);
+        t->m = NULL;
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+int xsim_table_open(struct xsim_table* t, const char* dir, int exclusive) {
+    memset(t, 0, sizeof *t);
+    t->lockfd = -1;
+    char lock[4096];
+    if (path_in(lock, sizeof lock, dir, "domains.lock"))
+        return -1;
+    t->lockfd = open(lock, O_RDONLY | O_CLOEXEC);
+    if (t->lockfd < 0 || map_table(t, dir)) {
+        int e = errno;
+        xsim_table_close(t);
+        errno = e;
+        return -1;
+    }
+    if (exclusive) {
+        if (!t->writable) {
+            xsim_table_close(t);
+            errno = EACCES;
+            return -1;
         }
-        domid = domid + 1 >= 0x7ff0 ? 1 : domid + 1;
+        if (flock_retry(t->lockfd, LOCK_EX) < 0) {
+            int e = errno;
+            xsim_table_close(t);
+            errno = e;
+            return -1;
+        }
+        repair(t->m);
+        t->exclusive = 1;
     }
-    struct xsim_dom* n = realloc(t->doms, (t->ndoms + 1) * sizeof *n);
-    if (!n)
-        return NULL;
-    t->doms = n;
-    size_t at = xsim_table_lower_bound(t, domid);
-    memmove(&t->doms[at + 1], &t->doms[at], (t->ndoms - at) * sizeof *n);
-    t->ndoms++;
-    struct xsim_dom* d = &t->doms[at];
-    memset(d, 0, sizeof *d);
+    return 0;
+}
+
+int xsim_table_commit(struct xsim_table* t) {
+    if (!t->exclusive) {
+        errno = EPERM;
+        return -1;
+    }
+    if (t->dirty)
+        finish(t->m);
+    t->dirty = 0;
+    return 0;
+}
+
+void xsim_table_close(struct xsim_table* t) {
+    if (t->m && t->dirty) {
+        /* Not committed: undone, as if this writer had died. */
+        repair(t->m);
+        t->dirty = 0;
+    }
+    if (t->lockfd >= 0)
+        close(t->lockfd); /* drops the flock */
+    if (t->m)
+        munmap(t->m, t->len);
+    memset(t, 0, sizeof *t);
+    t->lockfd = -1;
+}
+
+int xsim_table_create(const char* dir, uint64_t total_kib, uint64_t dom0_kib, unsigned dom0_vcpus) {
+    char path[4096], tmp[4200], lock[4200];
+    if (path_in(path, sizeof path, dir, "domains") ||
+        path_in(lock, sizeof lock, dir, "domains.lock"))
+        return -1;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.new.%d", path, (int)getpid()) >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    /* The lock first: whoever sees the table can lock it. */
+    int lockfd = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (lockfd < 0)
+        return -1;
+    close(lockfd);
+    unlink(tmp); /* left by a process of this pid that was killed while writing */
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    struct xsim_shared* m = MAP_FAILED;
+    if (ftruncate(fd, sizeof *m) == 0)
+        m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int rc = -1;
+    if (m != MAP_FAILED) {
+        /* The file is all zeros: only what is not zero is written. */
+        memcpy(m->magic, MAGIC, sizeof MAGIC);
+        m->size = sizeof *m;
+        m->total_kib = total_kib;
+        m->c.used_kib = dom0_kib;
+        m->c.ndoms = 1;
+        m->c.next_domid = 1;
+        struct xsim_dom* d0 = &m->doms[0];
+        snprintf(d0->name, sizeof d0->name, "Domain-0");
+        d0->target = XSIM_NO_TARGET;
+        d0->mem_kib = d0->maxmem_kib = dom0_kib;
+        d0->vcpus = dom0_vcpus ? dom0_vcpus : 1;
+        m->present[0] = 1;
+        m->names[0][name_hash(d0->name) & (NAME_BUCKETS - 1)] = 1;
+        m->c.names_live = 1;
+        rc = msync(m, sizeof *m, MS_SYNC);
+        munmap(m, sizeof *m);
+    }
+    int e = errno;
+    close(fd);
+    /* link() publishes the complete file at once and refuses an existing table. */
+    if (rc == 0 && (rc = link(tmp, path)) < 0)
+        e = errno;
+    unlink(tmp);
+    errno = e;
+    return rc;
+}
+
+/* -- reading ---------------------------------------------------------------------------- */
+
+void xsim_table_info(struct xsim_table* t, struct xsim_host_info* out) {
+    const struct xsim_shared* m = t->m;
+    READ_CONSISTENT(t, {
+        out->total_kib = m->total_kib;
+        out->used_kib = m->c.used_kib;
+        out->ndoms = m->c.ndoms;
+        out->next_domid = m->c.next_domid;
+    });
+}
+
+int xsim_table_get(struct xsim_table* t, uint32_t domid, struct xsim_dom* out) {
+    const struct xsim_shared* m = t->m;
+    int found = 0;
+    READ_CONSISTENT(t, {
+        found = is_present(m, domid);
+        if (found)
+            memcpy(out, &m->doms[domid], sizeof *out);
+    });
+    return found;
+}
+
+int xsim_table_get_name(struct xsim_table* t, const char* name, struct xsim_dom* out) {
+    const struct xsim_shared* m = t->m;
+    int found = 0;
+    READ_CONSISTENT(t, {
+        uint32_t domid = 0;
+        found = name_bucket(m, name, &domid) >= 0;
+        if (found)
+            memcpy(out, &m->doms[domid], sizeof *out);
+    });
+    return found;
+}
+
+size_t xsim_table_list(struct xsim_table* t, uint32_t first, struct xsim_dom* out, size_t max) {
+    const struct xsim_shared* m = t->m;
+    size_t n = 0;
+    READ_CONSISTENT(t, {
+        n = 0;
+        for (uint32_t d = next_present(m, first); d < DOMID_SPACE && n < max;
+             d = next_present(m, d + 1))
+            memcpy(&out[n++], &m->doms[d], sizeof *out);
+    });
+    return n;
+}
+
+int xsim_table_check(struct xsim_table* t, char* why, size_t len) {
+    const struct xsim_shared* m = t->m;
+    READ_CONSISTENT(t, {
+        why[0] = '\0';
+        uint32_t count = 0;
+        uint64_t used = 0;
+        for (uint32_t d = next_present(m, 0); d < DOMID_SPACE && !why[0];
+             d = next_present(m, d + 1)) {
+            uint32_t found = XSIM_NO_TARGET;
+            count++;
+            used += m->doms[d].mem_kib;
+            if (m->doms[d].domid != d)
+                snprintf(why, len, "record %u says domid %u", d, m->doms[d].domid);
+            else if (!valid_name(m->doms[d].name))
+                snprintf(why, len, "domain %u has no valid name", d);
+            else if (name_bucket(m, m->doms[d].name, &found) < 0 || found != d)
+                snprintf(why, len, "name %s of domain %u finds %d", m->doms[d].name, d,
+                         found == XSIM_NO_TARGET ? -1 : (int)found);
+        }
+        if (!why[0] && (count != m->c.ndoms || count != m->c.names_live))
+            snprintf(why, len, "%u domains, but ndoms %u and %u names", count, m->c.ndoms,
+                     m->c.names_live);
+        else if (!why[0] && used != m->c.used_kib)
+            snprintf(why, len, "domains use %llu KiB, but used_kib is %llu",
+                     (unsigned long long)used, (unsigned long long)m->c.used_kib);
+    });
+    return why[0] ? -1 : 0;
+}
+
+size_t xsim_table_procs(struct xsim_table* t, struct xsim_proc* out, size_t max) {
+    const struct xsim_shared* m = t->m;
+    size_t n = 0;
+    READ_CONSISTENT(t, {
+        n = 0;
+        for (uint32_t d = next_present(m, 0); d < DOMID_SPACE; d = next_present(m, d + 1))
+            for (int k = 0; k < m->doms[d].nprocs && k < XSIM_PIDS_MAX && n < max; k++)
+                out[n++] = m->doms[d].procs[k];
+        for (uint32_t i = 0; i < m->c.norphans && i < ORPHANS_MAX && n < max; i++)
+            out[n++] = m->orphans[i];
+    });
+    /* Only the ones still running: a start time that no longer matches is someone else. */
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++)
+        if (xsim_proc_start(out[i].pid) == out[i].start)
+            out[live++] = out[i];
+    return live;
+}
+
+/* -- writing ---------------------------------------------------------------------------- */
+
+uint32_t xsim_table_add(struct xsim_table* t, const struct xsim_dom* init) {
+    struct xsim_shared* m = t->m;
+    if (!t->exclusive) {
+        errno = EPERM;
+        return XSIM_NO_TARGET;
+    }
+    if (!valid_name(init->name)) {
+        errno = EINVAL;
+        return XSIM_NO_TARGET;
+    }
+    uint32_t ignored;
+    if (name_bucket(m, init->name, &ignored) >= 0) {
+        errno = EEXIST;
+        return XSIM_NO_TARGET;
+    }
+    /* Wrap below DOMID_FIRST_RESERVED like Xen, skipping domids in use. */
+    uint32_t domid = m->c.next_domid;
+    for (unsigned tries = 0; domid == 0 || is_present(m, domid); tries++) {
+        if (tries > XSIM_DOMID_LIMIT) {
+            errno = ENOSPC;
+            return XSIM_NO_TARGET;
+        }
+        domid = domid + 1 >= XSIM_DOMID_LIMIT ? 1 : domid + 1;
+    }
+    struct xsim_dom* d = &m->doms[domid];
+    if (journal(t, d, sizeof *d))
+        return XSIM_NO_TARGET;
+    *d = *init;
     d->domid = domid;
-    snprintf(d->name, sizeof d->name, "%s", name);
+    d->name[XSIM_NAME_MAX - 1] = '\0';
     d->target = XSIM_NO_TARGET;
-    d->vcpus = 1;
-    t->next_domid = domid + 1 >= 0x7ff0 ? 1 : domid + 1;
-    return d;
+    d->nprocs = 0;
+    if (!d->vcpus)
+        d->vcpus = 1;
+    if (journal(t, &m->c, sizeof m->c))
+        return XSIM_NO_TARGET;
+    m->c.used_kib += d->mem_kib;
+    m->c.ndoms++;
+    m->c.next_domid = domid + 1 >= XSIM_DOMID_LIMIT ? 1 : domid + 1;
+    if (set_present(t, domid, 1) || name_insert(t, d->name, domid))
+        return XSIM_NO_TARGET;
+    return domid;
 }
 
-void xsim_table_remove(struct xsim_table* t, uint32_t domid) {
-    struct xsim_dom* d = xsim_table_find(t, domid);
-    if (!d)
-        return;
-    for (int i = 0; i < d->nprocs; i++)
-        if (d->procs[i].role == 'm' && xsim_proc_start(d->procs[i].pid) == d->procs[i].start)
-            push_orphan(t, &d->procs[i]);
-    size_t at = (size_t)(d - t->doms);
-    memmove(&t->doms[at], &t->doms[at + 1], (t->ndoms - at - 1) * sizeof *d);
-    t->ndoms--;
+struct xsim_dom* xsim_table_edit(struct xsim_table* t, uint32_t domid) {
+    if (!is_present(t->m, domid)) {
+        errno = ESRCH;
+        return NULL;
+    }
+    struct xsim_dom* d = &t->m->doms[domid];
+    return journal(t, d, sizeof *d) ? NULL : d;
 }
 
-uint64_t xsim_table_used_kib(const struct xsim_table* t) {
-    uint64_t used = 0;
-    for (size_t i = 0; i < t->ndoms; i++)
-        used += t->doms[i].mem_kib;
-    return used;
+/* Room for one more orphan: the ones that have ended make room first. */
+static int add_orphan(struct xsim_table* t, const struct xsim_proc* p) {
+    struct xsim_shared* m = t->m;
+    if (m->c.norphans == ORPHANS_MAX) {
+        if (journal(t, &m->c, sizeof m->c) || journal(t, m->orphans, sizeof m->orphans))
+            return -1;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < m->c.norphans; i++)
+            if (xsim_proc_start(m->orphans[i].pid) == m->orphans[i].start)
+                m->orphans[k++] = m->orphans[i];
+        m->c.norphans = k;
+        if (k == ORPHANS_MAX) {
+            errno = ENOSPC;
+            return -1;
+        }
+    }
+    if (journal(t, &m->orphans[m->c.norphans], sizeof *p) || journal(t, &m->c, sizeof m->c))
+        return -1;
+    m->orphans[m->c.norphans++] = *p;
+    return 0;
+}
+
+int xsim_table_remove(struct xsim_table* t, uint32_t domid) {
+    struct xsim_shared* m = t->m;
+    if (!t->exclusive) {
+        errno = EPERM;
+        return -1;
+    }
+    if (!is_present(m, domid)) {
+        errno = ESRCH;
+        return -1;
+    }
+    const struct xsim_dom* d = &m->doms[domid];
+    for (int i = 0; i < d->nprocs && i < XSIM_PIDS_MAX; i++)
+        if (d->procs[i].role == 'm' && xsim_proc_start(d->procs[i].pid) == d->procs[i].start &&
+            add_orphan(t, &d->procs[i]) && errno != ENOSPC)
+            return -1; /* a full list of live orphans: this one goes unrecorded */
+    if (name_remove(t, d->name) || set_present(t, domid, 0) || journal(t, &m->c, sizeof m->c))
+        return -1;
+    m->c.used_kib -= d->mem_kib;
+    m->c.ndoms--;
+    return 0;
 }
 
 int xsim_dom_add_proc(struct xsim_dom* d, pid_t pid, char role) {
@@ -517,69 +682,6 @@ int xsim_dom_add_proc(struct xsim_dom* d, pid_t pid, char role) {
         errno = ESRCH;
         return -1;
     }
-    d->procs[d->nprocs++] = (struct xsim_proc){pid, start, role};
+    d->procs[d->nprocs++] = (struct xsim_proc){pid, role, start};
     return 0;
-}
-
-/* The generation in the header, read without parsing the rest. */
-static int read_gen(int fd, uint64_t* gen) {
-    char buf[128];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    unsigned long long g;
-    if (sscanf(buf, MAGIC "\nhost gen=%llu", &g) != 1)
-        return -1;
-    *gen = g;
-    return 0;
-}
-
-const struct xsim_table* xsim_table_cached(struct xsim_table_cache* c, const char* dir) {
-    char path[4096];
-    if (table_path(path, sizeof path, dir))
-        return NULL;
-    int lock = take_lock(dir, 0);
-    if (lock < 0)
-        return NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        close(lock);
-        errno = e;
-        return NULL;
-    }
-    uint64_t gen;
-    if (c->valid && read_gen(fd, &gen) == 0 && gen == c->t.gen) {
-        close(fd);
-        close(lock);
-        return &c->t;
-    }
-    struct xsim_table fresh;
-    memset(&fresh, 0, sizeof fresh);
-    char* text = read_all(fd);
-    int failed = !text || parse(&fresh, text);
-    int e = errno;
-    close(fd);
-    close(lock);
-    free(text);
-    if (failed) {
-        free(fresh.doms);
-        free(fresh.orphans);
-        errno = e;
-        return NULL;
-    }
-    xsim_table_cache_free(c);
-    fresh.fd = -1;
-    c->t = fresh;
-    c->valid = 1;
-    return &c->t;
-}
-
-void xsim_table_cache_free(struct xsim_table_cache* c) {
-    if (c->valid) {
-        free(c->t.doms);
-        free(c->t.orphans);
-    }
-    memset(c, 0, sizeof *c);
 }

@@ -1,9 +1,16 @@
 /* The domain table of one simulated Xen host: what the hypervisor would know about
  * its domains. Every process of the host (xenstored and stubdomd through the shim, the
- * fake xl, the sim's helpers) shares one text file, $XENSIM_DIR/domains, serialised
- * with flock(2) on DIR/domains.lock: readers take a shared lock, writers an exclusive
- * one and replace the whole file (a new file renamed over it) before unlocking, so a
- * reader never sees half an update, even of a writer that was killed. */
+ * fake xl, the sim's helpers) maps one file, $XENSIM_DIR/domains, shared.
+ *
+ * Every operation costs the same whatever the number of domains, as a hypercall does:
+ * a domain's record sits at its domid, a bitmap lists the domids in use, and a hash of
+ * names finds a domain by name. Readers take no lock: a sequence count tells them a
+ * writer was in the middle and they read again. Writers serialise with flock(2) on
+ * DIR/domains.lock and note the old bytes of what they change in an undo journal
+ * inside the file first, so a writer killed in the middle (a toolstack SIGKILLed with
+ * the daemon that ran it) leaves the table as it was: the next process to find the
+ * table half-written puts the old bytes back, as a killed xl leaves the hypervisor's
+ * state whole. */
 #ifndef XENSIM_DOMTABLE_H
 #define XENSIM_DOMTABLE_H
 
@@ -17,6 +24,8 @@ extern "C" {
 
 #define XSIM_NAME_MAX 64
 #define XSIM_PIDS_MAX 8
+/* DOMID_FIRST_RESERVED: domids are below it. */
+#define XSIM_DOMID_LIMIT 0x7ff0u
 
 /* Domain flags, the hypervisor's view (XEN_DOMINF_*); "crashed" is shutdown with
  * reason SHUTDOWN_crash, as in Xen itself. */
@@ -32,13 +41,12 @@ extern "C" {
 
 /* A dom0 process the sim started on a domain's behalf, checked by start time before
  * it is signalled so a recycled pid is never hit. Role 'b': the process that plays the
- * domain's boot (killed with the domain); 'c': xenconsoled's part for its console 0
- * (killed with the domain); 'm': a device model xl started (the toolstack signals it;
- * the sim only reaps it on `xensim down`). */
+ * domain's boot (killed with the domain); 'm': a device model xl started (the toolstack
+ * signals it; the sim only reaps it on `xensim down`). */
 struct xsim_proc {
     pid_t pid;
-    unsigned long long start;
     char role;
+    unsigned long long start;
 };
 
 struct xsim_dom {
@@ -47,7 +55,7 @@ struct xsim_dom {
     unsigned flags;
     unsigned shutdown_reason;
     uint32_t target;
-    uint64_t mem_kib;
+    uint64_t mem_kib; /* fixed at creation: the sim has no ballooning */
     uint64_t maxmem_kib;
     unsigned vcpus;
     uint8_t handle[16];
@@ -55,56 +63,70 @@ struct xsim_dom {
     struct xsim_proc procs[XSIM_PIDS_MAX];
 };
 
-struct xsim_table {
-    int fd;    /* DIR/domains.lock, locked */
-    char* dir; /* the host's directory (xsim_table_open) */
-    int exclusive;
-    /* Bumped by every commit; starts random, so a new host in the same directory
-     * never matches a cached copy of the old one. */
-    uint64_t gen;
-    uint32_t next_domid;
+/* What the host as a whole holds. */
+struct xsim_host_info {
     uint64_t total_kib;
-    size_t ndoms;
-    struct xsim_dom* doms;
-    /* Processes of domains that are gone but may still run (a device model the
-     * toolstack signalled); `xensim down` ends them. */
-    size_t norphans;
-    struct xsim_proc* orphans;
+    uint64_t used_kib; /* every domain's mem_kib */
+    uint32_t ndoms;
+    uint32_t next_domid;
+};
+
+struct xsim_shared;
+
+/* One process's handle on the table: a mapping of DIR/domains, and while a writer
+ * holds it, the lock. Readers use any handle without a lock; a writer's handle reads
+ * its own uncommitted edits. */
+struct xsim_table {
+    struct xsim_shared* m;
+    size_t len;
+    int lockfd;    /* DIR/domains.lock */
+    int exclusive; /* the lock is held (xsim_table_open with exclusive) */
+    int dirty;     /* edits not yet committed */
+    int writable;  /* mapped read-write (a reader without write access cannot repair) */
 };
 
 /* Creates DIR/domains with dom0 only. Fails with EEXIST if it exists. */
 int xsim_table_create(const char* dir, uint64_t total_kib, uint64_t dom0_kib, unsigned dom0_vcpus);
 
-/* Opens and parses the table under a shared (exclusive=0) or exclusive lock, held
- * until xsim_table_close. Returns 0, or -1 with errno set. */
+/* Maps the table; with exclusive, also takes the writers' lock (held until close),
+ * after repairing what a writer killed in the middle left. 0, or -1 with errno. */
 int xsim_table_open(struct xsim_table* t, const char* dir, int exclusive);
-/* Rewrites the file from *t; needs the exclusive lock. */
+/* Makes a writer's edits part of the table (they are visible to readers only now). */
 int xsim_table_commit(struct xsim_table* t);
+/* Edits not committed are undone; the lock is dropped and the table unmapped. */
 void xsim_table_close(struct xsim_table* t);
 
-struct xsim_dom* xsim_table_find(struct xsim_table* t, uint32_t domid);
-struct xsim_dom* xsim_table_find_name(struct xsim_table* t, const char* name);
-/* Index of the first domain with domid >= first, or t->ndoms. Domains are kept sorted. */
-size_t xsim_table_lower_bound(const struct xsim_table* t, uint32_t first);
-/* Adds a domain with the next free domid (domids grow monotonically, as libxl's
- * recent-domid history makes them on real hosts). NULL and errno on failure. */
-struct xsim_dom* xsim_table_add(struct xsim_table* t, const char* name);
+/* Reads, with or without the lock: copies out, consistent with one moment. */
+void xsim_table_info(struct xsim_table* t, struct xsim_host_info* out);
+/* 1 and *out if the domain exists, else 0. */
+int xsim_table_get(struct xsim_table* t, uint32_t domid, struct xsim_dom* out);
+int xsim_table_get_name(struct xsim_table* t, const char* name, struct xsim_dom* out);
+/* The domains with domid >= first, in order, at most max of them: how many were
+ * copied to out. */
+size_t xsim_table_list(struct xsim_table* t, uint32_t first, struct xsim_dom* out, size_t max);
+
+/* Writes; each needs the lock, fails with EPERM without it. */
+/* Adds a domain with the fields of *init (name, flags, memory, vcpus, handle) under
+ * the next free domid (domids grow monotonically, as libxl's recent-domid history makes
+ * them on real hosts): the domid, or XSIM_NO_TARGET with errno (EEXIST: the name is
+ * taken; EINVAL: not a valid name; ENOSPC: no domid left). */
+uint32_t xsim_table_add(struct xsim_table* t, const struct xsim_dom* init);
+/* The domain's record, to change in place until the commit (its old bytes are noted
+ * first); NULL with ESRCH if there is no such domain. Not for mem_kib or the name. */
+struct xsim_dom* xsim_table_edit(struct xsim_table* t, uint32_t domid);
 /* Removes a domain; its still-running device models become orphans. */
-void xsim_table_remove(struct xsim_table* t, uint32_t domid);
-uint64_t xsim_table_used_kib(const struct xsim_table* t);
+int xsim_table_remove(struct xsim_table* t, uint32_t domid);
+/* Records a process of the domain (on a record from xsim_table_edit). */
 int xsim_dom_add_proc(struct xsim_dom* d, pid_t pid, char role);
 
-/* A reader's private copy of the table, re-read only when some process has committed
- * since. For callers that ask often: xenstored asks about every domain, one call each,
- * on each VIRQ and each permission change. */
-struct xsim_table_cache {
-    int valid;
-    struct xsim_table t;
-};
-/* The current table (read under a shared lock if the copy is stale), valid until the
- * next call on the cache; NULL with errno on failure. */
-const struct xsim_table* xsim_table_cached(struct xsim_table_cache* c, const char* dir);
-void xsim_table_cache_free(struct xsim_table_cache* c);
+/* Checks, in one consistent read, that the table agrees with itself (the domain count,
+ * used memory, the name index, each record's domid): 0, or -1 with what is wrong in
+ * why. What a test of writers killed in the middle asks after each kill. */
+int xsim_table_check(struct xsim_table* t, char* why, size_t len);
+
+/* Every live process the sim recorded: the domains' and the orphans'. For `xensim
+ * down`, which is allowed to take time with the number of domains. */
+size_t xsim_table_procs(struct xsim_table* t, struct xsim_proc* out, size_t max);
 
 #ifdef __cplusplus
 }

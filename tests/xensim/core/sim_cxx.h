@@ -53,8 +53,9 @@ inline std::optional<TableDomain> findDomain(const char* dir, uint32_t domid) {
     if (xsim_table_open(&t, dir, 0))
         return std::nullopt;
     std::optional<TableDomain> found;
-    if (const xsim_dom* d = xsim_table_find(&t, domid))
-        found = TableDomain{d->domid, d->target, d->name};
+    xsim_dom d;
+    if (xsim_table_get(&t, domid, &d))
+        found = TableDomain{d.domid, d.target, d.name};
     xsim_table_close(&t);
     return found;
 }

@@ -21,7 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include <cerrno>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -32,7 +35,7 @@ using XsPtr = std::unique_ptr<xs_handle, decltype(&xs_close)>;
 using Stub = xsim::TableDomain;
 using xsim::xsRead;
 
-// What the domain prints on its console 0: into the ring that xensim-console (the sim's
+// What the domain prints on its console 0: into the ring that xensim-consoled (the sim's
 // xenconsoled) copies to the domain's pty. Lost, as on a full ring, when nobody serves it.
 void console(const char* dir, const Stub& s, const std::string& text) {
     std::string ring = std::string(dir) + "/console/" + std::to_string(s.domid);
@@ -171,20 +174,58 @@ void reportRunning(xs_handle* xs, const char* dir, const Stub& s) {
         writeAsStub(xs, s, "/local/domain/0/device-model/" + g + "/state", "running");
 }
 
-bool portTaken(xs_handle* xs, const char* dir, int port) {
-    xsim_table t;
-    if (xsim_table_open(&t, dir, 0))
-        return false;
-    std::vector<uint32_t> ids;
-    for (size_t i = 0; i < t.ndoms; i++)
-        ids.push_back(t.doms[i].domid);
-    xsim_table_close(&t);
-    for (uint32_t id : ids)
-        if (xsRead(xs, "/local/domain/" + std::to_string(id) + "/console/vnc-port") ==
-            std::to_string(port))
-            return true;
-    return false;
-}
+// The dom0 vfb backend's port, bound as a TCP port would be: DIR/vnc/PORT names the
+// domain that holds it, and a port whose domain is gone is free again (its backend went
+// with it). One allocation at a time (DIR/vnc/.lock), so two backends never take one
+// port; the search costs what real qemu's bind attempts from 5900 up cost.
+class PortRegistry {
+public:
+    explicit PortRegistry(const char* dir) : dir_(std::string(dir) + "/vnc") {
+        mkdir(dir_.c_str(), 0700);
+        lock_ = open((dir_ + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock_ >= 0)
+            while (flock(lock_, LOCK_EX) < 0 && errno == EINTR)
+                ;
+    }
+    ~PortRegistry() {
+        if (lock_ >= 0)
+            close(lock_); // drops the lock
+    }
+    PortRegistry(const PortRegistry&) = delete;
+    PortRegistry& operator=(const PortRegistry&) = delete;
+
+    bool taken(const char* dir, int port) const {
+        std::string holder = readFile(path(port));
+        return !holder.empty() &&
+               xsim::findDomain(dir,
+                                static_cast<uint32_t>(std::strtoul(holder.c_str(), nullptr, 10)));
+    }
+    void claim(int port, uint32_t domid) const {
+        std::string tmp = path(port) + ".new";
+        std::string v = std::to_string(domid);
+        int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return;
+        ssize_t n = write(fd, v.data(), v.size());
+        close(fd);
+        if (n == static_cast<ssize_t>(v.size()))
+            rename(tmp.c_str(), path(port).c_str());
+    }
+
+private:
+    std::string path(int port) const { return dir_ + "/" + std::to_string(port); }
+    static std::string readFile(const std::string& p) {
+        char buf[32];
+        int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return "";
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    }
+    std::string dir_;
+    int lock_ = -1;
+};
 
 // The dom0 vfb backend (qemu for the PV domain) publishes the VNC port it bound.
 void reportVnc(xs_handle* xs, const char* dir, const Stub& s) {
@@ -192,9 +233,11 @@ void reportVnc(xs_handle* xs, const char* dir, const Stub& s) {
     if (xsRead(xs, be + "/vnc").value_or("0") != "1")
         return;
     int port = 5900 + std::atoi(xsRead(xs, be + "/vncdisplay").value_or("0").c_str());
+    PortRegistry ports(dir);
     if (xsRead(xs, be + "/vncunused").value_or("1") != "0")
-        while (portTaken(xs, dir, port))
+        while (ports.taken(dir, port))
             port++;
+    ports.claim(port, s.domid);
     std::string path = "/local/domain/" + std::to_string(s.domid) + "/console/vnc-port";
     std::string v = std::to_string(port);
     xs_write(xs, XBT_NULL, path.c_str(), v.data(), static_cast<unsigned>(v.size()));

@@ -14,7 +14,7 @@
 
 struct xc_interface_core {
     char dir[4096];
-    struct xsim_table_cache cache;
+    struct xsim_table table; /* mapped for the handle's life: reads take no syscall */
 };
 
 XSIM_EXPORT xc_interface* xc_interface_open(xentoollog_logger* logger,
@@ -28,25 +28,24 @@ XSIM_EXPORT xc_interface* xc_interface_open(xentoollog_logger* logger,
         errno = ENOENT;
         return NULL;
     }
-    /* Like opening /dev/xen/privcmd: fail now, not at the first hypercall. */
-    struct xsim_table t;
-    if (xsim_table_open(&t, dir, 0)) {
-        int e = errno;
-        fprintf(stderr, "xensim-shim: no simulated host at %s: %s\n", dir, strerror(e));
-        errno = e;
-        return NULL;
-    }
-    xsim_table_close(&t);
     xc_interface* xch = calloc(1, sizeof *xch);
     if (!xch)
         return NULL;
+    /* Like opening /dev/xen/privcmd: fail now, not at the first hypercall. */
+    if (xsim_table_open(&xch->table, dir, 0)) {
+        int e = errno;
+        fprintf(stderr, "xensim-shim: no simulated host at %s: %s\n", dir, strerror(e));
+        free(xch);
+        errno = e;
+        return NULL;
+    }
     snprintf(xch->dir, sizeof xch->dir, "%s", dir);
     return xch;
 }
 
 XSIM_EXPORT int xc_interface_close(xc_interface* xch) {
     if (xch)
-        xsim_table_cache_free(&xch->cache);
+        xsim_table_close(&xch->table);
     free(xch);
     return 0;
 }
@@ -79,47 +78,68 @@ static void fill_domaininfo(const struct xsim_dom* d, xc_domaininfo_t* out) {
     memcpy(out->handle, d->handle, sizeof out->handle);
 }
 
+/* The domains with domid >= first, in order, at most max: into out, a chunk at a time. */
+typedef void (*dom_sink)(const struct xsim_dom* d, void* out, unsigned i);
+static unsigned list_domains(xc_interface* xch, uint32_t first, unsigned max, dom_sink sink,
+                             void* out) {
+    struct xsim_dom chunk[16];
+    unsigned n = 0;
+    while (n < max && first < XSIM_DOMID_LIMIT) {
+        size_t want = max - n < 16 ? max - n : 16;
+        size_t got = xsim_table_list(&xch->table, first, chunk, want);
+        for (size_t i = 0; i < got; i++)
+            sink(&chunk[i], out, n++);
+        if (got < want)
+            break;
+        first = chunk[got - 1].domid + 1;
+    }
+    return n;
+}
+
+static void to_domaininfo(const struct xsim_dom* d, void* out, unsigned i) {
+    fill_domaininfo(d, &((xc_domaininfo_t*)out)[i]);
+}
+
 XSIM_EXPORT int xc_domain_getinfolist(xc_interface* xch, uint32_t first_domain,
                                       unsigned int max_domains, xc_domaininfo_t* info) {
-    const struct xsim_table* t = xch ? xsim_table_cached(&xch->cache, xch->dir) : NULL;
-    if (!t)
+    if (!xch) {
+        errno = EINVAL;
         return -1;
-    unsigned n = 0;
-    for (size_t i = xsim_table_lower_bound(t, first_domain); i < t->ndoms && n < max_domains; i++)
-        fill_domaininfo(&t->doms[i], &info[n++]);
-    return (int)n;
+    }
+    return (int)list_domains(xch, first_domain, max_domains, to_domaininfo, info);
+}
+
+static void to_dominfo(const struct xsim_dom* d, void* out, unsigned i) {
+    xc_dominfo_t* o = &((xc_dominfo_t*)out)[i];
+    memset(o, 0, sizeof *o);
+    uint32_t f = dominf_flags(d);
+    o->domid = d->domid;
+    o->dying = !!(f & XEN_DOMINF_dying);
+    o->shutdown = !!(f & XEN_DOMINF_shutdown);
+    o->paused = !!(f & XEN_DOMINF_paused);
+    o->blocked = !!(f & XEN_DOMINF_blocked);
+    o->running = !!(f & XEN_DOMINF_running);
+    o->hvm = !!(f & XEN_DOMINF_hvm_guest);
+    o->shutdown_reason = (f >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+    /* libxenctrl reports a crash as crashed, not shutdown. */
+    if (o->shutdown && o->shutdown_reason == SHUTDOWN_crash) {
+        o->shutdown = 0;
+        o->crashed = 1;
+    }
+    o->nr_pages = d->mem_kib / 4;
+    o->max_memkb = d->maxmem_kib;
+    o->nr_online_vcpus = d->vcpus;
+    o->max_vcpu_id = d->vcpus ? d->vcpus - 1 : 0;
+    memcpy(o->handle, d->handle, sizeof o->handle);
 }
 
 XSIM_EXPORT int xc_domain_getinfo(xc_interface* xch, uint32_t first_domid, unsigned int max_doms,
                                   xc_dominfo_t* info) {
-    const struct xsim_table* t = xch ? xsim_table_cached(&xch->cache, xch->dir) : NULL;
-    if (!t)
+    if (!xch) {
+        errno = EINVAL;
         return -1;
-    memset(info, 0, max_doms * sizeof *info);
-    unsigned n = 0;
-    for (size_t i = xsim_table_lower_bound(t, first_domid); i < t->ndoms && n < max_doms; i++) {
-        const struct xsim_dom* d = &t->doms[i];
-        xc_dominfo_t* o = &info[n++];
-        uint32_t f = dominf_flags(d);
-        o->domid = d->domid;
-        o->dying = !!(f & XEN_DOMINF_dying);
-        o->shutdown = !!(f & XEN_DOMINF_shutdown);
-        o->paused = !!(f & XEN_DOMINF_paused);
-        o->blocked = !!(f & XEN_DOMINF_blocked);
-        o->running = !!(f & XEN_DOMINF_running);
-        o->hvm = !!(f & XEN_DOMINF_hvm_guest);
-        o->shutdown_reason = (f >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
-        /* libxenctrl reports a crash as crashed, not shutdown. */
-        if (o->shutdown && o->shutdown_reason == SHUTDOWN_crash) {
-            o->shutdown = 0;
-            o->crashed = 1;
-        }
-        o->nr_pages = d->mem_kib / 4;
-        o->max_memkb = d->maxmem_kib;
-        o->nr_online_vcpus = d->vcpus;
-        o->max_vcpu_id = d->vcpus ? d->vcpus - 1 : 0;
-        memcpy(o->handle, d->handle, sizeof o->handle);
     }
+    unsigned n = list_domains(xch, first_domid, max_doms, to_dominfo, info);
     /* Xen answers ESRCH when no domain at or above first_domid exists. */
     if (n == 0) {
         errno = ESRCH;
@@ -155,9 +175,12 @@ XSIM_EXPORT int xc_domain_shutdown(xc_interface* xch, uint32_t domid, int reason
 }
 
 XSIM_EXPORT int xc_physinfo(xc_interface* xch, xc_physinfo_t* info) {
-    const struct xsim_table* t = xch ? xsim_table_cached(&xch->cache, xch->dir) : NULL;
-    if (!t)
+    if (!xch) {
+        errno = EINVAL;
         return -1;
+    }
+    struct xsim_host_info host;
+    xsim_table_info(&xch->table, &host);
     memset(info, 0, sizeof *info);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     info->nr_cpus = cpus > 0 ? (uint32_t)cpus : 1;
@@ -167,8 +190,8 @@ XSIM_EXPORT int xc_physinfo(xc_interface* xch, xc_physinfo_t* info) {
     info->nr_nodes = 1;
     info->cpu_khz = 2000000;
     info->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_pv;
-    info->total_pages = t->total_kib / 4;
-    info->free_pages = xsim_free_kib(xch->dir, t) / 4;
+    info->total_pages = host.total_kib / 4;
+    info->free_pages = xsim_free_kib(xch->dir, &xch->table) / 4;
     info->max_mfn = info->total_pages;
     return 0;
 }

@@ -105,17 +105,18 @@ uint32_t allocateDomain(const Host& host, const GuestSpec& g) {
                                     std::to_string(need) + " KiB, host has " +
                                     std::to_string(free) + " KiB free\n" +
                                     "failed to free memory for the domain");
-    xsim_dom* d = xsim_table_add(&table.get(), g.name.c_str());
-    if (!d)
+    xsim_dom d{};
+    std::snprintf(d.name, sizeof d.name, "%s", g.name.c_str());
+    // Xen creates domains paused; the toolstack unpauses them when they are built.
+    d.flags = XSIM_F_PAUSED | (g.hvm ? XSIM_F_HVM : 0u);
+    d.mem_kib = g.memKib();
+    d.maxmem_kib = g.maxmemKib();
+    d.vcpus = static_cast<unsigned>(g.vcpus);
+    std::memcpy(d.handle, g.uuid.data(), sizeof d.handle);
+    uint32_t domid = xsim_table_add(&table.get(), &d);
+    if (domid == XSIM_NO_TARGET)
         fail(kExitCreateFailed, "libxl: error: libxl_create.c: cannot make domain: " +
                                     std::string(std::strerror(errno)));
-    // Xen creates domains paused; the toolstack unpauses them when they are built.
-    d->flags = XSIM_F_PAUSED | (g.hvm ? XSIM_F_HVM : 0u);
-    d->mem_kib = g.memKib();
-    d->maxmem_kib = g.maxmemKib();
-    d->vcpus = static_cast<unsigned>(g.vcpus);
-    std::memcpy(d->handle, g.uuid.data(), sizeof d->handle);
-    uint32_t domid = d->domid;
     table.commit();
     return domid;
 }

@@ -24,7 +24,7 @@ void killDeviceModel(const Host& host, XenStore& xs, uint32_t domid) {
     if (pid <= 1)
         return;
     DomainTable table(host, false);
-    if (auto* d = table.find(domid)) {
+    if (auto d = table.find(domid)) {
         for (int i = 0; i < d->nprocs; i++)
             if (d->procs[i].pid == pid) {
                 xsim_proc_signal(pid, d->procs[i].start, SIGHUP);
@@ -44,7 +44,7 @@ void destroyDomain(const Host& host, XenStore& xs, uint32_t domid) {
         bool exists;
         {
             DomainTable table(host, false);
-            exists = s != 0 && s != domid && table.find(s);
+            exists = s != 0 && s != domid && table.find(s).has_value();
         }
         if (exists)
             destroyDomain(host, xs, s);
@@ -70,7 +70,7 @@ int mainDestroy(const Args& args) {
                            "and toolstack.\n");
     {
         DomainTable table(host, false);
-        if (!table.find(domid)) {
+        if (!table.find(domid).has_value()) {
             std::string d = "Domain " + std::to_string(domid) + ":";
             fail(kExitFailure, "libxl: error: libxl_domain.c: " + d + "Non-existant domain\n" +
                                    "libxl: error: libxl_domain.c: " + d +

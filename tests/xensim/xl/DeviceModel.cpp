@@ -156,7 +156,7 @@ pid_t spawnDeviceModel(const Host& host, XenStore& xs, const GuestSpec& g, uint3
     {
         // Tracked at once, so `xensim down` ends it even if this xl is killed now.
         DomainTable table(host, true);
-        if (auto* d = table.find(domid)) {
+        if (auto* d = table.edit(domid)) {
             xsim_dom_add_proc(d, pid, 'm');
             table.commit();
         }

@@ -35,6 +35,28 @@ DomainTable::DomainTable(const Host& host, bool exclusive) {
              "xensim: cannot open the domain table of " + host.dir() + ": " + std::strerror(errno));
 }
 
+std::optional<xsim_dom> DomainTable::find(uint32_t domid) {
+    xsim_dom d;
+    return xsim_table_get(&t_, domid, &d) ? std::optional<xsim_dom>(d) : std::nullopt;
+}
+
+std::optional<xsim_dom> DomainTable::find(const std::string& name) {
+    xsim_dom d;
+    return xsim_table_get_name(&t_, name.c_str(), &d) ? std::optional<xsim_dom>(d) : std::nullopt;
+}
+
+std::vector<xsim_dom> DomainTable::all() {
+    xsim_host_info info;
+    xsim_table_info(&t_, &info);
+    // Room for a few more than now; a listing that fills it is read again, larger.
+    for (size_t room = info.ndoms + 16;; room *= 2) {
+        std::vector<xsim_dom> doms(room);
+        doms.resize(xsim_table_list(&t_, 0, doms.data(), room));
+        if (doms.size() < room)
+            return doms;
+    }
+}
+
 void DomainTable::commit() {
     if (xsim_table_commit(&t_))
         fail(kExitFailure,
@@ -43,7 +65,7 @@ void DomainTable::commit() {
 
 std::optional<uint32_t> domidOfName(const Host& host, const std::string& name) {
     DomainTable table(host, false);
-    if (auto* d = table.find(name))
+    if (auto d = table.find(name))
         return d->domid;
     return std::nullopt;
 }

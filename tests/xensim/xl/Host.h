@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace xensim {
 
@@ -30,8 +31,12 @@ public:
     DomainTable& operator=(const DomainTable&) = delete;
 
     xsim_table& get() { return t_; }
-    xsim_dom* find(uint32_t domid) { return xsim_table_find(&t_, domid); }
-    xsim_dom* find(const std::string& name) { return xsim_table_find_name(&t_, name.c_str()); }
+    // Copies: the table may change under a reader without the lock.
+    std::optional<xsim_dom> find(uint32_t domid);
+    std::optional<xsim_dom> find(const std::string& name);
+    std::vector<xsim_dom> all();
+    // A writer's: the domain's record to change until commit (NULL if it is gone).
+    xsim_dom* edit(uint32_t domid) { return xsim_table_edit(&t_, domid); }
     void commit();
 
 private:

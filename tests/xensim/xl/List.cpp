@@ -48,19 +48,16 @@ int mainList(const Args& args) {
     std::unique_ptr<xs_handle, decltype(&xs_close)> xsh(xs_open(0), &xs_close);
     if (args.size() > 2)
         fail(2, "Usage: xl list [options] [Domain]");
-    // A snapshot, so the table is not locked while xenstored is asked for names.
     std::vector<xsim_dom> doms;
-    {
-        DomainTable table(host, false);
-        doms.assign(table.get().doms, table.get().doms + table.get().ndoms);
-    }
     if (args.size() == 2) {
+        // One domain costs one lookup, however many there are.
         uint32_t domid = findDomain(host, args[1]);
-        auto it = std::find_if(doms.begin(), doms.end(),
-                               [&](const xsim_dom& d) { return d.domid == domid; });
-        if (it == doms.end())
+        auto d = DomainTable(host, false).find(domid);
+        if (!d)
             fail(kExitFailure, "Error: Domain '" + args[1] + "' does not exist.");
-        doms = {*it};
+        doms = {*d};
+    } else {
+        doms = DomainTable(host, false).all();
     }
     printHeader();
     for (const auto& d : doms)
