@@ -21,6 +21,7 @@
 #define MAGIC "xensim-domains 2"
 #define DOMID_SPACE 0x8000u /* a power of two above XSIM_DOMID_LIMIT */
 #define BITMAP_WORDS (DOMID_SPACE / 64)
+#define SUMMARY_WORDS (BITMAP_WORDS / 64)
 /* Open addressing on the name, linear probing; at least twice the domids, so a probe
  * stays short. A bucket holds domid + 1; 0 is empty, TOMB a removed name. */
 #define NAME_BUCKETS 0x10000u
@@ -62,6 +63,9 @@ struct xsim_shared {
      * toolstack signalled); `xensim down` ends them. */
     struct xsim_proc orphans[ORPHANS_MAX];
     uint64_t present[BITMAP_WORDS];
+    /* Bit w: present[w] is not empty. A search for the next domid in use reads a few
+     * words whatever the domids: listing from the last domain on is as cheap as any. */
+    uint64_t summary[SUMMARY_WORDS];
     uint16_t names[2][NAME_BUCKETS];
     struct xsim_dom doms[DOMID_SPACE]; /* by domid */
 };
@@ -208,29 +212,48 @@ static int is_present(const struct xsim_shared* m, uint32_t domid) {
     return domid < DOMID_SPACE && (m->present[domid / 64] >> (domid % 64) & 1);
 }
 
-/* The first domid >= first in use, or DOMID_SPACE. */
+/* The first set bit at or after `first` in words[0..nwords), or nwords * 64. */
+static uint32_t next_bit(const uint64_t* words, uint32_t nwords, uint32_t first) {
+    uint32_t w = first / 64;
+    if (w >= nwords)
+        return nwords * 64;
+    uint64_t bits = words[w] & (~0ull << (first % 64));
+    while (!bits) {
+        if (++w == nwords)
+            return nwords * 64;
+        bits = words[w];
+    }
+    return w * 64 + (uint32_t)__builtin_ctzll(bits);
+}
+
+/* The first domid >= first in use, or DOMID_SPACE: the rest of first's word, then the
+ * next non-empty word the summary names. */
 static uint32_t next_present(const struct xsim_shared* m, uint32_t first) {
     if (first >= DOMID_SPACE)
         return DOMID_SPACE;
-    uint32_t w = first / 64;
-    uint64_t bits = m->present[w] & (~0ull << (first % 64));
-    for (;;) {
-        if (bits)
-            return w * 64 + (uint32_t)__builtin_ctzll(bits);
-        if (++w == BITMAP_WORDS)
-            return DOMID_SPACE;
-        bits = m->present[w];
-    }
+    uint64_t bits = m->present[first / 64] & (~0ull << (first % 64));
+    if (bits)
+        return first / 64 * 64 + (uint32_t)__builtin_ctzll(bits);
+    uint32_t w = next_bit(m->summary, SUMMARY_WORDS, first / 64 + 1);
+    if (w >= BITMAP_WORDS)
+        return DOMID_SPACE;
+    return w * 64 + (uint32_t)__builtin_ctzll(m->present[w]);
 }
 
 static int set_present(struct xsim_table* t, uint32_t domid, int on) {
-    uint64_t* w = &t->m->present[domid / 64];
-    if (journal(t, w, sizeof *w))
+    struct xsim_shared* m = t->m;
+    uint64_t* w = &m->present[domid / 64];
+    uint64_t* sw = &m->summary[domid / 64 / 64];
+    if (journal(t, w, sizeof *w) || journal(t, sw, sizeof *sw))
         return -1;
     if (on)
         *w |= 1ull << (domid % 64);
     else
         *w &= ~(1ull << (domid % 64));
+    if (*w)
+        *sw |= 1ull << (domid / 64 % 64);
+    else
+        *sw &= ~(1ull << (domid / 64 % 64));
     return 0;
 }
 
@@ -457,6 +480,7 @@ int xsim_table_create(const char* dir, uint64_t total_kib, uint64_t dom0_kib, un
         d0->mem_kib = d0->maxmem_kib = dom0_kib;
         d0->vcpus = dom0_vcpus ? dom0_vcpus : 1;
         m->present[0] = 1;
+        m->summary[0] = 1;
         m->names[0][name_hash(d0->name) & (NAME_BUCKETS - 1)] = 1;
         m->c.names_live = 1;
         rc = msync(m, sizeof *m, MS_SYNC);
@@ -538,6 +562,9 @@ int xsim_table_check(struct xsim_table* t, char* why, size_t len) {
                 snprintf(why, len, "name %s of domain %u finds %d", m->doms[d].name, d,
                          found == XSIM_NO_TARGET ? -1 : (int)found);
         }
+        for (uint32_t w = 0; w < BITMAP_WORDS && !why[0]; w++)
+            if (!m->present[w] != !(m->summary[w / 64] >> (w % 64) & 1))
+                snprintf(why, len, "the summary of domids %u-%u is wrong", w * 64, w * 64 + 63);
         if (!why[0] && (count != m->c.ndoms || count != m->c.names_live))
             snprintf(why, len, "%u domains, but ndoms %u and %u names", count, m->c.ndoms,
                      m->c.names_live);

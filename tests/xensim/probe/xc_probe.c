@@ -7,6 +7,9 @@
  *   xc-probe version                    xc_version
  *   xc-probe set-target DOMID TARGET | pause DOMID | unpause DOMID | destroy DOMID
  *   xc-probe shutdown DOMID REASON      (REASON: poweroff reboot suspend crash watchdog)
+ *   xc-probe walk ROUNDS                xenstored's walk on a VIRQ, ROUNDS times: one
+ *                                       xc_domain_getinfo(D, 1) per domain; prints the
+ *                                       calls and the time per call (for benchmarks)
  */
 #include <xenctrl.h>
 
@@ -14,11 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int usage(void) {
     fprintf(stderr, "usage: xc-probe list | getinfo FIRST MAX | physinfo | version |\n"
                     "       set-target DOMID TARGET | pause DOMID | unpause DOMID |\n"
-                    "       destroy DOMID | shutdown DOMID REASON\n");
+                    "       destroy DOMID | shutdown DOMID REASON | walk ROUNDS\n");
     return 2;
 }
 
@@ -35,6 +39,22 @@ static int report(int rc, const char* what) {
         fprintf(stderr, "xc-probe: %s: %s\n", what, strerror(errno));
         return 1;
     }
+    return 0;
+}
+
+/* What xenstored's check of its domains costs the hypervisor: one call per domain. */
+static int walk(xc_interface* xch, int rounds) {
+    struct timespec a, b;
+    unsigned long calls = 0;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int r = 0; r < rounds; r++) {
+        xc_dominfo_t info;
+        for (uint32_t d = 0; xc_domain_getinfo(xch, d, 1, &info) == 1; d = info.domid + 1)
+            calls++;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+    printf("calls=%lu ns_per_call=%.0f\n", calls, calls ? ns / (double)calls : 0.0);
     return 0;
 }
 
@@ -84,6 +104,8 @@ int main(int argc, char** argv) {
                    info[i].dying, info[i].crashed, info[i].shutdown, info[i].paused, info[i].hvm,
                    info[i].shutdown_reason);
         free(info);
+    } else if (!strcmp(cmd, "walk") && argc == 3) {
+        rc = walk(xch, atoi(argv[2]));
     } else if (!strcmp(cmd, "physinfo") && argc == 2) {
         xc_physinfo_t pi;
         rc = report(xc_physinfo(xch, &pi), "xc_physinfo");

@@ -163,7 +163,7 @@ pid_t spawnDeviceModel(const Host& host, XenStore& xs, const GuestSpec& g, uint3
     }
     xs.write(dom + "/image/device-model-pid", std::to_string(pid));
 
-    auto timeout = std::chrono::milliseconds(host.setting("dm-timeout-ms", 10000));
+    auto timeout = std::chrono::milliseconds(host.setting("dm-timeout-ms", 60000));
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string what = "domain " + std::to_string(domid) + " device model";
     for (;;) {
