@@ -23,7 +23,7 @@ Stable API (other suites build on it; extend, do not change):
           boot_delay_ms=None, dm_timeout_ms=None)
   .dir .env .build .source_root .shim   paths / the environment of the host
   .up() .down()                         also via `with`
-  .run(*argv, check=False, user=None, env=None, timeout=30) -> CompletedProcess (text)
+  .run(*argv, check=False, user=None, env=None, timeout=None) -> CompletedProcess (text)
   .spawn(*argv, user=None, env=None, **popen_kwargs) -> Popen, ended by down()
   .xl(*args, check=True) -> CompletedProcess
   .xs_read(path) -> str | None   .xs_write(path, value)   .xs_ls(path) -> [names]
@@ -34,7 +34,19 @@ Stable API (other suites build on it; extend, do not change):
   .crash(domid)                   the domain crashes: VIRQ_DOM_EXC, @releaseDomain
   .watch(path) -> Watch           .events, .wait_for(count or predicate), .stop()
   .table() -> {domid: {name, flags, reason, target, mem_kib, procs, booting}}  (xensim list)
-  wait_for(predicate, timeout=5.0, interval=0.05, what="")
+  wait_for(predicate, timeout=None, interval=0.05, what="", *, progress=None, stall=None,
+           backoff=True)
+  wait_process(proc, what="", *, timeout=None, progress=None) -> returncode
+  communicate(proc, what="", *, input=None, timeout=None, progress=None) -> (out, err)
+  STALL_SECONDS
+
+Waits are progress-based: a busy machine makes a test slower, never failed. A wait
+fails only when nothing it watches has moved for STALL_SECONDS (120 by default;
+$STUBDOMD_TEST_STALL_SECONDS sets it): neither the value the predicate returned (a
+count, a state, a list that changes is progress) nor what `progress()` returns (a
+log's length, the number of stub domains running). A `timeout` given by a caller only
+makes that window longer. Deadlines that are the behaviour under test (a stubdomd
+timeout) are the daemon's and the sim's own settings, asserted as such, not waits.
 """
 
 from __future__ import annotations
@@ -60,18 +72,120 @@ FAULTS = ("xl-create-fail", "stubdom-never-running", "stubdom-crash-ms", "free-m
 SETTINGS = ("boot-delay-ms", "dm-timeout-ms")
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.05,
-             what: str = ""):
-    """Polls predicate until it returns something truthy, which is returned; raises
-    AssertionError naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+# How long a wait may see nothing move before it fails. Long on purpose: the work a test
+# waits for takes well under a second on an idle machine, and a machine kept busy by
+# other work must only slow it down; what never moves for this long is stuck.
+STALL_SECONDS = float(os.environ.get("STUBDOMD_TEST_STALL_SECONDS", "120"))
+
+
+def wait_for(predicate: Callable[[], object], timeout: Optional[float] = None,
+             interval: float = 0.05, what: str = "", *,
+             progress: Optional[Callable[[], object]] = None, stall: Optional[float] = None,
+             backoff: bool = True):
+    """Polls predicate until it returns something truthy, which is returned. Raises
+    AssertionError naming `what` once nothing has moved for `stall` seconds
+    (STALL_SECONDS): neither predicate's own (falsy) value nor progress()'s value has
+    changed. `timeout`, from the old signature, only lengthens that window. Polls slow
+    down to a few a second while nothing moves, so a long wait costs the machine little
+    (backoff=False keeps `interval`, for a benchmark that measures the wait)."""
+    window = max(stall if stall is not None else STALL_SECONDS, timeout or 0)
+    seen: object = object()
+    moved = time.monotonic()
+    pause = interval
     while True:
         value = predicate()
         if value:
             return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(interval)
+        now_seen = (value, progress() if progress else None)
+        now = time.monotonic()
+        if now_seen != seen:
+            seen, moved, pause = now_seen, now, interval
+        elif now - moved >= window:
+            raise AssertionError(f"nothing moved for {window:.0f}s waiting for "
+                                 f"{what or predicate} (last seen: {now_seen!r})")
+        elif backoff:
+            pause = min(max(interval, 0.25), pause * 1.5)
+        time.sleep(pause)
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of a process and of its children it has waited for (clock ticks);
+    0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return sum(int(f) for f in fields[11:15])
+
+
+def wait_process(proc: subprocess.Popen, what: str = "", *, timeout: Optional[float] = None,
+                 progress: Optional[Callable[[], object]] = None) -> int:
+    """Waits for proc to end and returns its status; fails (AssertionError) only when it
+    has used no CPU, and progress() (if given) has not changed, for the stall window.
+    `timeout` only lengthens the window."""
+    window = max(STALL_SECONDS, timeout or 0)
+    seen: object = None
+    moved = time.monotonic()
+    while True:
+        try:
+            return proc.wait(timeout=0.25)
+        except subprocess.TimeoutExpired:
+            pass
+        now_seen = (cpu_ticks(proc.pid), progress() if progress else None)
+        if now_seen != seen:
+            seen, moved = now_seen, time.monotonic()
+        elif time.monotonic() - moved >= window:
+            raise AssertionError(f"nothing moved for {window:.0f}s waiting for "
+                                 f"{what or proc.args} to exit")
+
+
+def communicate(proc: subprocess.Popen, what: str = "", *, input: Optional[str] = None,
+                timeout: Optional[float] = None,
+                progress: Optional[Callable[[], object]] = None) -> tuple[str, str]:
+    """Popen.communicate, waited for as wait_process waits: as long as the process (or
+    progress()) keeps moving. One stuck for the stall window is killed and AssertionError
+    raised with what it printed so far. Returns (stdout, stderr), "" for a stream that
+    is not a pipe."""
+    out: list = []
+    err: list = []
+    # Pipes are drained while waiting, so a talkative process never blocks on a full one.
+    readers = [threading.Thread(target=lambda f=f, acc=acc: acc.append(f.read()), daemon=True)
+               for f, acc in ((proc.stdout, out), (proc.stderr, err)) if f is not None]
+    for r in readers:
+        r.start()
+    if input is not None:
+        proc.stdin.write(input)
+        proc.stdin.close()
+    try:
+        wait_process(proc, what, timeout=timeout, progress=progress)
+    except AssertionError as e:
+        proc.kill()
+        proc.wait()
+        for r in readers:
+            r.join()
+        raise AssertionError(f"{e}\n--- its output ---\n{_text(out)}{_text(err)}") from None
+    for r in readers:
+        r.join()
+    return _text(out), _text(err)
+
+
+def _text(chunks: list) -> str:
+    return "".join(c if isinstance(c, str) else c.decode(errors="replace") for c in chunks)
+
+
+def run_command(argv, *, env: Optional[dict] = None, check: bool = False,
+                timeout: Optional[float] = None, input: Optional[str] = None,
+                progress: Optional[Callable[[], object]] = None) -> subprocess.CompletedProcess:
+    """subprocess.run with text output captured, waited for as communicate() waits."""
+    proc = subprocess.Popen(argv, env=env, text=True,
+                            stdin=subprocess.PIPE if input is not None else None,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = communicate(proc, f"{' '.join(map(str, argv))} to finish", input=input,
+                           timeout=timeout, progress=progress)
+    result = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    if check:
+        result.check_returncode()
+    return result
 
 
 def _user_prefix(user: Optional[str]) -> list[str]:
@@ -107,11 +221,14 @@ class Watch:
         with self._lock:
             return len(self.events)
 
-    def wait_for(self, count_or_predicate, timeout: float = 5.0, what: str = ""):
+    def wait_for(self, count_or_predicate, timeout: Optional[float] = None, what: str = ""):
+        """Until the events satisfy the predicate (or number `n` of them arrived); every
+        new event is progress."""
         if callable(count_or_predicate):
-            return wait_for(lambda: count_or_predicate(list(self.events)), timeout, what=what)
+            return wait_for(lambda: count_or_predicate(list(self.events)), timeout, what=what,
+                            progress=self.count)
         n = count_or_predicate
-        return wait_for(lambda: self.count() >= n, timeout,
+        return wait_for(lambda: self.count() >= n, timeout, progress=self.count,
                         what=what or f"{n} events on {self.path} (have {self.events})")
 
     def stop(self):
@@ -120,9 +237,9 @@ class Watch:
             try:
                 self._proc.wait(2)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
+                self._proc.kill()  # a watch being torn down: no result depends on it
                 self._proc.wait()
-        self._reader.join(2)
+        self._reader.join()
 
 
 class SimHost:
@@ -153,8 +270,7 @@ class SimHost:
 
     # -- lifecycle ---------------------------------------------------------------
     def up(self) -> "SimHost":
-        result = subprocess.run([str(BUILD / "xensim"), "up", str(self.dir), *self._options],
-                                capture_output=True, text=True, timeout=30)
+        result = run_command([str(BUILD / "xensim"), "up", str(self.dir), *self._options])
         if result.returncode != 0:
             raise RuntimeError(f"xensim up {self.dir} failed:\n{result.stdout}{result.stderr}")
         self._is_up = True
@@ -174,7 +290,7 @@ class SimHost:
             p.wait()
         self._children.clear()
         if self._is_up or self.dir.exists():
-            subprocess.run([str(BUILD / "xensim"), "down", str(self.dir)], timeout=30)
+            run_command([str(BUILD / "xensim"), "down", str(self.dir)])
         self._is_up = False
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -202,13 +318,31 @@ class SimHost:
 
     # -- processes ---------------------------------------------------------------
     def run(self, *argv, check: bool = False, user: Optional[str] = None,
-            env: Optional[dict] = None, timeout: float = 30, input: Optional[str] = None
-            ) -> subprocess.CompletedProcess:
-        """Runs a command in the host's environment; text output captured."""
-        full_env = {**self.env, **(env or {})}
-        return subprocess.run([*_user_prefix(user), *map(str, argv)], env=full_env,
-                              capture_output=True, text=True, check=check, timeout=timeout,
-                              input=input)
+            env: Optional[dict] = None, timeout: Optional[float] = None,
+            input: Optional[str] = None) -> subprocess.CompletedProcess:
+        """Runs a command in the host's environment; text output captured. It may take
+        as long as it needs while it, or the host's daemons it talks to, use CPU (a busy
+        machine makes it slow, not failed); it is ended, and AssertionError raised, only
+        once nothing has moved for the stall window (`timeout` lengthens it)."""
+        return run_command([*_user_prefix(user), *map(str, argv)],
+                           env={**self.env, **(env or {})}, check=check, timeout=timeout,
+                           input=input, progress=self.activity)
+
+    def daemons(self) -> list[int]:
+        """The pids of the host's own daemons: xenstored, dbus-daemon, xenconsoled."""
+        pids = []
+        for name in ("xenstored.pid", "dbus-daemon.pid", "consoled.pid"):
+            try:
+                pids.append(int((self.dir / name).read_text().strip()))
+            except (OSError, ValueError):
+                pass
+        return pids
+
+    def activity(self) -> int:
+        """CPU time used so far by the host's daemons and the processes a test spawned on
+        it (stubdomd among them): it grows while the host is working."""
+        return sum(cpu_ticks(pid) for pid in
+                   self.daemons() + [p.pid for p in self._children if p.poll() is None])
 
     def spawn(self, *argv, user: Optional[str] = None, env: Optional[dict] = None,
               **kwargs) -> subprocess.Popen:

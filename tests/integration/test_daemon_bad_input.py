@@ -27,7 +27,7 @@ def test_a_stub_config_with_a_syntax_error_fails_that_guest_only(sim_host):
 
 def run_daemon_with(sim_host, config_path):
     return sim_host.run(STUBDOMD, "--config", config_path,
-                        env={"LD_PRELOAD": str(sim_host.shim)}, timeout=20)
+                        env={"LD_PRELOAD": str(sim_host.shim)})
 
 
 def test_stubdomd_json_with_an_unknown_key_names_it(sim_host, tmp_path):
@@ -51,7 +51,7 @@ def test_an_unreadable_stubdomd_json_names_the_file(sim_host, tmp_path):
     cfg = tmp_path / "stubdomd.json"
     cfg.write_text("{}")
     os.chmod(cfg, 0)
-    r = sim_host.run(STUBDOMD, "--config", cfg, user="nobody", timeout=20)
+    r = sim_host.run(STUBDOMD, "--config", cfg, user="nobody")
     assert r.returncode != 0
     assert str(cfg) in r.stderr
     missing = run_daemon_with(sim_host, tmp_path / "absent.json")

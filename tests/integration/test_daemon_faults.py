@@ -27,9 +27,9 @@ def test_a_stub_domain_that_never_runs_is_destroyed_after_the_timeout(sim_host):
     with Stubdomd(sim_host, settings={"start_timeout_ms": 1500}) as d:
         sim_host.xl("create", HVM)
         wait_for(lambda: sim_host.domid("hvmconfig-dm"), what="the stub domain to be created")
-        guest = d.wait_state("hvmconfig", "failed", timeout=5)
+        guest = d.wait_state("hvmconfig", "failed")
         assert d.prop(guest["path"], "StateReason") == "hvmconfig-dm did not reach running within 1.5 s"
-        wait_for(lambda: sim_host.domid("hvmconfig-dm") is None, timeout=3,
+        wait_for(lambda: sim_host.domid("hvmconfig-dm") is None,
                  what="the stub domain to be destroyed")
         g = sim_host.domid("hvmconfig")
         assert sim_host.xs_read(f"/local/domain/0/device-model/{g}") is None
@@ -44,30 +44,30 @@ def test_a_stub_domain_crash_follows_the_policy(sim_host, policy):
         sim_host.crash(s)
         if policy == "crash-guest":
             # SHUTDOWN_crash is reason 3 (xen/include/public/sched.h).
-            wait_for(lambda: sim_host.domains().get(g, {}).get("reason") == 3, timeout=5,
+            wait_for(lambda: sim_host.domains().get(g, {}).get("reason") == 3,
                      what="the guest to be crashed")
             assert "the guest was crashed (on_stubdom_death = crash-guest)" in d.log()
         elif policy == "leave":
-            guest = d.wait_state("hvmconfig", "failed", timeout=5)
+            guest = d.wait_state("hvmconfig", "failed")
             assert "on_stubdom_death = leave" in d.prop(guest["path"], "StateReason")
             assert g in sim_host.domains()
             assert sim_host.domains()[g]["shutdown"] == 0
         else:
-            wait_for(lambda: (sim_host.domid("hvmconfig-dm") or s) != s, timeout=5,
+            wait_for(lambda: (sim_host.domid("hvmconfig-dm") or s) != s,
                      what="a new stub domain")
-            guest = d.wait_state("hvmconfig", "running", timeout=5)
+            guest = d.wait_state("hvmconfig", "running")
             assert d.prop(guest["path"], "Restarts") == 1
-        wait_for(lambda: s not in sim_host.domains(), timeout=5, what="the dead stub domain to be destroyed")
+        wait_for(lambda: s not in sim_host.domains(), what="the dead stub domain to be destroyed")
 
 
 def test_a_guest_destroyed_while_its_stub_domain_starts_leaves_no_stub_domain(sim_host):
     sim_host.set_setting("boot-delay-ms", 1500)
     with Stubdomd(sim_host) as d:
         sim_host.xl("create", HVM)
-        wait_for(lambda: d.guests().get("hvmconfig", {}).get("state") == "starting", timeout=5,
+        wait_for(lambda: d.guests().get("hvmconfig", {}).get("state") == "starting",
                  what="the stub domain to be starting")
         sim_host.xl("destroy", "hvmconfig")
-        wait_for(lambda: set(sim_host.domains()) == {0}, timeout=5, what="no domain but dom0")
+        wait_for(lambda: set(sim_host.domains()) == {0}, what="no domain but dom0")
         time.sleep(2)  # past the boot delay: nothing comes back
         assert set(sim_host.domains()) == {0}
         assert d.guests() == {}

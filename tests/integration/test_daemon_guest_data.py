@@ -142,7 +142,7 @@ def test_a_domain_whose_identity_nodes_cannot_be_trusted_is_ignored(sim_host, ta
     node, reason = tamper(sim_host, g, other)
     with d:
         line = logged(d, f"ignoring domain {g}", node, reason)
-        d.wait_state("other", "running", timeout=30)
+        d.wait_state("other", "running")
         listed = d.guests()
         assert [n for n, v in listed.items() if v["domid"] == g] == [], (line, listed)
         assert listed["other"]["domid"] == other
@@ -169,7 +169,7 @@ def test_a_device_model_pid_that_cannot_be_trusted_does_not_fail_the_guest(sim_h
         reason = "not a process id"
     with d:
         logged(d, path, reason)
-        d.wait_state("hvmconfig", "running", timeout=30)
+        d.wait_state("hvmconfig", "running")
         assert stub_names(sim_host) == ["hvmconfig-dm"]
 
 
@@ -180,7 +180,7 @@ def test_a_dom0_device_model_pid_still_fails_the_guest(sim_host):
     qemu = sim_host.spawn("sleep", "600")
     sim_host.xs_write(f"/local/domain/{g}/image/device-model-pid", str(qemu.pid))
     with d:
-        guest = d.wait_state("hvmconfig", "failed", timeout=30)
+        guest = d.wait_state("hvmconfig", "failed")
         assert "already has a device model in dom0" in d.prop(guest["path"], "StateReason")
         assert stub_names(sim_host) == []
 
@@ -194,8 +194,8 @@ def test_a_restarted_daemon_adopts_only_the_guests_own_linked_stub(sim_host, how
     with d:
         g = create(sim_host, d, "hvmconfig")
         create(sim_host, d, "second")
-        d.wait_state("hvmconfig", "running", timeout=30)
-        d.wait_state("second", "running", timeout=30)
+        d.wait_state("hvmconfig", "running")
+        d.wait_state("second", "running")
     second_stub = sim_host.domid("second-dm")
     path = f"/local/domain/{g}/image/device-model-domid"
     if how == "guest-owned":
@@ -209,8 +209,8 @@ def test_a_restarted_daemon_adopts_only_the_guests_own_linked_stub(sim_host, how
         reason = "not a domid"
     with d:
         logged(d, path, reason)
-        d.wait_state("hvmconfig", "running", timeout=30)
-        d.wait_state("second", "running", timeout=30)
+        d.wait_state("hvmconfig", "running")
+        d.wait_state("second", "running")
         guests = d.guests()
         # second's stub domain is second's alone, untouched.
         assert sim_host.domid("second-dm") == second_stub == guests["second"]["stub_domid"]
@@ -227,7 +227,7 @@ def starting(sim_host, d):
     """hvmconfig linked to a stub domain that never reports running by itself."""
     sim_host.set_fault("stubdom-never-running")
     g = create(sim_host, d, "hvmconfig")
-    guest = d.wait_state("hvmconfig", "starting", timeout=30)
+    guest = d.wait_state("hvmconfig", "starting")
     return g, guest["stub_domid"]
 
 
@@ -245,7 +245,7 @@ def test_running_written_by_the_guest_is_not_believed(sim_host, where):
         logged(d, path, f"owned by domain {g}, not dom0 or the stub domain {s}")
         assert d.guests()["hvmconfig"]["state"] == "starting"
         own(sim_host, path, s, "running")  # now the stub's own word
-        d.wait_state("hvmconfig", "running", timeout=30)
+        d.wait_state("hvmconfig", "running")
 
 
 def test_a_guest_owned_state_is_not_adopted_as_running(sim_host):
@@ -259,7 +259,7 @@ def test_a_guest_owned_state_is_not_adopted_as_running(sim_host):
     sim_host.clear_fault("stubdom-never-running")
     with d:
         logged(d, "never reached running")
-        d.wait_state("hvmconfig", "running", timeout=30)
+        d.wait_state("hvmconfig", "running")
         assert sim_host.domid("hvmconfig-dm") != s
         assert stub_names(sim_host) == ["hvmconfig-dm"]
 
@@ -289,18 +289,18 @@ def test_a_vnc_port_that_is_no_port_or_not_the_stubs_is_not_shown(sim_host, valu
     d.write_config_dir_file("hvmconfig", "vnc = 0\nsdl = 0\n")
     with d:
         g = create(sim_host, d, "hvmconfig")
-        guest = d.wait_state("hvmconfig", "running", timeout=30)
+        guest = d.wait_state("hvmconfig", "running")
         s = guest["stub_domid"]
         path = f"/local/domain/{s}/console/vnc-port"
-        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == 5903, timeout=15,
+        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == 5903,
                  what="the vfb backend's port")
         own(sim_host, path, s if owner == "stub" else g, value)
         logged(d, path, reason)
-        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == -1, timeout=15,
+        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == -1,
                  what="DisplayPort to be unknown")
         # The stub's own word, a port, is shown again.
         own(sim_host, path, s, "5904")
-        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == 5904, timeout=15,
+        wait_for(lambda: d.prop(guest["path"], "DisplayPort") == 5904,
                  what="DisplayPort 5904")
         assert d.guests()["hvmconfig"]["state"] == "running"
 
@@ -347,7 +347,7 @@ def test_memory_sizes_that_cannot_be_trusted_are_not_used_for_a_linux_stub(sim_h
     with d:
         for path in nodes:
             logged(d, path, reason)
-        guest = d.wait_state("lx", "running", timeout=30)
+        guest = d.wait_state("lx", "running")
         base = f"/vm/{guest['uuid']}/image/dm-argv"
         argv = [sim_host.xs_read(f"{base}/{k}") for k in sim_host.xs_ls(base)]
         assert "65536" not in argv and "vgamem_mb=4096" not in " ".join(argv), argv

@@ -1,5 +1,7 @@
 """A boot storm: 200 guests at once all get their stub domains, and no more than
-max_parallel_spawns xl commands ever run together (issue 3)."""
+max_parallel_spawns xl commands ever run together (issue 3). How fast they come up is
+a benchmark figure (tests/bench/bench_spawn.py), not a test: the wait here lasts as long
+as stub domains keep coming up."""
 
 import stat
 
@@ -48,11 +50,17 @@ def test_two_hundred_guests_at_once_with_bounded_xl(big_host, tmp_path):
         for n in names:
             sim_host.xl("create", HVM, f'name="{n}"', "memory=32")
 
-        def all_running():
+        def running():
             guests = d.guests()
-            return sum(1 for n in names if guests.get(n, {}).get("state") == "running") == len(names)
-        wait_for(all_running, timeout=120, interval=0.5, what="200 stub domains running")
+            return sum(1 for n in names if guests.get(n, {}).get("state") == "running")
+        wait_for(lambda: running() == len(names), interval=0.5, progress=running,
+                 what="200 stub domains running")
         peak = int((count_dir / "max").read_text())
         assert 1 <= peak <= 4, f"{peak} xl commands ran at once"
         stubs = [n for n in names if sim_host.domid(f"{n}-dm") is not None]
         assert len(stubs) == 200
+        # Exactly one each: the one stubdomd lists is the only domain targeting the guest.
+        table, guests = sim_host.table(), d.guests()
+        for n in names:
+            targeting = [s for s, e in table.items() if e["target"] == guests[n]["domid"]]
+            assert targeting == [guests[n]["stub_domid"]], (n, targeting, guests[n])

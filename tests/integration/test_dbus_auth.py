@@ -12,7 +12,7 @@ import time
 import dbus
 import pytest
 
-from simhost import SimHost, wait_for
+from simhost import SimHost, cpu_ticks, wait_for, wait_process
 from stubdomd import EXAMPLES, Stubdomd
 from test_dbus_helpers import (GUEST, MANAGER, MANAGER_PATH, OBJMGR, connect, error_name_of,
                                gdbus_call)
@@ -26,7 +26,7 @@ def env():
     with SimHost() as host:
         with Stubdomd(host) as d:
             host.xl("create", HVM, "memory=32")
-            guest = d.wait_state("hvmconfig", "running", timeout=30)
+            guest = d.wait_state("hvmconfig", "running")
             yield host, d, guest
 
 
@@ -95,22 +95,16 @@ def polkit(env):
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     conn = connect(host)
     try:
-        deadline = time.monotonic() + 30
-        while not conn.name_has_owner("org.freedesktop.PolicyKit1"):
-            assert mock.poll() is None, "dbusmock polkitd exited"
-            assert time.monotonic() < deadline, "dbusmock polkitd did not start"
-            time.sleep(0.05)
+        wait_for(lambda: mock.poll() is not None or conn.name_has_owner("org.freedesktop.PolicyKit1"),
+                 what="dbusmock polkitd on the bus", progress=lambda: cpu_ticks(mock.pid))
+        assert mock.poll() is None, "dbusmock polkitd exited"
         yield dbus.Interface(conn.get_object("org.freedesktop.PolicyKit1",
                                              "/org/freedesktop/PolicyKit1/Authority"),
                              "org.freedesktop.DBus.Mock")
     finally:
         mock.terminate()
-        try:
-            mock.wait(10)
-        except subprocess.TimeoutExpired:
-            mock.kill()
-            mock.wait()
-        wait_for(lambda: not conn.name_has_owner("org.freedesktop.PolicyKit1"), timeout=10,
+        wait_process(mock, "the polkit mock to exit")
+        wait_for(lambda: not conn.name_has_owner("org.freedesktop.PolicyKit1"),
                  what="the polkit mock to leave the bus")
 
 

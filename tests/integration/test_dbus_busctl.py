@@ -37,8 +37,8 @@ def daemon():
             for name in MANAGED + [UNMANAGED]:
                 host.xl("create", HVM, f'name="{name}"', "memory=32")
             for name in MANAGED:
-                d.wait_state(name, "running", timeout=30)
-            d.wait_state(UNMANAGED, "unmanaged", timeout=30)
+                d.wait_state(name, "running")
+            d.wait_state(UNMANAGED, "unmanaged")
             yield d
 
 

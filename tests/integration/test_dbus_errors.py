@@ -30,8 +30,8 @@ def env(tmp_path_factory):
             host.xl("create", HVM, "memory=32")
             host.xl("create", HVM, 'name="loose"', "memory=32")
             host.xl("create", pv)
-            d.wait_state("hvmconfig", "running", timeout=30)
-            d.wait_state("loose", "unmanaged", timeout=30)
+            d.wait_state("hvmconfig", "running")
+            d.wait_state("loose", "unmanaged")
             conn = connect(host)
             yield host, d, conn
             # Nothing a bad call did may have touched the guests or the daemon.

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import dbus
 
-from simhost import wait_for
+from simhost import STALL_SECONDS, wait_for, wait_process
 
 BUS_NAME = "org.xen.Stubdom"
 MANAGER_PATH = "/org/xen/Stubdom"
@@ -32,7 +32,9 @@ GUEST_PROPERTIES = {"Name": "s", "UUID": "s", "DomId": "u", "StubDomId": "u", "S
                     "DisplayAddress": "s", "DisplayPort": "i", "Restarts": "u",
                     "LastError": "s"}
 
-TIMEOUT = 60  # seconds for a method call: generous, the machine is shared
+# A method call's reply timeout: the stall window of every wait (a reply that takes this
+# long is stuck, not slow).
+TIMEOUT = int(STALL_SECONDS)
 
 
 def guest_path(uuid: str) -> str:
@@ -104,8 +106,7 @@ def gdbus_call(host, path: str, method: str, *args, user: Optional[str] = None
     error name (GDBus.Error:NAME: message) on failure, which busctl does not."""
     env = {"HOME": "/tmp"} if user else None
     return host.run("gdbus", "call", "--system", "--dest", BUS_NAME, "--object-path", path,
-                    "--method", method, "--timeout", str(TIMEOUT), *args, user=user, env=env,
-                    timeout=TIMEOUT + 10)
+                    "--method", method, "--timeout", str(TIMEOUT), *args, user=user, env=env)
 
 
 def error_name_of(result: subprocess.CompletedProcess) -> Optional[str]:
@@ -147,7 +148,7 @@ class Monitor:
         with self._lock:
             return list(self.messages)
 
-    def sync(self, conn, timeout: float = 30):
+    def sync(self, conn):
         """Waits until the monitor records calls to the daemon: Peer.Ping until one
         shows up (the first ones may go by before the monitor is installed)."""
         peer = proxy(conn, MANAGER_PATH, PEER)
@@ -155,27 +156,25 @@ class Monitor:
         def seen():
             peer.Ping(timeout=TIMEOUT)
             return any(m.get("member") == "Ping" for m in self.snapshot())
-        wait_for(seen, timeout=timeout, interval=0.1, what="busctl monitor to record a Ping")
+        wait_for(seen, interval=0.1, what="busctl monitor to record a Ping",
+                 progress=lambda: len(self.snapshot()))
 
     def signals(self, member: Optional[str] = None, path: Optional[str] = None) -> list[dict]:
         return [m for m in self.snapshot() if m.get("type") == "signal"
                 and (member is None or m.get("member") == member)
                 and (path is None or m.get("path") == path)]
 
-    def wait(self, predicate: Callable[[list[dict]], object], timeout: float = 30,
-             what: str = ""):
-        return wait_for(lambda: predicate(self.snapshot()), timeout=timeout, interval=0.05,
-                        what=what or "busctl monitor to see it")
+    def wait(self, predicate: Callable[[list[dict]], object], what: str = ""):
+        """Until the recorded messages satisfy predicate; each new message is progress."""
+        return wait_for(lambda: predicate(self.snapshot()), interval=0.05,
+                        what=what or "busctl monitor to see it",
+                        progress=lambda: len(self.snapshot()))
 
     def stop(self):
         if self._proc.poll() is None:
             self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._reader.join(5)
+            wait_process(self._proc, "busctl monitor to exit")
+        self._reader.join()
 
 
 def payload(message: dict) -> list:

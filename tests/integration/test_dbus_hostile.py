@@ -22,7 +22,7 @@ from pathlib import Path
 import dbus
 import pytest
 
-from simhost import SOURCE_ROOT, SimHost, wait_for
+from simhost import SOURCE_ROOT, SimHost, communicate, wait_for, wait_process
 from stubdomd import EXAMPLES, SANITIZED, Stubdomd
 from test_dbus_helpers import (BUS_NAME, GUEST, HELPER, MANAGER, MANAGER_PATH, PROPS, TIMEOUT,
                                connect, raw_error, sv)
@@ -50,8 +50,8 @@ def env():
                                     (EXAMPLES / "stubdom-hvmconfig").read_text())
             host.xl("create", HVM, "memory=32")
             host.xl("create", HVM, 'name="second"', "memory=32")
-            d.wait_state("hvmconfig", "running", timeout=60)
-            d.wait_state("second", "running", timeout=60)
+            d.wait_state("hvmconfig", "running")
+            d.wait_state("second", "running")
             yield host, d
             assert d.proc.poll() is None, d.log()
 
@@ -86,7 +86,7 @@ RSS_SLACK_KIB = 1024
 
 def assert_nothing_leaked(d, fds_before, rss_before):
     # Calls are answered before their connection's teardown is noticed: poll.
-    wait_for(lambda: fd_count(d) <= fds_before, timeout=30,
+    wait_for(lambda: fd_count(d) <= fds_before, progress=lambda: fd_count(d),
              what=f"stubdomd's fds back to {fds_before} (now {fd_count(d)})")
     rss = rss_kib(d)
     if not SANITIZED:  # there LeakSanitizer checks the heap as the daemon exits
@@ -107,7 +107,7 @@ def flood(host, d, processes: int, count: int, user=None, expect_start=INVALID_S
     procs = [client(host, job, user=user) for _ in range(processes)]
     results = []
     for p in procs:
-        out, err = p.communicate(timeout=600)
+        out, err = communicate(p, "a flood client to finish", progress=host.activity)
         assert p.returncode == 0, err
         results.append(json.loads(out))
     return results
@@ -136,7 +136,7 @@ def test_a_non_root_flood_of_every_mutating_call_is_denied_every_time(env):
     methods = ("Attach", "Reload", "Start", "Stop", "Restart", "SetDisplay",
                "SetDisplayPassword")
     for p in procs:
-        out, err = p.communicate(timeout=600)
+        out, err = communicate(p, "a denied client to finish", progress=host.activity)
         assert p.returncode == 0, err
         assert json.loads(out)["answers"] == {f"{m}: {DENIED}": 30 for m in methods}, out
     after = d.guests()["hvmconfig"]
@@ -429,7 +429,7 @@ def vanish_mid_call(host, d, name, path, iface, method, signature, args, pending
            "signature": signature, "args": args}
     p = client(host, job, stdin=subprocess.PIPE)
     assert p.stdout.readline().strip() == "sent", p.stderr.read()
-    wait_for(lambda: pending(d.guests()[name]), timeout=60, interval=0.02,
+    wait_for(lambda: pending(d.guests()[name]), interval=0.02,
              what=f"{method} of {name} to be under way")
     os.killpg(p.pid, signal.SIGKILL)
     p.wait()
@@ -467,7 +467,7 @@ def test_a_caller_vanishing_mid_call_does_not_stop_the_operation(env, method):
     vanish_mid_call(host, d, "second", *call,
                     pending=lambda g: g["state"] in UNDER_WAY and g["stub_domid"] != old_stub)
     # The operation completes for nobody; the reply to the vanished caller goes nowhere.
-    d.wait_state("second", "running", timeout=60)
+    d.wait_state("second", "running")
     assert d.guests()["second"]["stub_domid"] != old_stub
     one_stub_each(host, d)
     still_serving(d)
@@ -489,5 +489,5 @@ def test_a_caller_that_never_reads_replies_does_not_hold_up_the_others(env):
         assert r["unexpected"] == [], r
     still_serving(d)
     p.stdin.close()
-    p.wait(timeout=30)
+    wait_process(p, "the client that read nothing to exit", progress=host.activity)
     assert_nothing_leaked(d, fds, rss)

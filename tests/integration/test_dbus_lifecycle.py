@@ -50,7 +50,7 @@ def state_changes(messages, path):
 def test_xl_create_and_destroy_as_signals(monitored):
     host, d, monitor, conn = monitored
     host.xl("create", HVM)
-    guest = d.wait_state("hvmconfig", "running", timeout=30)
+    guest = d.wait_state("hvmconfig", "running")
     path = guest["path"]
     monitor.wait(lambda ms: "running" in state_changes(ms, path), what="State running signalled")
     host.xl("destroy", "hvmconfig")
@@ -131,13 +131,13 @@ def reply_index(messages, cookie):
 def test_stop_start_restart_do_what_they_say(monitored):
     host, d, monitor, conn = monitored
     host.xl("create", HVM)
-    path = d.wait_state("hvmconfig", "running", timeout=30)["path"]
+    path = d.wait_state("hvmconfig", "running")["path"]
     guest = proxy(conn, path, GUEST)
     first_stub = host.domid("hvmconfig-dm")
     guest_domid = host.domid("hvmconfig")
     assert first_stub is not None
 
-    guest.Stop(sv(), timeout=60)
+    guest.Stop(sv(), timeout=TIMEOUT)
     assert d.prop(path, "State") == "stopped"
     assert d.prop(path, "StubDomId") == 0
     assert host.domid("hvmconfig-dm") is None
@@ -147,7 +147,7 @@ def test_stop_start_restart_do_what_they_say(monitored):
     # Start replies only once the stub domain runs: slow its boot down, then check that
     # the bus carried State=running before the reply.
     host.set_setting("boot-delay-ms", 1500)
-    guest.Start(sv(), timeout=60)
+    guest.Start(sv(), timeout=TIMEOUT)
     assert d.prop(path, "State") == "running"
     second_stub = host.domid("hvmconfig-dm")
     assert second_stub is not None and second_stub != first_stub
@@ -162,7 +162,7 @@ def test_stop_start_restart_do_what_they_say(monitored):
     assert between and between[-1] == "running", between
     assert "starting" in between, between  # the reply waited through the boot
 
-    guest.Restart(sv(), timeout=60)
+    guest.Restart(sv(), timeout=TIMEOUT)
     third_stub = host.domid("hvmconfig-dm")
     assert third_stub is not None and third_stub not in (first_stub, second_stub)
     assert second_stub not in host.domains()
@@ -178,9 +178,9 @@ def test_stop_start_restart_do_what_they_say(monitored):
 
 def stopped_guest(host, d, conn):
     host.xl("create", HVM)
-    path = d.wait_state("hvmconfig", "running", timeout=30)["path"]
+    path = d.wait_state("hvmconfig", "running")["path"]
     guest = proxy(conn, path, GUEST)
-    guest.Stop(sv(), timeout=60)
+    guest.Stop(sv(), timeout=TIMEOUT)
     assert d.prop(path, "State") == "stopped"
     return path, guest
 
@@ -197,7 +197,7 @@ def test_start_replies_spawn_failed_when_xl_create_fails(monitored):
     assert host.domid("hvmconfig-dm") is None
     # Once the toolstack works again, Start works again.
     host.clear_fault("xl-create-fail", domain="hvmconfig-dm")
-    guest.Start(sv(), timeout=60)
+    guest.Start(sv(), timeout=TIMEOUT)
     assert d.prop(path, "State") == "running"
 
 
@@ -212,5 +212,5 @@ def test_start_replies_timed_out_when_the_stub_never_runs(sim_host):
         assert d.prop(path, "State") == "failed"
         assert d.prop(path, "LastError")
         # The stub domain that never ran is not left behind.
-        wait_for(lambda: sim_host.domid("hvmconfig-dm") is None, timeout=30,
+        wait_for(lambda: sim_host.domid("hvmconfig-dm") is None,
                  what="the stuck stub domain to be destroyed")

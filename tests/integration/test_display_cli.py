@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from simhost import sim_host, wait_for  # noqa: F401  (fixture)
+from simhost import communicate, sim_host, wait_for  # noqa: F401  (fixture)
 from stubdomd import BUILD_ROOT, STUBDOMD
 from test_display import HVM, generated, get_display, start, stub_config
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(not STUBDOMD.exists() or not STUBDOMCTL.exists()
 
 
 def ctl(host, *args, user=None, input=None):
-    return host.run(STUBDOMCTL, *args, user=user, timeout=60, input=input)
+    return host.run(STUBDOMCTL, *args, user=user, input=input)
 
 
 def test_display_shows_the_mode_address_port_and_uri(sim_host):
@@ -105,7 +105,7 @@ def test_the_password_comes_from_stdin_and_shows_up_nowhere_else(sim_host):
         ps = sim_host.run("ps", "-eo", "args", "ww")
         assert ps.returncode == 0 and str(STUBDOMCTL) in ps.stdout
         assert secret not in ps.stdout
-        out, err = p.communicate(secret + "\n", timeout=60)
+        out, err = communicate(p, "stubdomctl display password", input=secret + "\n")
         assert p.returncode == 0, err
         assert out == "hvmconfig: VNC password set from the next start (restart applies it)\n"
         assert secret not in out + err

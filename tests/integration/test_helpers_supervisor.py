@@ -50,7 +50,7 @@ def test_a_helper_that_crashes_at_once_backs_off_then_fails_until_restart(sim_ho
         assert call(d, "crasher", "Restart", user="nobody").returncode != 0
         assert len(starts(starts_file)) == 3
         assert call(d, "crasher", "Restart").returncode == 0
-        wait_for(lambda: len(starts(starts_file)) >= 4, timeout=10, what="a fresh start")
+        wait_for(lambda: len(starts(starts_file)) >= 4, what="a fresh start")
         wait_state(d, "crasher", "failed")
         assert len(starts(starts_file)) == 6
         no_zombie(d)
@@ -102,7 +102,7 @@ def test_a_helper_that_runs_fine_stays_up_across_guests_coming_and_going(sim_hos
             sim_host.xl("create", HVM)
             d.wait_state("hvmconfig", "running")
             sim_host.xl("destroy", "hvmconfig")
-            wait_for(lambda: "hvmconfig" not in d.guests(), timeout=10, what="the guest to go")
+            wait_for(lambda: "hvmconfig" not in d.guests(), what="the guest to go")
         assert prop(d, "fs-backend", "State") == "running"
         assert prop(d, "fs-backend", "MainPID") == pid
         assert prop(d, "fs-backend", "Restarts") == 0
@@ -141,7 +141,7 @@ def test_a_helper_ends_with_a_daemon_killed_outside_systemd(sim_host, tmp_path):
             first = prop(d, "fs-backend", "MainPID")
             assert processes_running(str(starts_file)) == [first]
             d.kill()  # the daemon alone: its process group, the helper's, lives on
-            wait_for(lambda: processes_running(str(starts_file)) == [], timeout=10,
+            wait_for(lambda: processes_running(str(starts_file)) == [],
                      what="the helper to end with the daemon")
             d.start()
             wait_for(lambda: len(starts(starts_file)) == 2, what="the next run's fs-backend")
@@ -174,7 +174,7 @@ def test_a_missing_helper_is_disabled_and_guests_still_start_with_a_warning(sim_
                 f"not running (disabled: cannot run {missing}: No such file or directory); "
                 "the stub domain starts without it") in d.log()
         sim_host.xl("destroy", "hvmconfig")
-        wait_for(lambda: "hvmconfig" not in d.guests(), timeout=10, what="the guest to go")
+        wait_for(lambda: "hvmconfig" not in d.guests(), what="the guest to go")
         no_zombie(d)
         assert settled_fd_count(d, baseline) == baseline
 
@@ -190,7 +190,7 @@ def test_a_missing_required_helper_holds_guests_back_and_says_why(sim_host, tmp_
         guest = d.wait_state("hvmconfig", "pending")
         reason = (f"waiting for the required helper fs-backend (disabled: cannot run {program}: "
                   "No such file or directory)")
-        wait_for(lambda: d.prop(guest["path"], "StateReason") == reason, timeout=10,
+        wait_for(lambda: d.prop(guest["path"], "StateReason") == reason,
                  what="the guest to say why it waits")
         time.sleep(1)
         assert d.guests()["hvmconfig"]["state"] == "pending"
@@ -203,7 +203,7 @@ def test_a_missing_required_helper_holds_guests_back_and_says_why(sim_host, tmp_
         d.wait_state("hvmconfig", "running")
         assert d.prop(guest["path"], "StateReason") == ""
         sim_host.xl("destroy", "hvmconfig")
-        wait_for(lambda: "hvmconfig" not in d.guests(), timeout=10, what="the guest to go")
+        wait_for(lambda: "hvmconfig" not in d.guests(), what="the guest to go")
         assert call(d, "fs-backend", "Stop").returncode == 0
         no_zombie(d)
         assert settled_fd_count(d, baseline) == baseline

@@ -209,7 +209,7 @@ def test_a_running_pv_grub_guest_is_listed_unmanaged(env):
     direct.write_text(f'name = "direct"\ntype = "pv"\nmemory = 64\nkernel = "{files["k64"]}"\n')
     host.xl("create", str(pvg))
     host.xl("create", str(direct))
-    guest = wait_for(lambda: d.guests().get("pvg"), timeout=10, what="pvg to be listed")
+    guest = wait_for(lambda: d.guests().get("pvg"), what="pvg to be listed")
     assert guest["state"] == "unmanaged"
     assert guest["stub_domid"] == 0
     assert d.prop(guest["path"], "Flavour") == "pv-grub"
@@ -219,12 +219,12 @@ def test_a_running_pv_grub_guest_is_listed_unmanaged(env):
     assert name == "org.xen.Stubdom.Error.NotHvm"
     assert host.xs_read(f"/local/domain/0/device-model/{guest['domid']}") is None
     host.xl("destroy", "pvg")
-    wait_for(lambda: "pvg" not in d.guests(), timeout=10, what="pvg to go")
+    wait_for(lambda: "pvg" not in d.guests(), what="pvg to go")
 
 
 def stubdomctl(host, *args):
     return host.run(str(Path(os.environ.get("BUILD_ROOT", "build")) / "cli" / "stubdomctl"),
-                    *args, timeout=60)
+                    *args)
 
 
 def test_stubdomctl_pvgrub_config_and_check(env):

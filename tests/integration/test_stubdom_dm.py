@@ -67,15 +67,15 @@ def test_stub_domain_comes_up_and_stubdom_dm_ends_with_the_guest(sim_host, tmp_p
         assert s is not None, daemon.log()
         assert sim_host.xs_read(f"/local/domain/0/device-model/{g}/state") == "running"
         assert daemon.guests()["hvmconfig"]["stub_domid"] == s
-        wait_for(lambda: f"stub domain {s} is running" in dm_log(sim_host), timeout=5,
+        wait_for(lambda: f"stub domain {s} is running" in dm_log(sim_host),
                  what="stubdom-dm to log the running stub domain")
         assert not (tmp_path / "dm-status").exists()  # still in the foreground
 
         sim_host.xl("destroy", "hvmconfig")
-        wait_for(lambda: (tmp_path / "dm-status").exists(), timeout=10,
+        wait_for(lambda: (tmp_path / "dm-status").exists(),
                  what=f"stubdom-dm to exit; its log:\n{dm_log(sim_host)}")
         assert (tmp_path / "dm-status").read_text().strip() == "0", dm_log(sim_host)
-        wait_for(lambda: sim_host.domid("hvmconfig-dm") is None, timeout=5,
+        wait_for(lambda: sim_host.domid("hvmconfig-dm") is None,
                  what="the stub domain to go")
         # One stub domain for the guest, though stubdomd saw it both ways.
         assert daemon.log().count("stub domain is running") == 1
@@ -87,7 +87,7 @@ def test_failing_stub_config_makes_stubdom_dm_fail_with_the_reason(sim_host, tmp
     with daemon:
         result = sim_host.xl("create", guest_config(tmp_path, "xl"), check=False)
         assert result.returncode != 0
-        wait_for(lambda: (tmp_path / "dm-status").exists(), timeout=10,
+        wait_for(lambda: (tmp_path / "dm-status").exists(),
                  what=f"stubdom-dm to exit; its log:\n{dm_log(sim_host)}")
         assert (tmp_path / "dm-status").read_text().strip() == "1"
         log = dm_log(sim_host)
@@ -101,7 +101,7 @@ def test_stub_domain_that_never_runs_makes_stubdom_dm_fail(sim_host, tmp_path):
     with Stubdomd(sim_host, settings={"start_timeout_ms": 1000}):
         result = sim_host.xl("create", guest_config(tmp_path, "xl"), check=False)
         assert result.returncode != 0
-        wait_for(lambda: (tmp_path / "dm-status").exists(), timeout=10,
+        wait_for(lambda: (tmp_path / "dm-status").exists(),
                  what=f"stubdom-dm to exit; its log:\n{dm_log(sim_host)}")
         assert (tmp_path / "dm-status").read_text().strip() == "1"
         assert "cannot attach: " in dm_log(sim_host)

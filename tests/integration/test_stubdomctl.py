@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from simhost import sim_host, wait_for  # noqa: F401  (fixture)
+from simhost import sim_host, wait_for, wait_process  # noqa: F401  (fixture)
 from stubdomd import BUILD_ROOT, EXAMPLES, STUBDOMD, Stubdomd
 
 STUBDOMCTL = BUILD_ROOT / "cli" / "stubdomctl"
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.skipif(not STUBDOMD.exists() or not STUBDOMCTL.exists()
                                 reason=f"needs {STUBDOMD} and {STUBDOMCTL}")
 
 
-def ctl(host, *args, user=None, timeout=60):
-    return host.run(STUBDOMCTL, *args, user=user, timeout=timeout)
+def ctl(host, *args, user=None):
+    return host.run(STUBDOMCTL, *args, user=user)
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_helpers(sim_host, running):
         1, "stubdomctl: no helper named 'no-such-helper'\n")
 
 
-def wait_output(stream, text, timeout=10):
+def wait_output(stream, text):
     """Waits until the pipe `stream` has carried `text`, without ever blocking on it."""
     os.set_blocking(stream.fileno(), False)
     seen = b""
@@ -140,10 +140,10 @@ def wait_output(stream, text, timeout=10):
             pass
         return text in seen
 
-    wait_for(more, timeout=timeout, what=f"{text!r} (have {seen!r})")
+    wait_for(more, what=f"{text!r} (have {seen!r})", progress=lambda: seen)
 
 
-def read_events(process, until, timeout=10):
+def read_events(process, until):
     """JSON lines from `stubdomctl monitor --json` until `until(events)` holds."""
     events = []
     fd = process.stdout.fileno()
@@ -161,7 +161,8 @@ def read_events(process, until, timeout=10):
             events.append(json.loads(line))
         return until(events)
 
-    wait_for(more, timeout=timeout, what=f"monitor events (have {events})")
+    wait_for(more, what=f"monitor events (have {events})",
+             progress=lambda: (len(events), buffer))
     return events
 
 
@@ -184,7 +185,7 @@ def test_monitor_sees_the_lifecycle(sim_host):
         assert events[-1]["guest"]["name"] == "hvmconfig"
 
         monitor.send_signal(signal.SIGINT)
-        assert monitor.wait(5) == 0
+        assert wait_process(monitor, "stubdomctl monitor to exit") == 0
         daemon.stop()
 
 
@@ -201,7 +202,7 @@ def test_monitor_survives_a_daemon_restart(sim_host):
         # Give the resync its moment, then: the guest was neither lost nor doubled.
         assert ctl(sim_host, "list", "--json").returncode == 0
         monitor.send_signal(signal.SIGTERM)
-        assert monitor.wait(5) == 0
+        assert wait_process(monitor, "stubdomctl monitor to exit") == 0
         os.set_blocking(monitor.stdout.fileno(), True)
         rest = monitor.stdout.read().decode().splitlines()
         events += [json.loads(line) for line in rest if line]

@@ -54,10 +54,10 @@ def test_device_model_runs_with_qemu_traditional_arguments(sim_host, tmp_path):
 
     # libxl kills the device model with SIGHUP on destroy.
     h.xl("destroy", "dmguest")
-    wait_for(lambda: (tmp_path / "argv.signals").exists(), 3, what="the dm to be signalled")
+    wait_for(lambda: (tmp_path / "argv.signals").exists(), what="the dm to be signalled")
     assert (tmp_path / "argv.signals").read_text().split() == ["hup"]
     wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
-             open(f"/proc/{pid}/stat").read().split()[2] == "Z", 3)
+             open(f"/proc/{pid}/stat").read().split()[2] == "Z")
     assert h.xs_read("/local/domain/0/device-model/1") is None
 
 

@@ -50,9 +50,9 @@ def test_stubdom_never_running(sim_host):
     h.set_fault("stubdom-never-running", domain="slow-dm")
     g, s = boot_stub(h, "slow", "slow-dm")
     g2, s2 = boot_stub(h, "fast", "fast-dm")
-    wait_for(lambda: h.xs_read(f"/local/domain/{s2}/device-model/{g2}/state") == "running", 3)
+    wait_for(lambda: h.xs_read(f"/local/domain/{s2}/device-model/{g2}/state") == "running")
     log = h.dir / "log" / f"dom-{s}.log"
-    wait_for(lambda: log.exists() and "stubdom-never-running" in log.read_text(), 3)
+    wait_for(lambda: log.exists() and "stubdom-never-running" in log.read_text())
     assert h.xs_read(f"/local/domain/{s}/device-model/{g}/state") is None
     assert h.domains()[s]["paused"] == 0
 
@@ -64,8 +64,8 @@ def test_stubdom_crashes_after_n_ms(sim_host):
     release = h.watch("@releaseDomain")
     g, s = boot_stub(h)
     state = f"/local/domain/{s}/device-model/{g}/state"
-    wait_for(lambda: h.xs_read(state) == "running", 3, what="running before the crash")
-    release.wait_for(2, timeout=3, what="@releaseDomain from the crash (VIRQ_DOM_EXC)")
+    wait_for(lambda: h.xs_read(state) == "running", what="running before the crash")
+    release.wait_for(2, what="@releaseDomain from the crash (VIRQ_DOM_EXC)")
     info = h.domains()[s]
     assert info["shutdown"] == 1 and info["reason"] == 3  # SHUTDOWN_crash
     assert info["dying"] == 0
@@ -83,7 +83,7 @@ def test_stubdom_crash_before_boot_never_runs(sim_host):
     h.set_setting("boot-delay-ms", 500)
     h.set_fault("stubdom-crash-ms", "0", domain="hvmconfig-dm")
     g, s = boot_stub(h)
-    wait_for(lambda: h.domains()[s]["shutdown"] == 1, 3, what="the crash")
+    wait_for(lambda: h.domains()[s]["shutdown"] == 1, what="the crash")
     assert h.xs_read(f"/local/domain/{s}/device-model/{g}/state") is None
 
 

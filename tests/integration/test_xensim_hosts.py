@@ -4,7 +4,7 @@ private system bus and the env file."""
 import os
 import subprocess
 
-from simhost import BUILD, SOURCE_ROOT, SimHost, sim_host, wait_for  # noqa: F401
+from simhost import BUILD, SOURCE_ROOT, SimHost, sim_host, wait_for, wait_process  # noqa: F401
 
 HVM = SOURCE_ROOT / "examples" / "hvmconfig"
 STUB = SOURCE_ROOT / "examples" / "stubdom-hvmconfig"
@@ -163,7 +163,7 @@ def test_concurrent_creates_get_distinct_domids(sim_host):
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
              for i in range(8)]
     for p in procs:
-        assert p.wait(30) == 0, p.stderr.read()
+        assert wait_process(p, "a burst xl create") == 0, p.stderr.read()
     ids = [h.domid(f"burst{i}") for i in range(8)]
     assert sorted(ids) == list(range(1, 9))
     assert set(h.domains()) == set(range(0, 9))

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from simhost import BUILD, SOURCE_ROOT, sim_host, wait_for  # noqa: F401
+from simhost import BUILD, SOURCE_ROOT, STALL_SECONDS, sim_host, wait_for, wait_process  # noqa: F401
 
 HVM = SOURCE_ROOT / "examples" / "hvmconfig"
 STUB = SOURCE_ROOT / "examples" / "stubdom-hvmconfig"
@@ -46,16 +46,27 @@ def start_proxy(h, g, s, sock=None):
     p = h.spawn(PROXY, f"--state-path=/local/domain/0/device-model/{s}/qmp-proxy-state",
                 s, f"/local/domain/{s}/device-model/{g}/qmp-vchan", sock,
                 stdout=open(h.dir / "proxy.log", "a"), stderr=open(h.dir / "proxy.log", "a"))
-    wait_for(lambda: os.path.exists(sock) or p.poll() is not None, 5, what="the proxy's socket")
+    wait_for(lambda: os.path.exists(sock) or p.poll() is not None, what="the proxy's socket")
     return p, sock
 
 
 class Qmp:
-    def __init__(self, path, timeout=5):
+    """A QMP client. What it waits for comes when the machine lets it (a reply stuck for
+    the stall window fails); `silent(seconds)` checks that nothing comes, for a while."""
+
+    def __init__(self, path):
         self.s = socket.socket(socket.AF_UNIX)
-        self.s.settimeout(timeout)
+        self.s.settimeout(STALL_SECONDS)
         self.s.connect(path)
         self.f = self.s.makefile("rwb")
+
+    def silent(self, seconds, read):
+        self.s.settimeout(seconds)
+        try:
+            with pytest.raises(socket.timeout):
+                read()
+        finally:
+            self.s.settimeout(STALL_SECONDS)
 
     def line(self):
         return self.f.readline().decode()
@@ -82,8 +93,7 @@ def test_proxy_serves_qmp_as_the_stub_qemu_would(sim_host):
     p, sock = start_proxy(h, g, s)
     assert p.poll() is None
     # The proxy listens first and writes its state after: wait for it, do not race it.
-    wait_for(lambda: h.xs_read(f"/local/domain/0/device-model/{s}/qmp-proxy-state") == "running",
-             5, what="the proxy's running state")
+    wait_for(lambda: h.xs_read(f"/local/domain/0/device-model/{s}/qmp-proxy-state") == "running", what="the proxy's running state")
     q = Qmp(sock)
     greeting = q.message()
     assert "QMP" in greeting and "version" in greeting["QMP"]
@@ -131,11 +141,10 @@ def test_greeting_waits_for_the_vchan_and_a_gone_stub_ends_the_proxy(sim_host):
     h.set_fault("stubdom-never-running")  # its qemu never starts: no vchan
     g, s = linked_stub(h)
     p, sock = start_proxy(h, g, s)
-    q = Qmp(sock, timeout=0.5)
-    with pytest.raises(socket.timeout):
-        q.message()
+    q = Qmp(sock)
+    q.silent(0.5, q.message)
     h.xl("destroy", str(s))
-    assert p.wait(timeout=5) == 1
+    assert wait_process(p, "the proxy to exit with its stub domain") == 1
     assert "vchan client init" in (h.dir / "proxy.log").read_text()
     q.close()
 
@@ -159,17 +168,15 @@ def test_faults(sim_host, fault):
     h.set_fault(fault, domain="hvmconfig-dm")
     g, s = linked_stub(h)
     p, sock = start_proxy(h, g, s)
-    q = Qmp(sock, timeout=0.5)
+    q = Qmp(sock)
     if fault == "qmp-garbage":
         first = q.line()
         with pytest.raises(ValueError):
             json.loads(first)
     elif fault == "qmp-never-greet":
-        with pytest.raises(socket.timeout):
-            q.line()
+        q.silent(0.5, q.line)
     else:
         assert "QMP" in q.message()
         assert q.execute("qmp_capabilities") == {"return": {}, "id": 1}
-        with pytest.raises(socket.timeout):
-            q.execute("query-vnc")
+        q.silent(0.5, lambda: q.execute("query-vnc"))
     q.close()

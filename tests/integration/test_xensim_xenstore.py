@@ -3,7 +3,7 @@ xenstore-* clients and by libxenstore (xs-probe)."""
 
 import subprocess
 
-from simhost import BUILD, SOURCE_ROOT, SimHost, sim_host, wait_for  # noqa: F401
+from simhost import BUILD, SOURCE_ROOT, STALL_SECONDS, SimHost, sim_host, wait_for, wait_process  # noqa: F401
 
 HVM = SOURCE_ROOT / "examples" / "hvmconfig"
 
@@ -85,14 +85,14 @@ def test_introduce_and_release_domain_watches_libxenstore(sim_host):
     h = sim_host
     probes = {}
     for special in ("@introduceDomain", "@releaseDomain"):
-        p = h.spawn(BUILD / "xs-probe", "watch", special, "2", "5000",
+        p = h.spawn(BUILD / "xs-probe", "watch", special, "2", str(int(STALL_SECONDS * 1000)),
                     stdout=subprocess.PIPE, text=True)
         assert p.stdout.readline().strip() == "ready"
         probes[special] = p
     h.xl("create", HVM)
     h.xl("destroy", "hvmconfig")
     for special, p in probes.items():
-        assert p.wait(6) == 0, f"{special} did not fire"
+        assert wait_process(p, f"{special} to fire twice") == 0, f"{special} did not fire"
         assert p.stdout.read().split() == [special, special]
 
 

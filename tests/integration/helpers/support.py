@@ -99,7 +99,7 @@ def settled_fd_count(d, expected: int) -> int:
     moment after its pidfd reports); the last count seen if it never does."""
     seen = []
     try:
-        wait_for(lambda: seen.append(fd_count(d)) or seen[-1] == expected, timeout=5,
+        wait_for(lambda: seen.append(fd_count(d)) or seen[-1] == expected,
                  what="the fd count to settle")
     except Exception:
         pass
@@ -111,6 +111,6 @@ def no_zombie(d):
     def none():
         return not [c for c in children(d.proc.pid) if c[1] == "Z"]
     try:
-        wait_for(none, timeout=5, what="no zombie")
+        wait_for(none, what="no zombie")
     except Exception:
         raise AssertionError(f"zombie children of stubdomd: {children(d.proc.pid)}")
