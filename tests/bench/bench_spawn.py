@@ -1,12 +1,16 @@
 """meson benchmark: the cost of a boot storm on the simulated host.
 
-For 20 and for 200 guests created at once it prints the xenstore requests stubdomd
-made per guest (counted from xenstored's -T trace) and the time from the last guest's
-creation to its stub domain running. Requests per guest must not grow with the number
-of guests: that is the design's promise that one domain event costs one list call and
-a constant number of reads.
+For 1, 20, 200 and 1000 guests created at once (STUBDOMD_BENCH_SPAWN_SIZES changes the
+sizes) it prints the xenstore requests stubdomd made per guest (counted from xenstored's
+-T trace), the time from the last guest's creation to its stub domain running, and how
+long the whole storm took: creating the guests, and until every guest's stub domain ran.
+Requests per guest must not grow with the number of guests: that is the design's promise
+that one domain event costs one list call and a constant number of reads. The 1-guest
+line is the README's guest alone (what a test once bounded at 2 s); the 200- and
+1000-guest lines are how fast a storm comes up, which no test asserts.
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,44 +37,58 @@ def stubdomd_requests(trace: Path) -> int:
     return count
 
 
-def run(guests: int) -> tuple[float, float]:
+def run(guests: int) -> dict[str, float]:
+    # Room for every guest (32 MiB and its video memory) and its stub domain (32 MiB).
     with SimHost(trace=Path("/tmp") / f"stubdomd-bench-{guests}.trace",
-                 total_mem_kib=64 * 1024 * 1024) as host:
+                 total_mem_kib=(guests * 80 + 2048) * 1024) as host:
         trace = Path("/tmp") / f"stubdomd-bench-{guests}.trace"
-        d = Stubdomd(host, settings={"max_parallel_spawns": 4, "start_timeout_ms": 120000})
+        d = Stubdomd(host, settings={"max_parallel_spawns": 4})
         stub = (EXAMPLES / "stubdom-hvmconfig").read_text()
         names = [f"b{i:03d}" for i in range(guests)]
         for n in names:
             d.write_config_dir_file(f"stubdom-{n}", stub)
         with d:
             baseline = stubdomd_requests(trace)
+            began = time.monotonic()
             for n in names:
                 host.xl("create", EXAMPLES / "hvmconfig", f'name="{n}"', "memory=32")
             created = time.monotonic()
             last = names[-1]
-            # Poll the stub's own state key: cheaper and finer-grained than D-Bus.
-            wait_for(lambda: d.guests().get(last, {}).get("state") == "running",
-                     timeout=600, interval=0.01, what=f"{last} running")
+            state = [None]
+
+            def last_running():
+                state[0] = d.guests().get(last, {}).get("state")
+                return state[0] == "running"
+            # Polled often: the figure is this latency.
+            wait_for(last_running, interval=0.01, progress=lambda: state[0], backoff=False,
+                     what=f"{last} running")
             latency = time.monotonic() - created
-            wait_for(lambda: sum(g["state"] == "running" for g in d.guests().values()) == guests,
-                     timeout=600, interval=0.2, what="every guest running")
+
+            def running():
+                return sum(g["state"] == "running" for g in d.guests().values())
+            wait_for(lambda: running() == guests, interval=0.2, progress=running,
+                     what="every guest running")
+            done = time.monotonic()
             requests = stubdomd_requests(trace) - baseline
         trace.unlink(missing_ok=True)
-        return requests / guests, latency
+        return {"xenstore_requests_per_guest": requests / guests,
+                "last_guest_created_to_stub_running_ms": latency * 1000,
+                "create_all_s": created - began, "all_stubs_running_s": done - began}
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [20, 200]
+    sizes = [int(a) for a in sys.argv[1:]] or [
+        int(n) for n in os.environ.get("STUBDOMD_BENCH_SPAWN_SIZES", "1 20 200 1000").split()]
     results = {}
     for n in sizes:
-        per_guest, latency = run(n)
-        results[n] = per_guest
-        print(f"guests={n} xenstore_requests_per_guest={per_guest:.1f} "
-              f"last_guest_created_to_stub_running_ms={latency * 1000:.0f}", flush=True)
-    if len(results) > 1:
-        small, large = results[min(results)], results[max(results)]
+        figures = run(n)
+        results[n] = figures["xenstore_requests_per_guest"]
+        print(f"guests={n} " + " ".join(f"{k}={v:.1f}" for k, v in figures.items()), flush=True)
+    counted = {n: r for n, r in results.items() if n >= 20}  # one guest has no storm
+    if len(counted) > 1:
+        small, large = counted[min(counted)], counted[max(counted)]
         print(f"requests_per_guest_growth={large / small:.2f}x "
-              f"({min(results)} → {max(results)} guests)")
+              f"({min(counted)} → {max(counted)} guests)")
 
 
 if __name__ == "__main__":
