@@ -7,10 +7,9 @@ from __future__ import annotations
 import collections
 import os
 import re
-import time
 from pathlib import Path
 
-from simhost import SimHost
+from simhost import SimHost, cpu_ticks, wait_for
 
 HVM, PAUSED, DYING, SHUTDOWN = 0x1, 0x2, 0x4, 0x8
 
@@ -118,6 +117,13 @@ def settle_problems(host: SimHost, d, stubbed: set[str], helper_program: Path) -
             problems.append(f"stubdomd lists {name} ({entry['domid']}, {entry['state']}), "
                             f"which the host does not have")
 
+    # The sim at rest: a domain still booting may yet crash (a fault's crash comes N ms
+    # after its unpause), after the checks; the checks wait for its life to play out.
+    booting = sorted(domid for domid, info in table.items() if info["booting"])
+    if booting:
+        problems.append(f"domains still booting (their simulated life is still to come): "
+                        f"{booting}")
+
     kids = children_of(d.proc.pid)
     helpers = [k for k in kids if str(helper_program) in k[2] and k[1] != "Z"]
     if len(helpers) != 1 or len(kids) != 1:
@@ -178,27 +184,33 @@ def live_stubs(snap: dict) -> int:
     return sum(1 for info in snap["stubs"].values() if not info["flags"] & (DYING | SHUTDOWN))
 
 
-def resources_when_only_helpers(pid: int, helper_program: Path, timeout: float = 5.0):
+def resources_when_only_helpers(pid: int, helper_program: Path):
     """(fd count, RSS KiB, fds by kind) at a moment when the daemon's only children
     are its helpers (no xl in flight, whose pidfd and pipes would count) and its fds
-    stay the same for a while (not in the middle of reading a config file); None if
-    no such moment came within `timeout`."""
-    deadline = time.monotonic() + timeout
-    previous = None
-    while time.monotonic() < deadline:
+    stay the same for a while (not in the middle of reading a config file). Nothing new
+    is asked of it meanwhile, so such a moment comes once its work in flight is done,
+    however slowly; None if none came in the stall window."""
+    previous: list = [None]
+    found: list = [None]
+
+    def quiet():
         before = children_of(pid)
         kinds = fd_kinds(pid)
         rss = rss_kib(pid)
         # Consistent: the same children around the reads, each with its one pidfd.
         if (before == children_of(pid) and kinds.get("pidfd", 0) == len(before)
                 and all(str(helper_program) in k[2] for k in before)):
-            if previous == kinds:
-                return sum(kinds.values()), rss, kinds
-            previous = kinds
+            if previous[0] == kinds:
+                found[0] = (sum(kinds.values()), rss, kinds)
+            previous[0] = kinds
         else:
-            previous = None
-        time.sleep(0.05)
-    return None
+            previous[0] = None
+        return found[0]
+    try:
+        return wait_for(quiet, what="a moment with only the helpers as children",
+                        progress=lambda: cpu_ticks(pid))
+    except AssertionError:
+        return None
 
 
 def guest_objects(d) -> list[str]:

@@ -1,13 +1,26 @@
 """Fault campaign (issue 9): guests come and go at random on the simulated host for a
-bounded time while faults are switched on at random and stubdomd is SIGKILLed and
-started again three times; at the end, after a bounded settle, every live guest with a
-stub config has exactly one running stub domain or is failed with a reason, no stub
-domain outlives its guest, stubdomd has no stray children, and its fds and RSS are back
-near what they were at the start of its last incarnation.
+fixed number of steps while faults are switched on at random and stubdomd is SIGKILLed
+and started again three times; at the end, once the host has settled, every live guest
+with a stub config has exactly one running stub domain or is failed with a reason, no
+stub domain outlives its guest, stubdomd has no stray children, and its fds and RSS are
+back near what they were at the start of its last incarnation.
 
 Replay a failure with the seed it printed:
     STUBDOMD_CAMPAIGN_SEED=1234 meson test -C build --suite campaign -v
-STUBDOMD_CAMPAIGN_SECONDS shortens or lengthens the campaign (default 60).
+STUBDOMD_CAMPAIGN_STEPS shortens or lengthens the campaign (default 400, about a minute
+on an idle machine).
+
+The schedule is a function of the seed and the step number, not of time: what each
+step does (create or destroy, which name, which fault, how long it pauses, whether it
+reaps crashed guests), at which steps stubdomd is killed and how, and which steps have
+short host memory are drawn from the seed, and every step draws the same numbers
+whatever happened before, so the draws of a replay line up step for step. What still
+depends on timing is what the host and stubdomd make of it: how far a spawn has got
+when a kill lands, whether a stub's fault crash (N ms after its unpause, the sim's own
+clock) comes before or after its guest is destroyed, and so which guests a reap finds
+crashed. The end state must be right whatever that timing, which is the test; and the
+settle waits until the sim has no domain still booting, so no crash scheduled during
+the campaign can land after the check.
 """
 
 from __future__ import annotations
@@ -32,12 +45,12 @@ HVM = str(EXAMPLES / "hvmconfig")
 STUB = (EXAMPLES / "stubdom-hvmconfig").read_text()
 
 SEED = int(os.environ.get("STUBDOMD_CAMPAIGN_SEED") or time.time_ns() % 1_000_000)
-DURATION = float(os.environ.get("STUBDOMD_CAMPAIGN_SECONDS", "60"))
+STEPS = int(os.environ.get("STUBDOMD_CAMPAIGN_STEPS", "400"))
 POOL = 100                  # distinct guests (names) the campaign creates and destroys
 WITH_STUB_CONFIG = 0.85     # "most" of them have a stub-domain config
 TARGET_LIVE = 35            # the campaign hovers around this many live guests
 START_TIMEOUT_MS = 3000     # stubdomd's start_timeout_ms: a never-running stub fails in 3 s
-SETTLE_SECONDS = 90         # bounded wait to settle; CI runs it beside another test on 2 cores
+BASELINE_AFTER_STEPS = 40   # of the last incarnation's own traffic before its baseline
 
 # Per stub domain, drawn when its guest is created (the sim's NAME@DOMAIN switches).
 P_CREATE_FAIL = 0.10
@@ -62,7 +75,7 @@ P_CRASH = 0.05
 RSS_SLACK_KIB = 512
 # Under AddressSanitizer (SANITIZED) RSS says nothing; LeakSanitizer checks instead,
 # when the last incarnation stops at the end.
-MEMORY_WINDOWS = 4          # short-memory windows, at random times
+MEMORY_WINDOWS = 4          # short-memory windows, at random steps
 
 
 class Campaign:
@@ -78,21 +91,22 @@ class Campaign:
             "crashed guests destroyed", "fault xl-create-fail", "fault stubdom-never-running",
             "fault stubdom-crash-ms", "fault short-memory windows", "stubdomd kills",
             "kills of the whole unit (as systemd)", "stubdomd starts")}
-        self.memory_window_ends: float | None = None
+        self.memory_window_ends: int | None = None
         self.created: set[str] = set()
-        self.memory_windows: list[float] = []   # monotonic times at which one opens
+        self.memory_windows: list[tuple[int, int, int]] = []  # (first step, steps, free KiB)
         self.killed_groups: list[int] = []      # process groups of killed incarnations
 
     # -- the toolstack side ------------------------------------------------------
-    def create(self):
+    def create(self, pick: float, draw: tuple[float, int]):
         free = [n for n in (f"c{i:03d}" for i in range(POOL)) if n not in self.live]
         # Every guest of the pool once before any comes back.
         fresh = [n for n in free if n not in self.created]
         if not free:
             return
-        name = self.rng.choice(fresh or free)
+        choices = fresh or free
+        name = choices[int(pick * len(choices))]
         if name in self.stubbed:
-            self.draw_fault(name)
+            self.set_fault(name, *draw)
         r = self.host.xl("create", HVM, f'name="{name}"', "memory=32", check=False)
         if r.returncode != 0:
             self.counts["guest creates refused"] += 1
@@ -108,8 +122,7 @@ class Campaign:
         self.clear_fault(name)
         self.counts["crashed guests destroyed" if crashed else "guests destroyed"] += 1
 
-    def draw_fault(self, name: str):
-        x = self.rng.random()
+    def set_fault(self, name: str, x: float, crash_ms: int):
         stub = f"{name}-dm"
         if x < P_CREATE_FAIL:
             self.host.set_fault("xl-create-fail", "campaign: creation refused", domain=stub)
@@ -120,7 +133,7 @@ class Campaign:
         elif x < P_CREATE_FAIL + P_NEVER_RUNNING + P_CRASH:
             # Before, around and after the boot delay (150 ms): crashes while starting
             # and while running.
-            self.host.set_fault("stubdom-crash-ms", str(self.rng.randint(50, 1500)), domain=stub)
+            self.host.set_fault("stubdom-crash-ms", str(crash_ms), domain=stub)
             kind = "stubdom-crash-ms"
         else:
             return
@@ -132,18 +145,18 @@ class Campaign:
         if kind:
             self.host.clear_fault(kind, domain=f"{name}-dm")
 
-    def short_memory(self, now: float):
-        """Host-wide, as memory is: a window in which the host reports little free
-        memory, so stub creates (and guests' own) are refused for a while."""
+    def short_memory(self, step: int):
+        """Host-wide, as memory is: a window of steps in which the host reports little
+        free memory, so stub creates (and guests' own) are refused for a while."""
         if self.memory_window_ends is not None:
-            if now >= self.memory_window_ends:
+            if step >= self.memory_window_ends:
                 self.host.clear_fault("free-memory-kib")
                 self.memory_window_ends = None
             return
-        if self.memory_windows and now >= self.memory_windows[0]:
-            self.memory_windows.pop(0)
-            self.host.set_fault("free-memory-kib", str(self.rng.randint(0, 96) * 1024))
-            self.memory_window_ends = now + self.rng.uniform(0.3, 2.0)
+        if self.memory_windows and step >= self.memory_windows[0][0]:
+            _, steps, free_kib = self.memory_windows.pop(0)
+            self.host.set_fault("free-memory-kib", str(free_kib))
+            self.memory_window_ends = step + steps
             self.counts["fault short-memory windows"] += 1
 
     def reap_crashed(self):
@@ -154,17 +167,26 @@ class Campaign:
                 if name:
                     self.destroy(name, crashed=True)
 
-    def step(self, now: float):
-        self.short_memory(now)
-        if len(self.live) < TARGET_LIVE * self.rng.uniform(0.6, 1.4):
-            self.create()
+    def step(self, step: int):
+        # The same draws at every step, whatever they are used for: a replay's stream of
+        # draws lines up with the original's step for step.
+        target = TARGET_LIVE * self.rng.uniform(0.6, 1.4)
+        pick = self.rng.random()
+        fault = (self.rng.random(), self.rng.randint(50, 1500))
+        reap = self.rng.random() < 0.1
+        pause = self.rng.uniform(0, 0.05)
+        self.short_memory(step)
+        if len(self.live) < target:
+            self.create(pick, fault)
         elif self.live:
-            self.destroy(self.rng.choice(sorted(self.live)))
-        if self.rng.random() < 0.1:
+            victims = sorted(self.live)
+            self.destroy(victims[int(pick * len(victims))])
+        if reap:
             self.reap_crashed()
-        time.sleep(self.rng.uniform(0, 0.05))
+        time.sleep(pause)
 
-    def kill_and_restart(self, whole_unit: bool, steps_while_down: int):
+    def kill_and_restart(self, step: int, whole_unit: bool, steps_while_down: int) -> int:
+        """The kill, steps_while_down steps without a daemon, the start: the next step."""
         pgid = self.d.proc.pid  # its own session and process group (SimHost.spawn)
         self.killed_groups.append(pgid)
         self.d.kill()
@@ -181,9 +203,11 @@ class Campaign:
             self.counts["kills of the whole unit (as systemd)"] += 1
         # Guests keep coming and going while no stubdomd runs.
         for _ in range(steps_while_down):
-            self.step(time.monotonic())
+            self.step(step)
+            step += 1
         self.d.start()
         self.counts["stubdomd starts"] += 1
+        return step
 
     def end_killed_groups(self):
         """What is left of the incarnations killed alone (an xl still finishing its
@@ -237,7 +261,7 @@ def test_fault_campaign(campaign_host, tmp_path):
     rng = random.Random(SEED)
     policy = rng.choice(["crash-guest", "restart", "leave"])
     print(f"\ncampaign seed {SEED} (replay: STUBDOMD_CAMPAIGN_SEED={SEED}), "
-          f"{DURATION:.0f} s, on_stubdom_death = {policy}", flush=True)
+          f"{STEPS} steps, on_stubdom_death = {policy}", flush=True)
 
     names = [f"c{i:03d}" for i in range(POOL)]
     stubbed = {n for n in names if rng.random() < WITH_STUB_CONFIG}
@@ -250,32 +274,36 @@ def test_fault_campaign(campaign_host, tmp_path):
         d.write_config_dir_file(f"stubdom-{n}", STUB)
     c = Campaign(host, d, rng, stubbed)
 
-    # Three kills, spread over the campaign; the last leaves time for a warmup and for
-    # the last incarnation's own traffic before the end. What each kill does is drawn
-    # here too, so that a replay makes the same choices whatever the timing.
-    kills = [(rng.uniform(lo, hi) * DURATION, rng.random() < 0.5, rng.randint(0, 4))
+    # Three kills, spread over the campaign; the last leaves room for the last
+    # incarnation's own traffic before its baseline and the end. At which step, and what
+    # each kill does, is drawn here.
+    kills = [(int(rng.uniform(lo, hi) * STEPS), rng.random() < 0.5, rng.randint(0, 4))
              for lo, hi in ((0.12, 0.28), (0.38, 0.55), (0.62, 0.72))]
+    c.memory_windows = sorted((int(rng.uniform(0.05, 0.9) * STEPS), rng.randint(2, 14),
+                               rng.randint(0, 96) * 1024) for _ in range(MEMORY_WINDOWS))
     d.start()
     c.counts["stubdomd starts"] += 1
-    t0 = time.monotonic()
-    c.memory_windows = sorted(t0 + rng.uniform(0.05, 0.9) * DURATION
-                              for _ in range(MEMORY_WINDOWS))
     baseline = None
-    last_start = t0
+    last_start = 0
+    step = 0
     try:
-        while (now := time.monotonic()) - t0 < DURATION:
-            if kills and now - t0 >= kills[0][0]:
+        while step < STEPS:
+            if kills and step >= kills[0][0]:
                 _, whole_unit, steps_while_down = kills.pop(0)
-                c.kill_and_restart(whole_unit, steps_while_down)
-                last_start = time.monotonic()
+                step = c.kill_and_restart(step, whole_unit, steps_while_down)
+                last_start = step
                 baseline = None
-            if baseline is None and not kills and time.monotonic() - last_start >= 3:
+            if baseline is None and not kills and (
+                    step - last_start >= BASELINE_AFTER_STEPS or step == STEPS - 1):
                 baseline = resources_when_only_helpers(d.proc.pid, RUN_FINE)
-            c.step(now)
+            c.step(step)
+            step += 1
             assert_alive(d)
         c.end_faults()
 
-        # Settle: the toolstack destroys what crashed; everything in flight finishes.
+        # Settle: the toolstack destroys what crashed; everything in flight finishes, and
+        # no domain is still booting (so no fault's crash is still to come). Every change
+        # of what is still wrong is progress.
         problems = []
 
         def settled():
@@ -286,7 +314,8 @@ def test_fault_campaign(campaign_host, tmp_path):
                 problems[:] = [f"cannot check: {e}"]
             return not problems
         try:
-            wait_for(settled, timeout=SETTLE_SECONDS, interval=0.5, what="the host to settle")
+            wait_for(settled, interval=0.5, what="the host to settle",
+                     progress=lambda: list(problems))
         except AssertionError:
             pass  # reported below, after the counts
         assert_alive(d)
@@ -309,7 +338,7 @@ def test_fault_campaign(campaign_host, tmp_path):
             print(f"  {k}: {v}")
 
         context = f"(seed {SEED}; replay with STUBDOMD_CAMPAIGN_SEED={SEED})"
-        assert not problems, f"not settled after {SETTLE_SECONDS} s {context}:\n" + \
+        assert not problems, f"not settled {context}:\n" + \
             "\n".join(problems) + f"\n--- stubdomd log (tail) ---\n{d.log()[-20000:]}"
         assert c.counts["stubdomd kills"] == 3
         # Console fds come and go with the stub domains: one pty and one log per live stub.
