@@ -7,7 +7,6 @@ passes when polkit (python3-dbusmock's polkitd template) allows org.xen.Stubdom.
 import json
 import subprocess
 import sys
-import time
 
 import dbus
 import pytest

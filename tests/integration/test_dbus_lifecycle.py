@@ -15,7 +15,7 @@ from simhost import sim_host, wait_for  # noqa: F401  (fixture)
 from stubdomd import EXAMPLES, Stubdomd
 from test_dbus_helpers import (BUS_NAME, GUEST, GUEST_PROPERTIES, MANAGER, MANAGER_PATH, OBJMGR,
                                Monitor, changed_properties, connect, dbus_error, payload, proxy,
-                               sv, unvariant)
+                               TIMEOUT, sv, unvariant)
 
 HVM = str(EXAMPLES / "hvmconfig")
 ORDER = ["pending", "spawning", "linking", "starting", "running"]
