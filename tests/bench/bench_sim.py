@@ -14,7 +14,8 @@ as key=value, medians over the rounds:
   wall_ms         the whole operation as a caller waits for it
 
 (CPU figures are means: the kernel counts CPU in clock ticks of 10 ms, finer than one
-operation only on average) and getinfo_ns: one xc_domain_getinfo through the shim, as xenstored calls it for every
+operation only on average) and getinfo_ns: the CPU time of one xc_domain_getinfo through
+the shim, as xenstored calls it for every
 domain on each VIRQ. Then the ratios 1000/10 of sim_cpu_ms and getinfo_ns (close to 1:
 constant per operation), and of xenstored_cpu_ms and wall_ms, which carry xenstored's own
 growth with the size of its database (the real xenstored 4.17's, on a real dom0 too).
