@@ -234,7 +234,7 @@ def dpkg_run(debs, tmp_path_factory):
     script = tmp_path_factory.mktemp("overlay-script") / "dpkg-steps"
     script.write_text(DPKG_SCRIPT)
     r = subprocess.run([str(HELPERS / "overlay-root"), str(stage), str(script)],
-                       capture_output=True, text=True, timeout=900)
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     return r, parse_report(r.stdout), files
 
