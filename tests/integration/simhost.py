@@ -71,6 +71,12 @@ FAULTS = ("xl-create-fail", "stubdom-never-running", "stubdom-crash-ms", "free-m
           "qmp-garbage", "qmp-never-greet", "qmp-stall")
 SETTINGS = ("boot-delay-ms", "dm-timeout-ms")
 
+# Every process a test starts inherits this process's signal dispositions, and an ignored
+# signal stays ignored across exec, out of reach of a shell's trap. Run under nohup (or a
+# CI runner that ignores SIGHUP), the device models the sim's xl starts could not see
+# libxl's SIGHUP on destroy; the tests expect the default a dom0 service starts with.
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
 
 # How long a wait may see nothing move before it fails. Long on purpose: the work a test
 # waits for takes well under a second on an idle machine, and a machine kept busy by
