@@ -18,7 +18,7 @@ from simhost import SOURCE_ROOT
 from test_install import expected_files
 
 HELPERS = Path(__file__).resolve().parent / "helpers"
-PACKAGES = ("stubdomd", "libstubdom-client0", "libstubdom-client-dev")
+PACKAGES = ("stubdomd", "libstubdom-client0", "libstubdom-client-dev", "stubdom-mkimage")
 CONFFILE = "/etc/stubdomd/stubdomd.json"
 
 
@@ -77,7 +77,10 @@ def expected_split():
     lib = debian_layout()["lib"]
     split = {p: set() for p in PACKAGES}
     for f in expected_files(debian_layout()):
-        if f.startswith(f"{lib}/libstubdom-client.so.0"):
+        # the image builder (issue 16): its script, the stub's /init and its man page
+        if "stubdom-mkimage" in f or f.startswith("/usr/lib/stubdomd/stubimage/"):
+            split["stubdom-mkimage"].add(f + ".gz" if f.startswith("/usr/share/man/") else f)
+        elif f.startswith(f"{lib}/libstubdom-client.so.0"):
             split["libstubdom-client0"].add(f)
         elif f.startswith("/usr/include/") or f.startswith(f"{lib}/pkgconfig/") or \
                 f == f"{lib}/libstubdom-client.so":
@@ -161,7 +164,7 @@ DPKG_SCRIPT = r"""#!/bin/bash
 set -u
 report() {
   echo "== $1"
-  for p in stubdomd libstubdom-client0 libstubdom-client-dev; do
+  for p in stubdomd libstubdom-client0 libstubdom-client-dev stubdom-mkimage; do
     echo "status $p $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | tr -d ' ' || true)"
   done
   while IFS= read -r f; do
@@ -172,6 +175,7 @@ dpkg -i /in/*.deb >/tmp/dpkg.log 2>&1; echo "rc $?"; cat /tmp/dpkg.log >&2
 report installed
 stubdomd --help >/dev/null 2>&1; echo "stubdomd-help $?"
 stubdomctl --help >/dev/null 2>&1; echo "stubdomctl-help $?"
+stubdom-mkimage --help >/dev/null 2>&1; echo "stubdom-mkimage-help $?"
 # A program built against the -dev package: headers, pkg-config file and .so link; its
 # typed errors cross the library boundary (BusUnavailable caught as ServiceUnavailable).
 cat >/tmp/client.cpp <<'CPP'
@@ -192,10 +196,10 @@ CPP
 g++ -std=c++17 -o /tmp/client /tmp/client.cpp $(pkg-config --cflags --libs stubdom-client) &&
   DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent /tmp/client
 echo "client $?"
-dpkg -r stubdomd libstubdom-client-dev libstubdom-client0 >/tmp/dpkg.log 2>&1; echo "rc $?"
+dpkg -r stubdom-mkimage stubdomd libstubdom-client-dev libstubdom-client0 >/tmp/dpkg.log 2>&1; echo "rc $?"
 cat /tmp/dpkg.log >&2
 report removed
-dpkg -P stubdomd libstubdom-client-dev libstubdom-client0 >/tmp/dpkg.log 2>&1; echo "rc $?"
+dpkg -P stubdom-mkimage stubdomd libstubdom-client-dev libstubdom-client0 >/tmp/dpkg.log 2>&1; echo "rc $?"
 cat /tmp/dpkg.log >&2
 report purged
 """
@@ -259,6 +263,7 @@ def test_the_installed_programs_run_and_the_dev_package_builds_a_client(dpkg_run
     r, _, _ = dpkg_run
     assert rc_of(r.stdout, "stubdomd-help") == ["stubdomd-help 0"]
     assert rc_of(r.stdout, "stubdomctl-help") == ["stubdomctl-help 0"]
+    assert rc_of(r.stdout, "stubdom-mkimage-help") == ["stubdom-mkimage-help 0"]
     assert "caught BusUnavailable: cannot connect to the system bus" in r.stdout, r.stdout + r.stderr
     assert rc_of(r.stdout, "client") == ["client 0"], r.stdout + r.stderr
 
@@ -269,7 +274,7 @@ def test_dpkg_r_leaves_only_the_conffile(dpkg_run):
     removed = steps["removed"]
     # stubdomd keeps its conffile (config-files state); the libraries have none and go.
     assert removed["status"] == {"stubdomd": "rc", "libstubdom-client0": "gone",
-                                 "libstubdom-client-dev": "gone"}
+                                 "libstubdom-client-dev": "gone", "stubdom-mkimage": "gone"}
     assert sorted(files & removed["exists"]) == [CONFFILE]
 
 

@@ -51,6 +51,8 @@ def expected_files(l):
     d = l["data"]
     return {
         f"{l['sbin']}/stubdomd",
+        f"{l['sbin']}/stubdom-mkimage",
+        f"{l['prefix']}/lib/stubdomd/stubimage/init",
         f"{l['bin']}/stubdomctl",
         f"{l['xen_bin']}/stubdom-dm",
         f"{l['include']}/stubdom-client/Client.hpp",
@@ -78,6 +80,7 @@ def expected_files(l):
         f"{l['man']}/man5/org.xen.Stubdom.5",
         f"{l['man']}/man1/stubdomctl.1",
         f"{l['man']}/man8/stubdom-dm.8",
+        f"{l['man']}/man8/stubdom-mkimage.8",
     }
 
 
