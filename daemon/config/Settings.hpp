@@ -47,8 +47,10 @@ struct Settings {
     // The Linux stub domain (upstream qemu in Linux), where libxl 4.17 installs it.
     std::string linuxStubKernel = "/usr/lib/xen/boot/qemu-stubdom-linux-kernel";
     std::string linuxStubRootfs = "/usr/lib/xen/boot/qemu-stubdom-linux-rootfs";
-    // libxl's LIBXL_LINUX_STUBDOM_MEM; the guest's video memory is added to it.
-    std::uint64_t linuxStubMemoryMiB = 128;
+    // Twice libxl's LIBXL_LINUX_STUBDOM_MEM (128): the image stubdom-mkimage builds from
+    // Debian's packages unpacks to ~41 MiB in RAM (QEMU 7.2 and its libraries) before QEMU
+    // maps the guest; the guest's video memory is added to it.
+    std::uint64_t linuxStubMemoryMiB = 256;
     // Where each stub domain's console 0 (its log) goes: qemu-dm-<guest>.log, as libxl.
     std::string logDir = "/var/log/xen";
     std::chrono::milliseconds startTimeout{30000};     // unpause until `running`

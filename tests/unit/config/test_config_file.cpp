@@ -363,7 +363,7 @@ TEST_CASE("the Linux stub domain's settings and the default flavour", "[config][
     CHECK(defaults.defaultFlavour == Flavour::Ioemu);
     CHECK(defaults.linuxStubKernel == "/usr/lib/xen/boot/qemu-stubdom-linux-kernel");
     CHECK(defaults.linuxStubRootfs == "/usr/lib/xen/boot/qemu-stubdom-linux-rootfs");
-    CHECK(defaults.linuxStubMemoryMiB == 128);
+    CHECK(defaults.linuxStubMemoryMiB == 256);
     CHECK(defaults.logDir == "/var/log/xen");
 
     const Settings s = parseSettings(R"({

@@ -217,7 +217,7 @@ TEST_CASE("a Linux guest's stub gets dm-argv, its memory from the toolstack, and
     CHECK(h.view("win10").flavour == Flavour::Linux);
     const std::string cfg = h.files.at("/run/stubdomd/win10-dm.cfg");
     CHECK_THAT(cfg, Contains("\nkernel = \"" + kLinuxKernel + "\"\nramdisk = \"" + kLinuxRootfs +
-                             "\"\nmemory = 144\n"));
+                             "\"\nmemory = 272\n"));
     CHECK_THAT(cfg, !Contains("extra"));
 
     h.step("create");

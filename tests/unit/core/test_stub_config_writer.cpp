@@ -138,7 +138,7 @@ TEST_CASE("a flavour that has no stub domain is not written", "[writer]") {
     }
 }
 
-TEST_CASE("a Linux stub domain gets Xen's images, 128 MiB plus video memory and no -d",
+TEST_CASE("a Linux stub domain gets Xen's images, 256 MiB plus video memory and no -d",
           "[writer][linux]") {
     StubSpec spec;
     spec.sourceFile = "/etc/xen/stubdom-hvmconfig";
@@ -151,14 +151,14 @@ TEST_CASE("a Linux stub domain gets Xen's images, 128 MiB plus video memory and 
                       "type = \"pv\"\n"
                       "kernel = \"/usr/lib/xen/boot/qemu-stubdom-linux-kernel\"\n"
                       "ramdisk = \"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs\"\n"
-                      "memory = 144\n"
+                      "memory = 272\n"
                       "disk = [ \"phy:/dev/sda6,hda,w\" ]\n"
                       "on_poweroff = \"destroy\"\n"
                       "on_reboot = \"destroy\"\n"
                       "on_crash = \"destroy\"\n"));
 
     SECTION("unknown video memory counts as libxl's 8 MiB Cirrus default") {
-        CHECK_THAT(writeStubConfig(hvmconfig(), spec, Settings{}), Contains("\nmemory = 136\n"));
+        CHECK_THAT(writeStubConfig(hvmconfig(), spec, Settings{}), Contains("\nmemory = 264\n"));
     }
     SECTION("the settings' images and base memory, and the config's own values, win") {
         Settings settings;
