@@ -3,16 +3,19 @@
 // could write is never opened), the ConsoleLogs adapter copies it into the log.
 #include "core/GuestManagerInternal.hpp"
 
+#include "core/ConsoleTail.hpp"
 #include "core/XenPaths.hpp"
 
 namespace stubdomd {
 
 using namespace internal;
 
-void GuestManager::followConsole(const Guest& guest, DomId stub) {
+void GuestManager::followConsole(Guest& guest, DomId stub) {
     if (!consoleLogs_ || consoleWatches_.count(stub))
         return;
     consoleWatches_[stub] = settings_.logDir + "/qemu-dm-" + guest.view.name + ".log";
+    // The log is appended to: a failure quotes only what this stub printed.
+    guest.consoleLogFrom = fileSize(consoleWatches_[stub]);
     try {
         // A watch fires once when set: a tty published already is read at once.
         deps_.store.watch(paths::consoleTty(stub), kConsoleTokenPrefix + std::to_string(stub));

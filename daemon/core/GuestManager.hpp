@@ -139,7 +139,7 @@ private:
     void checkRunning(Guest& guest);
     bool deviceModelRunning(Guest& guest, DomId stub);
     void becameRunning(Guest& guest);
-    void failSpawn(Guest& guest, ErrorCode code, const std::string& reason);
+    void failSpawn(Guest& guest, ErrorCode code, const std::string& why);
     void endAttempt(const std::shared_ptr<Attempt>& attempt);
     void abortAttempt(Guest& guest);
     void destroyStub(DomId stub, std::function<void(const ToolResult&)> then = {});
@@ -153,7 +153,7 @@ private:
     LinkRequest linkRequest(const Guest& guest, DomId stub);
 
     // The stub's console log (ConsoleFollow.cpp)
-    void followConsole(const Guest& guest, DomId stub);
+    void followConsole(Guest& guest, DomId stub);
     void readConsoleTty(DomId stub);
     void stopConsole(DomId stub);
 

@@ -61,6 +61,7 @@ struct GuestManager::Guest {
     DomId watchedStub = 0; // non-zero while the device-model state is watched
     unsigned consecutiveRestarts = 0;
     Clock::time_point runningSince{};
+    std::uint64_t consoleLogFrom = 0; // the log's size when this stub's console was followed
     bool startAfterStop = false;
     bool paused = false;          // as the hypervisor last said
     DomId monitoredStub = 0;      // non-zero while the QMP channel of this stub is open

@@ -2,6 +2,7 @@
 // for running; and the clean-up of attempts that were overtaken by events.
 #include "core/GuestManagerInternal.hpp"
 
+#include "core/ConsoleTail.hpp"
 #include "core/Log.hpp"
 #include "core/StubConfigWriter.hpp"
 #include "core/StubFlavour.hpp"
@@ -298,7 +299,16 @@ void GuestManager::stopWatching(Guest& guest) {
     guest.watchedStub = 0;
 }
 
-void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& reason) {
+void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& why) {
+    // What the stub printed last says why it stopped (its init, QEMU): quoted in the
+    // reason, read before the stub is destroyed and its log closed.
+    std::string reason = why;
+    if (consoleLogs_ && guest.view.state == GuestState::Starting) {
+        auto tail = consoleTail(settings_.logDir + "/qemu-dm-" + guest.view.name + ".log",
+                                guest.consoleLogFrom);
+        if (!tail.empty())
+            reason += "; its console ended with: " + tail;
+    }
     logError(fieldsOf(guest), reason);
     stopWatching(guest);
     DomId stub = guest.view.stubDomid;

@@ -322,3 +322,37 @@ def closed(fd):
         return False
     except OSError:
         return True  # EIO: the pty's other side is gone
+
+
+
+@pytest.mark.parametrize("end, why", [
+    ("timeout", "lx-dm did not reach running within 6 s"),
+    ("death", "died while starting"),
+])
+def test_a_linux_stub_that_fails_to_start_is_failed_with_its_last_console_lines(sim_host, end, why):
+    """What the stub printed last (a real stub's init and QEMU say why they stopped there)
+    is quoted in the failed reason, and only this stub's lines: the log is appended to.
+    The lines go into the stub's console as the sim's domains print (its console ring)."""
+    logs = sim_host.dir / "xenlog"
+    logs.mkdir(exist_ok=True)
+    (logs / "qemu-dm-lx.log").write_text("an earlier stub's last words\n")
+    with Stubdomd(sim_host, settings=linux_settings(sim_host, start_timeout_ms=6000)) as d:
+        d.write_config_dir_file("stubdom-lx", 'flavour = "linux"\n')
+        sim_host.set_fault("stubdom-never-running", domain="lx-dm")
+        sim_host.xl("create", HVM, 'name="lx"')
+        wait_for(lambda: "logging the stub domain's console" in d.log(),
+                 what="stubdomd to follow the stub's console")
+        s = sim_host.domid("lx-dm")
+        fd = os.open(sim_host.dir / "console" / str(s), os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, b"stubdom-init: starting QEMU\r\n"
+                     b"stubdom-init: FAIL QEMU exited with status 1\r\n")
+        os.close(fd)
+        wait_for(lambda: "FAIL QEMU exited" in read(logs / "qemu-dm-lx.log"),
+                 what="the stub's lines in its console log")
+        if end == "death":
+            sim_host.xl("destroy", "lx-dm")
+        guest = d.wait_state("lx", "failed")
+        reason = d.prop(guest["path"], "StateReason")
+        assert why in reason
+        assert reason.endswith("; its console ended with: stubdom-init: starting QEMU | "
+                               "stubdom-init: FAIL QEMU exited with status 1"), reason
