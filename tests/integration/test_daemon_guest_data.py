@@ -352,7 +352,8 @@ def test_memory_sizes_that_cannot_be_trusted_are_not_used_for_a_linux_stub(sim_h
         argv = [sim_host.xs_read(f"{base}/{k}") for k in sim_host.xs_ls(base)]
         assert "65536" not in argv and "vgamem_mb=4096" not in " ".join(argv), argv
         cfg = (sim_host.dir / "stubdomd-run" / "lx-dm.cfg").read_text()
-        # 128 MiB and the default video memory, not the 4 GiB the node asked for.
+        # The Linux stub's default 256 MiB and the default video memory, not the 4 GiB the
+        # node asked for.
         memory = int(cfg.split("\nmemory = ", 1)[1].split("\n", 1)[0])
-        assert 128 <= memory <= 128 + 16, cfg
+        assert 256 <= memory <= 256 + 16, cfg
 
