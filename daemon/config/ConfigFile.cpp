@@ -1,7 +1,7 @@
 // Loading stubdomd.json: every key checked by hand so that each mistake gets a message
 // with the key's JSON path, rather than nlohmann's generic type_error.
 #include "config/ConfigFile.hpp"
-#include "config/TextFile.hpp"
+#include "host/TextFile.hpp"
 
 #include "core/Errors.hpp"
 #include "core/Types.hpp"

@@ -1,7 +1,7 @@
 // Where a stub domain's console 0 goes: its device model's log. libxl gives a stub's
 // console 0 the output "file:<log dir>/qemu-dm-<guest>.log"; a stub domain made with
 // `xl create` gets xenconsoled's pty instead (published at /local/domain/<stub>/console/tty),
-// so the daemon copies that pty into the same file. The adapter is daemon/ConsoleLogger.
+// so the daemon copies that pty into the same file. The adapter is host/ConsoleLogger.
 #pragma once
 
 #include "Types.hpp"

@@ -53,7 +53,7 @@ struct StoredDisplay {
     std::optional<std::string> password; // SetDisplayPassword's; never logged or shown
 };
 
-// The engine's view of the host for display set-ups; daemon/DisplayHost implements it.
+// The engine's view of the host for display set-ups; host/DisplayHost implements it.
 class DisplaySources {
 public:
     virtual ~DisplaySources() = default;

@@ -1,6 +1,6 @@
 #include "loop/Spawn.hpp"
 
-#include "loop/WriteAll.hpp"
+#include "host/WriteAll.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 #include "pvgrub/PvGrubTool.hpp"
 
-#include "config/TextFile.hpp"
+#include "host/TextFile.hpp"
 #include "core/Errors.hpp"
 #include "pvgrub/CallerFile.hpp"
 #include "pvgrub/KernelImage.hpp"

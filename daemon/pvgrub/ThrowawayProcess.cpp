@@ -2,7 +2,7 @@
 
 #include "core/Errors.hpp"
 #include "loop/UniqueFd.hpp"
-#include "loop/WriteAll.hpp"
+#include "host/WriteAll.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

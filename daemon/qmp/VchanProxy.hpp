@@ -12,8 +12,8 @@
 
 #include "core/Types.hpp"
 #include "loop/EventLoop.hpp"
-#include "supervisor/ChildProcess.hpp"
-#include "supervisor/RestartPolicy.hpp"
+#include "loop/ChildProcess.hpp"
+#include "loop/RestartPolicy.hpp"
 
 #include <memory>
 #include <string>

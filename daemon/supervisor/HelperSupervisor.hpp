@@ -17,8 +17,8 @@
 #include "core/HelperService.hpp"
 #include "core/SpawnGate.hpp"
 #include "core/Timers.hpp"
-#include "supervisor/HelperLauncher.hpp"
-#include "supervisor/RestartPolicy.hpp"
+#include "loop/HelperLauncher.hpp"
+#include "loop/RestartPolicy.hpp"
 
 #include <functional>
 #include <memory>

@@ -1,6 +1,6 @@
 #include "xen/GuestConfigReader.hpp"
 
-#include "config/TextFile.hpp"
+#include "host/TextFile.hpp"
 #include "xen/XlConfigReader.hpp"
 #include "xen/XluConfig.hpp"
 

@@ -1,6 +1,6 @@
 #include "xen/PvGrubConfigReader.hpp"
 
-#include "config/TextFile.hpp"
+#include "host/TextFile.hpp"
 #include "xen/XluConfig.hpp"
 
 #include <cerrno>

@@ -1,6 +1,6 @@
 #include "xen/XlConfigReader.hpp"
 
-#include "config/TextFile.hpp"
+#include "host/TextFile.hpp"
 #include "core/Errors.hpp"
 #include "core/Log.hpp"
 #include "core/StubFlavour.hpp"

@@ -2,7 +2,7 @@
 // and the test decides when (and how) each process ends.
 #pragma once
 
-#include "supervisor/HelperLauncher.hpp"
+#include "loop/HelperLauncher.hpp"
 
 #include <cerrno>
 #include <map>

@@ -2,7 +2,7 @@
 // the exit reported once, and nothing left behind (no zombie, no fd).
 #include "core/Log.hpp"
 #include "loop/EventLoop.hpp"
-#include "supervisor/ChildProcess.hpp"
+#include "loop/ChildProcess.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "supervisor/RestartPolicy.hpp"
+#include "loop/RestartPolicy.hpp"
 
 #include <algorithm>
 

@@ -1,8 +1,8 @@
-#include "DisplayHost.hpp"
+#include "host/DisplayHost.hpp"
 
-#include "HostFiles.hpp"
-#include "config/TextFile.hpp"
 #include "core/Errors.hpp"
+#include "host/HostFiles.hpp"
+#include "host/TextFile.hpp"
 
 #include <nlohmann/json.hpp>
 

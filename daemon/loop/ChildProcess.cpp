@@ -1,4 +1,4 @@
-#include "supervisor/ChildProcess.hpp"
+#include "loop/ChildProcess.hpp"
 
 #include "core/Log.hpp"
 #include "loop/Spawn.hpp"

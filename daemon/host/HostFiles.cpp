@@ -1,6 +1,7 @@
-#include "HostFiles.hpp"
+#include "host/HostFiles.hpp"
 
 #include "core/Errors.hpp"
+#include "host/WriteAll.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -39,18 +40,11 @@ void writeFileAtomically(const std::string& path, const std::string& content, un
         errno = saved;
         fail("cannot set the mode of", temporary);
     }
-    std::size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int saved = errno;
-            ::close(fd);
-            errno = saved;
-            fail("cannot write", temporary);
-        }
-        done += static_cast<std::size_t>(n);
+    if (!writeAll(fd, content.data(), content.size())) {
+        int saved = errno;
+        ::close(fd);
+        errno = saved;
+        fail("cannot write", temporary);
     }
     if (::fsync(fd) != 0 || ::close(fd) != 0)
         fail("cannot write", temporary);

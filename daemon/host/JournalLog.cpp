@@ -1,4 +1,4 @@
-#include "loop/JournalLog.hpp"
+#include "host/JournalLog.hpp"
 
 #include <sys/stat.h>
 #include <sys/uio.h>

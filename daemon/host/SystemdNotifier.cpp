@@ -1,4 +1,4 @@
-#include "SystemdNotifier.hpp"
+#include "host/SystemdNotifier.hpp"
 
 #include <systemd/sd-daemon.h>
 

@@ -1,5 +1,5 @@
 // writeAll: a buffer larger than a pipe holds arrives whole; a write that fails is said.
-#include "loop/WriteAll.hpp"
+#include "host/WriteAll.hpp"
 #include "loop/UniqueFd.hpp"
 
 #include <catch2/catch.hpp>

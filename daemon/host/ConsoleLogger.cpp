@@ -1,9 +1,9 @@
-#include "ConsoleLogger.hpp"
+#include "host/ConsoleLogger.hpp"
 
-#include "HostFiles.hpp"
 #include "core/Errors.hpp"
 #include "core/Log.hpp"
-#include "loop/WriteAll.hpp"
+#include "host/HostFiles.hpp"
+#include "host/WriteAll.hpp"
 
 #include <cerrno>
 #include <cstring>

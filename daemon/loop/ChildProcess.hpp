@@ -4,8 +4,8 @@
 #pragma once
 
 #include "loop/EventLoop.hpp"
+#include "loop/HelperLauncher.hpp"
 #include "loop/UniqueFd.hpp"
-#include "supervisor/HelperLauncher.hpp"
 
 #include <memory>
 #include <string>
