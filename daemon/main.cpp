@@ -80,16 +80,11 @@ int run(const Settings& settings) {
     int exitCode = 0;
     // Without xenstore the daemon is blind; exiting non-zero lets systemd restart it
     // (Restart=on-failure), and the new run adopts what runs.
-    store.attach(
-        loop,
-        [&manager](const std::string& path, const std::string& token) {
-            manager.onWatch(path, token);
-        },
-        [&loop, &exitCode](const Error& e) {
-            logError({}, std::string("lost the xenstore connection: ") + e.what());
-            exitCode = 1;
-            loop.stop();
-        });
+    store.attach(loop, [&loop, &exitCode](const Error& e) {
+        logError({}, std::string("lost the xenstore connection: ") + e.what());
+        exitCode = 1;
+        loop.stop();
+    });
     helpers.start();
     manager.setSpawnGate(helpers);
     manager.setDisplaySources(displays);

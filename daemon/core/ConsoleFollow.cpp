@@ -13,12 +13,13 @@ using namespace internal;
 void GuestManager::followConsole(Guest& guest, DomId stub) {
     if (!consoleLogs_ || consoleWatches_.count(stub))
         return;
-    consoleWatches_[stub] = settings_.logDir + "/qemu-dm-" + guest.view.name + ".log";
+    consoleWatches_[stub].log = settings_.logDir + "/qemu-dm-" + guest.view.name + ".log";
     // The log is appended to: a failure quotes only what this stub printed.
-    guest.consoleLogFrom = fileSize(consoleWatches_[stub]);
+    guest.consoleLogFrom = fileSize(consoleWatches_[stub].log);
     try {
         // A watch fires once when set: a tty published already is read at once.
-        deps_.store.watch(paths::consoleTty(stub), kConsoleTokenPrefix + std::to_string(stub));
+        consoleWatches_[stub].watch = deps_.store.watch(
+            paths::consoleTty(stub), [this, stub](const std::string&) { readConsoleTty(stub); });
     } catch (const Error& e) {
         consoleWatches_.erase(stub);
         logWarning({"", std::nullopt, stub, ""},
@@ -34,7 +35,7 @@ void GuestManager::readConsoleTty(DomId stub) {
                                            {"", std::nullopt, stub, ""});
     if (!path || path->empty())
         return; // xenconsoled has not made the pty yet
-    const std::string log = watch->second;
+    const std::string log = watch->second.log;
     stopConsole(stub);
     consoleLogs_->follow(stub, *path, log);
 }
@@ -43,10 +44,12 @@ void GuestManager::readConsoleTty(DomId stub) {
 void GuestManager::stopConsole(DomId stub) {
     if (!consoleLogs_)
         return;
-    if (consoleWatches_.erase(stub)) {
+    auto watch = consoleWatches_.find(stub);
+    if (watch != consoleWatches_.end()) {
+        const Store::WatchId id = watch->second.watch;
+        consoleWatches_.erase(watch);
         try {
-            deps_.store.unwatch(paths::consoleTty(stub),
-                                kConsoleTokenPrefix + std::to_string(stub));
+            deps_.store.unwatch(id);
         } catch (const Error& e) {
             logWarning({"", std::nullopt, stub, ""},
                        std::string("removing the console watch: ") + e.what());

@@ -114,8 +114,11 @@ void GuestManager::showDisplay(Guest& guest, DomId stub, bool writePassword) {
     });
     if (plan.portFromStore) {
         guest.watchedVnc = stub;
-        deps_.store.watch(paths::vncPort(stub),
-                          kVncPortTokenPrefix + std::to_string(guest.view.domid));
+        guest.vncWatch = deps_.store.watch(paths::vncPort(stub),
+                                           [this, g = guest.view.domid](const std::string&) {
+                                               if (Guest* again = guestByDomid(g))
+                                                   readVncPort(*again);
+                                           });
     }
 }
 
@@ -190,11 +193,11 @@ void GuestManager::forgetDisplay(Guest& guest, GuestView& view) {
     view.displayPort = -1;
     if (!guest.watchedVnc)
         return;
-    const DomId stub = guest.watchedVnc;
+    const Store::WatchId watch = guest.vncWatch;
     guest.watchedVnc = 0;
+    guest.vncWatch = 0;
     try {
-        deps_.store.unwatch(paths::vncPort(stub),
-                            kVncPortTokenPrefix + std::to_string(guest.view.domid));
+        deps_.store.unwatch(watch);
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("removing the VNC port watch: ") + e.what());
     }

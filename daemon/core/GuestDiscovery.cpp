@@ -46,33 +46,11 @@ std::variant<PvBoot, ProbeRefusal> probePvBoot(DomainProbe& probe, DomId domid) 
 void GuestManager::start() {
     adoptExisting();
     // Both fire once on registration; the rescan they cause finds nothing new.
-    deps_.store.watch(paths::kIntroduceDomain, kDomainsToken);
-    deps_.store.watch(paths::kReleaseDomain, kDomainsToken);
-}
-
-void GuestManager::onWatch(const std::string& path, const std::string& token) {
-    if (token == kDomainsToken) {
+    const auto rescanSoon = [this](const std::string&) {
         scheduleRescan();
-        return;
-    }
-    if (token.rfind(kDeviceModelTokenPrefix, 0) == 0) {
-        auto domid = parseDomid(token.substr(std::string(kDeviceModelTokenPrefix).size()));
-        if (Guest* guest = domid ? guestByDomid(*domid) : nullptr)
-            checkRunning(*guest);
-        return;
-    }
-    if (token.rfind(kConsoleTokenPrefix, 0) == 0) {
-        if (auto stub = parseDomid(token.substr(std::string(kConsoleTokenPrefix).size())))
-            readConsoleTty(*stub);
-        return;
-    }
-    if (token.rfind(kVncPortTokenPrefix, 0) == 0) {
-        auto domid = parseDomid(token.substr(std::string(kVncPortTokenPrefix).size()));
-        if (Guest* guest = domid ? guestByDomid(*domid) : nullptr)
-            readVncPort(*guest);
-        return;
-    }
-    logDebug({}, "ignoring watch event " + path + " (token " + token + ")");
+    };
+    deps_.store.watch(paths::kIntroduceDomain, rescanSoon);
+    deps_.store.watch(paths::kReleaseDomain, rescanSoon);
 }
 
 // A boot storm fires one @introduceDomain per domain; coalescing them into one

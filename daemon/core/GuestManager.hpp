@@ -67,8 +67,6 @@ public:
     // Rebuilds the registry from what runs (adopting linked stub domains, removing
     // half-made ones), then watches @introduceDomain/@releaseDomain.
     void start();
-    // A xenstore watch event, as delivered by the store adapter.
-    void onWatch(const std::string& path, const std::string& token);
 
     struct Counts {
         unsigned guests = 0;
@@ -205,7 +203,11 @@ private:
     DisplaySources* displaySources_ = nullptr;
     DeviceModelMonitor* monitor_ = nullptr;
     ConsoleLogs* consoleLogs_ = nullptr;
-    std::map<DomId, std::string> consoleWatches_; // stub → its log, until its tty is known
+    struct ConsoleWatch {
+        std::string log;
+        Store::WatchId watch = 0;
+    };
+    std::map<DomId, ConsoleWatch> consoleWatches_; // by stub, until its tty is known
 };
 
 } // namespace stubdomd

@@ -9,10 +9,6 @@
 
 namespace stubdomd::internal {
 
-inline constexpr const char* kDomainsToken = "domains";
-inline constexpr const char* kDeviceModelTokenPrefix = "dm:";
-inline constexpr const char* kVncPortTokenPrefix = "vnc:";
-inline constexpr const char* kConsoleTokenPrefix = "console:"; // + the stub's domid
 // A stub domain that ran this long before dying counts as a fresh failure for the
 // `restart` policy's limit, not as one more in a crash loop.
 inline constexpr auto kRestartForgiveness = std::chrono::seconds(60);
@@ -54,11 +50,13 @@ struct GuestManager::Guest {
     std::optional<DisplayPlan> display;                   // the set-up of the next/current stub
     std::optional<GuestDisplayConfig> toolstackDisplay;   // what the toolstack told stubdom-dm
     DomId watchedVnc = 0; // non-zero while console/vnc-port of this stub is watched
+    Store::WatchId vncWatch = 0;
     std::shared_ptr<Attempt> attempt;
     std::vector<Completion> startWaiters;
     std::vector<Completion> stopWaiters;
     Timers::TimerId startTimer = 0;
     DomId watchedStub = 0; // non-zero while the device-model state is watched
+    std::vector<Store::WatchId> deviceModelWatches; // its two state nodes
     unsigned consecutiveRestarts = 0;
     Clock::time_point runningSince{};
     std::uint64_t consoleLogFrom = 0; // the log's size when this stub's console was followed

@@ -208,9 +208,15 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     mutate(guest, [](GuestView& v) { v.state = GuestState::Starting; });
     followConsole(guest, stub); // before unpause: the log starts with the stub's first line
     guest.watchedStub = stub;
-    const std::string token = kDeviceModelTokenPrefix + std::to_string(g);
-    deps_.store.watch(paths::stubDeviceModel(stub, g) + "/state", token);
-    deps_.store.watch(paths::legacyDeviceModel(g) + "/state", token);
+    // The guest is looked up again on each event: it may be gone by then.
+    const auto check = [this, g](const std::string&) {
+        if (Guest* again = guestByDomid(g))
+            checkRunning(*again);
+    };
+    guest.deviceModelWatches.push_back(
+        deps_.store.watch(paths::stubDeviceModel(stub, g) + "/state", check));
+    guest.deviceModelWatches.push_back(
+        deps_.store.watch(paths::legacyDeviceModel(g) + "/state", check));
     auto attempt = guest.attempt;
     guest.startTimer = deps_.timers.after(settings_.startTimeout, [this, attempt] {
         Guest* again = guestByDomid(attempt->guest);
@@ -288,11 +294,11 @@ void GuestManager::stopWatching(Guest& guest) {
     }
     if (!guest.watchedStub)
         return;
-    DomId g = guest.view.domid;
-    const std::string token = kDeviceModelTokenPrefix + std::to_string(g);
+    const auto watches = std::move(guest.deviceModelWatches);
+    guest.deviceModelWatches.clear();
     try {
-        deps_.store.unwatch(paths::stubDeviceModel(guest.watchedStub, g) + "/state", token);
-        deps_.store.unwatch(paths::legacyDeviceModel(g) + "/state", token);
+        for (Store::WatchId watch : watches)
+            deps_.store.unwatch(watch);
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("removing watches: ") + e.what());
     }

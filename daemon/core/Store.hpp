@@ -4,6 +4,8 @@
 
 #include "Types.hpp"
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,10 +42,15 @@ public:
     // XS_SET_TARGET: the stub domain gets the guest's privileges in the store.
     virtual void setTarget(DomId stub, DomId guest) = 0;
 
-    // Watch events arrive through the event loop and are handed to whoever
-    // registered the adapter's callback; the token comes back with each event.
-    virtual void watch(const std::string& path, const std::string& token) = 0;
-    virtual void unwatch(const std::string& path, const std::string& token) = 0;
+    // A watch calls the one who set it: `callback` runs from the event loop with the
+    // path that changed (once on registration, as xenstore fires it), until unwatch().
+    // One XS_WATCH per call; the adapter makes the token. An event still queued when its
+    // watch is removed is dropped.
+    using WatchId = std::uint64_t;
+    using WatchCallback = std::function<void(const std::string& path)>;
+    virtual WatchId watch(const std::string& path, WatchCallback callback) = 0;
+    // One XS_UNWATCH; an id that is not watched (0, or removed already) is a no-op.
+    virtual void unwatch(WatchId id) = 0;
 };
 
 } // namespace stubdomd

@@ -137,15 +137,30 @@ void XenStore::setTarget(DomId stub, DomId guest) {
                          "domain " + std::to_string(stub) + " -> " + std::to_string(guest));
 }
 
-void XenStore::watch(const std::string& path, const std::string& token) {
+namespace {
+std::string tokenOf(Store::WatchId id) {
+    return "w" + std::to_string(id);
+}
+} // namespace
+
+Store::WatchId XenStore::watch(const std::string& path, WatchCallback callback) {
+    const WatchId id = nextWatch_++;
+    const std::string token = tokenOf(id);
     ++requests_;
     if (!xs_watch(handle_.get(), path.c_str(), token.c_str()))
         throw storeError("watch", path);
+    watches_[token] = Watch{path, std::move(callback)};
+    return id;
 }
 
-void XenStore::unwatch(const std::string& path, const std::string& token) {
+void XenStore::unwatch(WatchId id) {
+    auto it = watches_.find(tokenOf(id));
+    if (it == watches_.end())
+        return;
+    const std::string path = std::move(it->second.path);
+    watches_.erase(it);
     ++requests_;
-    if (!xs_unwatch(handle_.get(), path.c_str(), token.c_str()))
+    if (!xs_unwatch(handle_.get(), path.c_str(), tokenOf(id).c_str()))
         throw storeError("unwatch", path);
 }
 
@@ -156,7 +171,7 @@ int XenStore::fd() const {
     return fd;
 }
 
-void XenStore::dispatchWatches(const WatchCallback& callback) {
+void XenStore::dispatchWatches() {
     for (;;) {
         Malloced<char*> event(xs_check_watch(handle_.get()));
         if (!event) {
@@ -166,32 +181,35 @@ void XenStore::dispatchWatches(const WatchCallback& callback) {
         }
         std::string path = event.get()[XS_WATCH_PATH];
         std::string token = event.get()[XS_WATCH_TOKEN];
+        auto watch = watches_.find(token);
+        if (watch == watches_.end())
+            continue; // unwatched after the event was queued
+        // A copy: the callback may remove its own watch.
+        WatchCallback callback = watch->second.callback;
         // The fd may already read as idle while events remain queued, so one failing
         // event must not strand the ones behind it.
         try {
-            callback(path, token);
+            callback(path);
         } catch (const std::exception& e) {
             logError({}, "xenstore watch " + path + " (" + token + "): " + e.what());
         }
     }
 }
 
-void XenStore::attach(EventLoop& loop, WatchCallback callback,
-                      std::function<void(const Error&)> onLost) {
+void XenStore::attach(EventLoop& loop, std::function<void(const Error&)> onLost) {
     detach();
     int watchFd = fd();
-    loop.addFd(watchFd, POLLIN,
-               [this, callback = std::move(callback), onLost = std::move(onLost)](short) {
-                   try {
-                       dispatchWatches(callback);
-                   } catch (const Error& e) {
-                       detach();
-                       if (onLost)
-                           onLost(e);
-                       else
-                           logError({}, std::string(e.what()) + "; no more watch events");
-                   }
-               });
+    loop.addFd(watchFd, POLLIN, [this, onLost = std::move(onLost)](short) {
+        try {
+            dispatchWatches();
+        } catch (const Error& e) {
+            detach();
+            if (onLost)
+                onLost(e);
+            else
+                logError({}, std::string(e.what()) + "; no more watch events");
+        }
+    });
     loop_ = &loop;
     attachedFd_ = watchFd;
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,8 +20,6 @@ namespace stubdomd {
 
 class XenStore : public Store {
 public:
-    using WatchCallback = std::function<void(const std::string& path, const std::string& token)>;
-
     // Error(Internal) when xenstored cannot be reached.
     XenStore();
     ~XenStore() override; // detaches from the loop first
@@ -37,20 +36,19 @@ public:
     std::optional<std::vector<Permission>> permissions(const std::string& path) override;
     void setPermissions(const std::string& path, const std::vector<Permission>& perms) override;
     void setTarget(DomId stub, DomId guest) override;
-    void watch(const std::string& path, const std::string& token) override;
-    void unwatch(const std::string& path, const std::string& token) override;
+    WatchId watch(const std::string& path, WatchCallback callback) override;
+    void unwatch(WatchId id) override;
 
     // Readable when watch events are pending.
     int fd() const;
-    // Hands every pending event to `callback` without blocking. An exception from the
-    // callback is logged and the next event still delivered.
-    void dispatchWatches(const WatchCallback& callback);
+    // Hands every pending event to its watch's callback without blocking. An exception
+    // from a callback is logged and the next event still delivered.
+    void dispatchWatches();
     // Registers fd() with `loop` (which must outlive this object or a detach()) so
-    // that events reach `callback` from the loop. When the connection fails (xenstored
-    // gone) the adapter detaches, so the dead fd cannot spin the loop, and hands the
-    // error to `onLost`, or logs it when there is none.
-    void attach(EventLoop& loop, WatchCallback callback,
-                std::function<void(const Error&)> onLost = {});
+    // that events reach their callbacks from the loop. When the connection fails
+    // (xenstored gone) the adapter detaches, so the dead fd cannot spin the loop, and
+    // hands the error to `onLost`, or logs it when there is none.
+    void attach(EventLoop& loop, std::function<void(const Error&)> onLost = {});
     void detach();
 
     // Requests this process sent to xenstored through this object: one per call above
@@ -65,6 +63,14 @@ private:
     EventLoop* loop_ = nullptr;
     int attachedFd_ = -1; // kept so that detach() (and the destructor) cannot fail
     std::uint64_t requests_ = 0;
+    struct Watch {
+        std::string path;
+        WatchCallback callback;
+    };
+    // By token: "w<id>", unique for the life of this object, so an event queued for a
+    // watch that is gone finds nothing here and is dropped.
+    std::map<std::string, Watch> watches_;
+    WatchId nextWatch_ = 1;
 };
 
 } // namespace stubdomd

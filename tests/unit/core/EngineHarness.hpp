@@ -37,6 +37,10 @@ struct Harness {
     void startManager() { startManagerWith({}); }
     // `before` configures the manager (gate, display sources, monitor) before its start.
     void startManagerWith(const std::function<void(GuestManager&)>& before) {
+        // A restarted daemon has a new xenstore connection: the old one's watches and
+        // queued events went with it.
+        manager.reset();
+        store.closeConnection();
         manager = std::make_unique<GuestManager>(
             settings,
             CoreDeps{store, hypervisor, toolstack, timers, specs,
@@ -109,14 +113,10 @@ struct Harness {
     // Delivers watch events and zero-delay timers until nothing is left to do.
     void settle() {
         for (int round = 0; round < 1000; ++round) {
-            if (!store.fired.empty()) {
-                auto events = std::move(store.fired);
-                store.fired.clear();
-                if (manager)
-                    for (const auto& [path, token] : events)
-                        manager->onWatch(path, token);
+            if (!manager)
+                store.closeConnection(); // no daemon runs: nobody's watches are set
+            if (store.deliver())
                 continue;
-            }
             bool due = std::any_of(timers.timers.begin(), timers.timers.end(),
                                    [&](const auto& t) { return t.second.first <= timers.current; });
             if (!due)

@@ -28,8 +28,13 @@ public:
         std::vector<Permission> perms{{0, Access::None}};
     };
     std::map<std::string, Node> nodes;
-    std::set<std::pair<std::string, std::string>> watches;  // (path, token)
-    std::vector<std::pair<std::string, std::string>> fired; // events to deliver
+    struct Watch {
+        std::string path;
+        WatchCallback callback;
+    };
+    std::map<WatchId, Watch> watches;
+    std::vector<std::pair<std::string, WatchId>> fired; // events to deliver
+    WatchId nextWatch = 1;
     std::map<DomId, DomId> targets;
     unsigned requests = 0;
 
@@ -89,14 +94,16 @@ public:
         ++requests;
         targets[stub] = guest;
     }
-    void watch(const std::string& path, const std::string& token) override {
+    WatchId watch(const std::string& path, WatchCallback callback) override {
         ++requests;
-        watches.insert({path, token});
-        fired.push_back({path, token}); // xenstore fires once on registration
+        const WatchId id = nextWatch++;
+        watches[id] = Watch{path, std::move(callback)};
+        fired.push_back({path, id}); // xenstore fires once on registration
+        return id;
     }
-    void unwatch(const std::string& path, const std::string& token) override {
-        ++requests;
-        watches.erase({path, token});
+    void unwatch(WatchId id) override {
+        if (watches.erase(id))
+            ++requests;
     }
 
     // Test helpers (not counted as requests)
@@ -115,6 +122,32 @@ public:
         return it == nodes.end() ? std::vector<Permission>{} : it->second.perms;
     }
     void fireSpecial(const std::string& special) { fire(special); }
+    // The daemon's connection closed: xenstored forgets its watches and queued events.
+    void closeConnection() {
+        watches.clear();
+        fired.clear();
+    }
+    // How many watches are set on exactly `path`.
+    std::size_t watching(const std::string& path) const {
+        return std::count_if(watches.begin(), watches.end(),
+                             [&](const auto& w) { return w.second.path == path; });
+    }
+    // Hands each queued event to its watch's callback, as the adapter does from the loop;
+    // an event whose watch is gone is dropped. False when there was none.
+    bool deliver() {
+        if (fired.empty())
+            return false;
+        auto events = std::move(fired);
+        fired.clear();
+        for (const auto& [path, id] : events) {
+            auto it = watches.find(id);
+            if (it == watches.end())
+                continue;
+            WatchCallback callback = it->second.callback; // it may unwatch itself
+            callback(path);
+        }
+        return true;
+    }
 
 private:
     void ensureParents(const std::string& path) {
@@ -122,9 +155,9 @@ private:
             nodes.emplace(path.substr(0, pos), Node{});
     }
     void fire(const std::string& path) {
-        for (const auto& [watched, token] : watches)
-            if (path == watched || path.rfind(watched + "/", 0) == 0)
-                fired.push_back({path, token});
+        for (const auto& [id, watch] : watches)
+            if (path == watch.path || path.rfind(watch.path + "/", 0) == 0)
+                fired.push_back({path, id});
     }
 };
 

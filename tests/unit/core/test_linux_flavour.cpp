@@ -303,7 +303,7 @@ TEST_CASE("a stub domain's console is logged once xenconsoled publishes a dom0-o
     const DomId s = h.view("hvmconfig").stubDomid;
     REQUIRE(s != 0);
     const std::string tty = paths::consoleTty(s);
-    CHECK(h.store.watches.count({tty, "console:" + std::to_string(s)}) == 1);
+    CHECK(h.store.watching(tty) == 1);
     h.store.put(tty, ""); // the frontend as libxl makes it: no pty yet
     h.settle();
     h.store.put(tty, "/dev/pts/9", s); // a value the stub wrote itself is never followed
@@ -315,7 +315,7 @@ TEST_CASE("a stub domain's console is logged once xenconsoled publishes a dom0-o
     h.settle();
     CHECK(consoles.calls.back() ==
           "follow " + std::to_string(s) + " /dev/pts/7 /srv/xenlog/qemu-dm-hvmconfig.log");
-    CHECK(h.store.watches.count({tty, "console:" + std::to_string(s)}) == 0);
+    CHECK(h.store.watching(tty) == 0);
 
     h.step("unpause");
     CHECK(h.view("hvmconfig").state == GuestState::Running);

@@ -91,43 +91,71 @@ TEST_CASE("xenstore: one request counted per call", "[xenstore]") {
     CHECK(store.requestCount() - before == 5);
 }
 
-TEST_CASE("xenstore: watches fire through the loop with their token", "[xenstore][watch]") {
+TEST_CASE("xenstore: a watch calls its callback through the loop", "[xenstore][watch]") {
     EventLoop loop;
     XenStore store;
     auto path = scratch("watched");
     store.remove(path);
-    std::vector<std::pair<std::string, std::string>> events;
-    store.attach(loop, [&](const std::string& p, const std::string& token) {
-        events.emplace_back(p, token);
+    std::vector<std::string> events;
+    store.attach(loop);
+    const auto id = store.watch(path, [&](const std::string& p) {
+        events.push_back(p);
         if (events.size() == 1)
             store.write(path, "changed"); // from inside a callback, too
         else
             loop.stop();
-    });
-    store.watch(path, "tok-1"); // fires once on registration
+    }); // fires once on registration
     REQUIRE(runWithin(loop, 20s));
     REQUIRE(events.size() == 2);
-    CHECK(events[0] == std::make_pair(path, std::string("tok-1")));
-    CHECK(events[1] == std::make_pair(path, std::string("tok-1")));
-    store.unwatch(path, "tok-1");
+    CHECK(events[0] == path);
+    CHECK(events[1] == path);
+    store.unwatch(id);
     store.detach();
     store.remove(path);
+}
+
+TEST_CASE("xenstore: a removed watch is never called, even for an event already queued",
+          "[xenstore][watch]") {
+    EventLoop loop;
+    XenStore store;
+    auto path = scratch("unwatched");
+    store.remove(path);
+    store.attach(loop);
+    bool oldCalled = false, newCalled = false;
+    const auto old = store.watch(path, [&](const std::string&) { oldCalled = true; });
+    store.unwatch(old);
+    store.unwatch(old); // a second time: nothing to remove, no request
+    const auto before = store.requestCount();
+    const auto fresh = store.watch(path, [&](const std::string&) {
+        newCalled = true;
+        loop.stop();
+    });
+    CHECK(store.requestCount() - before == 1);
+    REQUIRE(runWithin(loop, 20s));
+    CHECK(newCalled);
+    CHECK_FALSE(oldCalled);
+    store.unwatch(fresh);
+    store.detach();
 }
 
 TEST_CASE("xenstore: special watches fire once on registration", "[xenstore][watch]") {
     EventLoop loop;
     XenStore store;
-    std::vector<std::string> tokens;
-    store.attach(loop, [&](const std::string&, const std::string& token) {
-        tokens.push_back(token);
-        if (tokens.size() == 2)
-            loop.stop();
-    });
-    store.watch("@introduceDomain", "intro");
-    store.watch("@releaseDomain", "release");
+    std::vector<std::string> calls;
+    store.attach(loop);
+    // Each watch calls its own callback.
+    const auto record = [&](const std::string& who) {
+        return [&, who](const std::string&) {
+            calls.push_back(who);
+            if (calls.size() == 2)
+                loop.stop();
+        };
+    };
+    store.watch("@introduceDomain", record("intro"));
+    store.watch("@releaseDomain", record("release"));
     REQUIRE(runWithin(loop, 20s));
-    std::sort(tokens.begin(), tokens.end());
-    CHECK(tokens == std::vector<std::string>{"intro", "release"});
+    std::sort(calls.begin(), calls.end());
+    CHECK(calls == std::vector<std::string>{"intro", "release"});
 }
 
 TEST_CASE("xenctrl: dom0 is listed, not HVM, and the host reports memory and a version",
@@ -219,19 +247,19 @@ TEST_CASE("the adapters on a guest made by the toolstack: flags, linkage, crash,
 
     // A crash is a shutdown Xen reports, and xenstored fires @releaseDomain for it.
     bool released = false;
-    store.attach(loop, [&](const std::string& p, const std::string&) {
+    store.attach(loop);
+    const auto release = store.watch("@releaseDomain", [&](const std::string& p) {
         if (p == "@releaseDomain" && released)
             loop.stop();
         released = true; // the first event is the registration's own
     });
-    store.watch("@releaseDomain", "release");
     xc.crash(guest);
     REQUIRE(runWithin(loop, 20s));
     domains = xc.listDomains();
     info = findDomain(domains, guest);
     REQUIRE(info);
     CHECK(info->shutdown);
-    store.unwatch("@releaseDomain", "release");
+    store.unwatch(release);
     store.detach();
 
     for (DomId domid : {stub, guest}) {
