@@ -5,6 +5,7 @@
 
 #include "core/Excerpt.hpp"
 #include "core/Log.hpp"
+#include "core/StubFlavour.hpp"
 #include "core/XenPaths.hpp"
 
 #include <algorithm>
@@ -16,13 +17,12 @@ using namespace internal;
 void GuestManager::adoptExisting() {
     std::vector<DomainInfo> domains = deps_.hypervisor.listDomains();
     // First the links: which stub domains serve which guests. A stub whose guest is
-    // gone is destroyed; a PV domain named like a stub but never linked is what a
-    // killed run left mid-spawn, and is destroyed too.
+    // gone is destroyed; a stub domain a killed run left mid-spawn, never linked, is
+    // destroyed too (see halfMadeStub).
     std::set<DomId> present;
     for (const DomainInfo& info : domains)
         present.insert(info.domid);
-    std::vector<std::string> unlinkedStubNames;
-    std::map<std::string, DomId> unlinkedStubs;
+    std::map<std::string, DomId> unlinkedStubs; // by the guest's name
     for (const DomainInfo& info : domains) {
         if (info.domid == 0)
             continue;
@@ -40,22 +40,15 @@ void GuestManager::adoptExisting() {
             }
             continue;
         }
-        if (!info.hvm) {
-            auto name = probe_.readTrusted(paths::name(info.domid));
-            auto* n = std::get_if<std::optional<std::string>>(&name);
-            if (n && *n && (*n)->size() > 3 && (*n)->compare((*n)->size() - 3, 3, "-dm") == 0)
-                unlinkedStubs[**n] = info.domid;
-        }
+        if (auto guestName = halfMadeStub(info))
+            unlinkedStubs[*guestName] = info.domid;
     }
     for (const DomainInfo& info : domains)
         if (!seen_.count(info.domid))
             discover(info, true);
-    for (const auto& [name, domid] : unlinkedStubs) {
-        std::string guestName = name.substr(0, name.size() - 3);
-        if (!leftByUs(guestName))
-            continue;
+    for (const auto& [guestName, domid] : unlinkedStubs) {
         logWarning({guestName, std::nullopt, domid, ""},
-                   "destroying " + name + ", left unlinked by an interrupted spawn");
+                   "destroying " + guestName + "-dm, left unlinked by an interrupted spawn");
         seen_[domid] = Seen{Kind::Stub, "a stub domain", false};
         // The respawn queued for the guest would clash with this name: hold the queue
         // until the leftover is gone.
@@ -67,22 +60,55 @@ void GuestManager::adoptExisting() {
     }
 }
 
-// Whether an unlinked PV domain named <guestName>-dm is a stub domain a killed run
-// of ours was creating: its guest is ours, or is gone (the guest may go while no
-// stubdomd runs) and still has a stub-domain configuration.
-bool GuestManager::leftByUs(const std::string& guestName) {
+// The guest's name when `info` is a stub domain a killed run of ours was creating, never
+// linked: what it is comes from facts, not from its name. xl made it a PV domain, paused
+// (`create -p`; the unpause comes only after the link), no `target` is set yet, and its
+// kernel — dom0's record at /vm/<uuid>/image/kernel — is the stub kernel of the guest it
+// was made for. The name (<guest>-dm) only says which guest's configuration to compare
+// with: a PV guest that merely has such a name runs, or boots a kernel of its own, and is
+// left alone.
+std::optional<std::string> GuestManager::halfMadeStub(const DomainInfo& info) {
+    if (info.hvm || !info.paused || info.dying || info.shutdown)
+        return std::nullopt;
+    // Only dom0's word counts; a refused node just means "not one of ours", unlogged, as
+    // for any PV domain.
+    const auto trusted = [this](const std::string& path) -> std::optional<std::string> {
+        auto read = probe_.readTrusted(path);
+        auto* value = std::get_if<std::optional<std::string>>(&read);
+        return value ? *value : std::nullopt;
+    };
+    auto name = trusted(paths::name(info.domid));
+    const std::string suffix = "-dm";
+    if (!name || name->size() <= suffix.size() ||
+        name->compare(name->size() - suffix.size(), suffix.size(), suffix) != 0)
+        return std::nullopt;
+    auto uuid = probe_.uuid(info.domid);
+    if (!std::holds_alternative<std::string>(uuid))
+        return std::nullopt;
+    auto kernel = trusted(paths::vmImageKernel(std::get<std::string>(uuid)));
+    if (!kernel)
+        return std::nullopt;
+    const std::string guestName = name->substr(0, name->size() - suffix.size());
+    // Its guest is ours, or is gone (it may go while no stubdomd runs) and still has a
+    // stub-domain configuration.
+    std::optional<StubSpec> spec;
     auto guest = std::find_if(guests_.begin(), guests_.end(), [&](const auto& entry) {
         return entry.second->view.name == guestName;
     });
-    if (guest != guests_.end())
-        return guest->second->spec.has_value();
-    try {
-        return deps_.specs.load(guestName).has_value();
-    } catch (const Error& e) {
-        logWarning({guestName, std::nullopt, std::nullopt, ""},
-                   "leaving " + guestName + "-dm alone: " + e.what());
-        return false;
+    if (guest != guests_.end()) {
+        spec = guest->second->spec;
+    } else {
+        try {
+            spec = deps_.specs.load(guestName);
+        } catch (const Error& e) {
+            logWarning({guestName, std::nullopt, info.domid, ""},
+                       "leaving " + *name + " alone: " + e.what());
+            return std::nullopt;
+        }
     }
+    if (!spec || stubKernel(*spec, settings_) != *kernel)
+        return std::nullopt;
+    return guestName;
 }
 
 // The stub domain image/device-model-domid names, if it is one whose target (dom0's,

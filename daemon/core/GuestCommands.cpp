@@ -279,8 +279,7 @@ void GuestManager::reload() {
     for (auto& [domid, guest] : guests_) {
         GuestState s = guest->view.state;
         bool retry = s == GuestState::Unmanaged || (s == GuestState::Failed && guest->configError);
-        if (!retry || guest->view.flavour == Flavour::PvGrub ||
-            guest->view.stateReason.find("reserved for stub domains") != std::string::npos)
+        if (!retry || guest->view.flavour == Flavour::PvGrub)
             continue;
         loadSpec(*guest);
         if (guest->spec && !guest->configError)

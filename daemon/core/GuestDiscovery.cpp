@@ -181,12 +181,8 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     Guest& g = *guest;
     guests_[info.domid] = std::move(guest);
 
-    if (facts.name.size() > 3 && facts.name.compare(facts.name.size() - 3, 3, "-dm") == 0) {
-        g.view.state = GuestState::Unmanaged;
-        g.view.stateReason = "names ending in -dm are reserved for stub domains";
-        announce(g);
-        return;
-    }
+    // What it is came from the hypervisor (HVM) and dom0's nodes (no `target`): any name
+    // xl accepts is a guest's name, one ending in -dm too.
     loadSpec(g);
 
     if (g.view.state != GuestState::Failed) {

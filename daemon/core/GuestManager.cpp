@@ -34,9 +34,6 @@ std::string seconds(std::chrono::milliseconds ms) {
     return std::to_string(whole) + (tenths ? "." + std::to_string(tenths) : "") + " s";
 }
 
-bool endsWithDm(const std::string& name) {
-    return name.size() > 3 && name.compare(name.size() - 3, 3, "-dm") == 0;
-}
 } // namespace internal
 
 GuestManager::GuestManager(const Settings& settings, CoreDeps deps)

@@ -113,7 +113,7 @@ private:
     void scheduleRescan();
     void rescan();
     void adoptExisting();
-    bool leftByUs(const std::string& guestName);
+    std::optional<std::string> halfMadeStub(const DomainInfo& info);
     bool adoptStubs(Guest& guest);
     void discover(const DomainInfo& info, bool adopting);
     void discoverPv(const DomainInfo& info);

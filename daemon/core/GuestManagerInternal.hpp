@@ -24,7 +24,6 @@ std::string lastLines(const std::string& text, std::size_t maxLines = 3);
 bool isInProgress(GuestState state);
 // "30 s", "2.5 s"
 std::string seconds(std::chrono::milliseconds ms);
-bool endsWithDm(const std::string& name);
 
 } // namespace stubdomd::internal
 

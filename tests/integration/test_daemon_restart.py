@@ -77,3 +77,40 @@ def test_sigkill_during_twenty_spawns_then_restart_leaves_exactly_one_stub_per_g
              progress=lambda: [cpu_ticks(p) for p in group_members(killed)])
     assert_one_stub_each(sim_host, names)
     assert "adopted running stub domain" in d.log() or "destroying" in d.log()
+
+
+def test_a_pv_guest_named_like_a_stub_domain_survives_a_daemon_restart(sim_host, tmp_path):
+    """What a domain is comes from the hypervisor and dom0's nodes, never its name: PV
+    guests named web-dm and db-dm, as the stub domains of web and db (which have stub
+    configs but do not run) would be, are nobody's half-made stub domain — neither the
+    running one nor the one the administrator paused."""
+    d = Stubdomd(sim_host)
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"\x7fELF")
+    for name in ("web", "db", "app"):
+        d.write_config_dir_file(f"stubdom-{name}", STUB)
+    for name in ("web-dm", "db-dm"):
+        cfg = tmp_path / f"{name}.cfg"
+        cfg.write_text(f'name = "{name}"\ntype = "pv"\nkernel = "{kernel}"\nmemory = 32\n')
+        sim_host.xl("create", str(cfg))
+    sim_host.xl("pause", "db-dm")
+    pv = {name: sim_host.domid(name) for name in ("web-dm", "db-dm")}
+    with d:
+        sim_host.xl("create", HVM, 'name="app"')
+        d.wait_state("app", "running")
+        d.restart()  # adoption runs before the daemon owns its bus name
+        d.wait_state("app", "running")
+        assert "left unlinked" not in d.log()
+        assert {name: sim_host.domid(name) for name in pv} == pv
+        guests = d.guests()
+        assert "web-dm" not in guests and "db-dm" not in guests
+
+
+def test_an_hvm_guest_named_like_a_stub_domain_is_a_guest(sim_host):
+    """Any name xl accepts is a guest's: other-dm with a stub config gets its stub domain."""
+    with Stubdomd(sim_host) as d:
+        d.write_config_dir_file("stubdom-other-dm", STUB)
+        sim_host.xl("create", HVM, 'name="other-dm"')
+        d.wait_state("other-dm", "running")
+        assert sim_host.domid("other-dm-dm") is not None
+        assert "other-dm-dm" not in d.guests()

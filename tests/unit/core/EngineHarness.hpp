@@ -140,6 +140,13 @@ struct Harness {
             DomId d = nextDomid++;
             makeDomain(d, name, false);
             hypervisor.domains[d].paused = true;
+            // libxl's record of the kernel a PV domain boots, dom0's.
+            auto kernelAt = cfg.find("kernel = \"");
+            if (kernelAt != std::string::npos) {
+                kernelAt += 10;
+                store.put("/vm/" + uuidFor(d) + "/image/kernel",
+                          cfg.substr(kernelAt, cfg.find('"', kernelAt) - kernelAt));
+            }
             store.fireSpecial(paths::kIntroduceDomain);
         } else if (verb == "domid") {
             result.exitStatus = 1;

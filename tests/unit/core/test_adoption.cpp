@@ -44,3 +44,25 @@ TEST_CASE("a stub domain a killed run linked only halfway is replaced and not do
     CHECK(h.view("g").stubDomid != s);
     CHECK_FALSE(h.hypervisor.domains.count(s));
 }
+
+TEST_CASE("a PV guest named like a stub domain survives a restart, running or paused") {
+    Harness h;
+    h.withSpec("web");
+    h.withSpec("db");
+    h.startManager();
+    // PV guests of their own, named as the stubs of `web` and `db` would be; those two
+    // guests are not running (their configs stay).
+    DomId running = h.addGuest("web-dm", false);
+    DomId paused = h.addGuest("db-dm", false);
+    for (DomId d : {running, paused})
+        h.store.put("/vm/" + Harness::uuidFor(d) + "/image/kernel", "/boot/vmlinuz-6.1");
+    h.hypervisor.domains[paused].paused = true; // the administrator paused it
+    h.settle();
+
+    h.manager.reset();
+    h.startManager();
+    h.runXl();
+    CHECK(h.toolstack.historyCount("destroy") == 0);
+    CHECK(h.domainsNamed("web-dm") == 1);
+    CHECK(h.domainsNamed("db-dm") == 1);
+}
