@@ -72,11 +72,7 @@ bool GuestManager::applyDisplayRules(Guest& guest) {
         guest.configError = true;
         guest.configErrorCode = e.code();
         guest.display.reset();
-        mutate(guest, [&](GuestView& v) {
-            v.state = GuestState::Failed;
-            v.stateReason = e.what();
-            v.lastError = e.what();
-        });
+        fail(guest, e.what());
         logError(fieldsOf(guest), std::string("display set-up refused: ") + e.what());
         return false;
     }

@@ -163,10 +163,9 @@ bool GuestManager::adoptStubs(Guest& g) {
     }
 
     if (adopted) {
-        g.view.stubDomid = *adopted;
         seen_[*adopted].kind = Kind::Stub;
-        g.view.state = GuestState::Running;
-        g.view.stateReason = "adopted from a previous run";
+        transition(g, GuestState::Running, "adopted from a previous run",
+                   [&](GuestView& v) { v.stubDomid = *adopted; });
         g.runningSince = deps_.timers.now();
         logInfo(fieldsOf(g), "adopted running stub domain");
         try {
@@ -197,7 +196,7 @@ bool GuestManager::adoptStubs(Guest& g) {
     } catch (const Error& e) {
         logWarning(fieldsOf(g), std::string("cleaning xenstore: ") + e.what());
     }
-    g.view.state = GuestState::Pending;
+    transition(g, GuestState::Pending, g.view.stateReason);
     announce(g);
     auto remaining = std::make_shared<std::size_t>(leftovers.size());
     for (DomId stub : leftovers)

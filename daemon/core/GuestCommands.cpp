@@ -18,11 +18,7 @@ using namespace internal;
 // why, and the death itself as the last error.
 void GuestManager::failAfterStubDeath(Guest& guest, const std::string& death,
                                       const std::string& reason) {
-    mutate(guest, [&](GuestView& v) {
-        v.state = GuestState::Failed;
-        v.stateReason = reason;
-        v.lastError = death;
-    });
+    fail(guest, reason, death);
     logError(fieldsOf(guest), reason);
 }
 
@@ -37,11 +33,11 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
     }
     std::string what = guest.view.name + "-dm (domid " + std::to_string(stub) + ") died";
     if (!wasRunning) {
-        mutate(guest, [](GuestView& v) { v.stubDomid = 0; });
+        mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
         failSpawn(guest, ErrorCode::SpawnFailed, what + " while starting");
         return;
     }
-    mutate(guest, [](GuestView& v) { v.stubDomid = 0; });
+    mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
     switch (settings_.onStubdomDeath) {
     case StubDeathPolicy::CrashGuest: {
         failAfterStubDeath(guest, what,
@@ -69,12 +65,11 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
             return;
         }
         ++guest.consecutiveRestarts;
-        mutate(guest, [&](GuestView& v) {
-            v.restarts += 1;
-            v.lastError = what;
-            v.state = GuestState::Pending;
-            v.stateReason = what + "; restarting it (on_stubdom_death = restart)";
-        });
+        transition(guest, GuestState::Pending,
+                   what + "; restarting it (on_stubdom_death = restart)", [&](GuestView& v) {
+                       v.restarts += 1;
+                       v.lastError = what;
+                   });
         logWarning(fieldsOf(guest), what + "; restarting it");
         // The new stub domain has the same name: wait until the old one is gone.
         DomId g = guest.view.domid;
@@ -162,10 +157,7 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
     queue_.erase(std::remove(queue_.begin(), queue_.end(), guest.view.domid), queue_.end());
     DomId stub = guest.view.stubDomid;
     auto attempt = guest.attempt;
-    mutate(guest, [](GuestView& v) {
-        v.state = GuestState::Stopping;
-        v.stateReason = "stopping on request";
-    });
+    transition(guest, GuestState::Stopping, "stopping on request");
     if (!stub) {
         if (attempt && attempt->active) {
             // xl is still creating it: the attempt's callback destroys what it made.
@@ -192,20 +184,13 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
         if (!r.ok()) {
             std::string reason =
                 "xl destroy " + std::to_string(stub) + " failed: " + lastLines(r.errors);
-            mutate(*again, [&](GuestView& v) {
-                v.state = GuestState::Failed;
-                v.stateReason = reason;
-                v.lastError = reason;
-            });
+            fail(*again, reason);
             completeStop(*again, Error(ErrorCode::Internal, reason));
             return;
         }
         again->attempt.reset();
-        mutate(*again, [](GuestView& v) {
-            v.state = GuestState::Stopped;
-            v.stateReason = "stopped on request";
-            v.stubDomid = 0;
-        });
+        transition(*again, GuestState::Stopped, "stopped on request",
+                   [&](GuestView& v) { releaseStub(*again, v); });
         logInfo(fieldsOf(*again), "stub domain stopped");
         completeStop(*again, std::nullopt);
         if (again->startAfterStop) {

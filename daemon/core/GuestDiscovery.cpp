@@ -107,20 +107,14 @@ void GuestManager::loadSpec(Guest& guest) {
         guest.spec = deps_.specs.load(guest.view.name);
     } catch (const Error& e) {
         guest.configError = true;
-        mutate(guest, [&](GuestView& v) {
-            v.state = GuestState::Failed;
-            v.stateReason = e.what();
-            v.lastError = e.what();
-        });
+        fail(guest, e.what());
         logError(fieldsOf(guest), std::string("bad stub-domain configuration: ") + e.what());
         return;
     }
     if (!guest.spec) {
-        mutate(guest, [&](GuestView& v) {
-            v.state = GuestState::Unmanaged;
-            v.stateReason =
-                "no stub-domain configuration " + settings_.xenConfigDir + "/stubdom-" + v.name;
-        });
+        transition(guest, GuestState::Unmanaged,
+                   "no stub-domain configuration " + settings_.xenConfigDir + "/stubdom-" +
+                       guest.view.name);
         return;
     }
     mutate(guest, [&](GuestView& v) { v.flavour = guest.spec->flavour; });
@@ -195,9 +189,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
                 std::string reason = "the guest already has a device model in dom0 (pid " +
                                      std::to_string(*pid) + ", " + process +
                                      "); set its device_model to stubdom-dm to use a stub domain";
-                g.view.state = GuestState::Failed;
-                g.view.stateReason = reason;
-                g.view.lastError = reason;
+                fail(g, reason);
                 logError(fieldsOf(g), reason);
             }
         }
@@ -208,8 +200,8 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
         return;
 
     bool managed = g.spec && g.view.state != GuestState::Failed;
-    if (managed)
-        g.view.state = GuestState::Pending; // announced as what it is: about to be spawned
+    if (managed) // announced as what it is: about to be spawned
+        transition(g, GuestState::Pending, g.view.stateReason);
     announce(g);
     if (managed) {
         logInfo(fieldsOf(g), "new HVM guest with a stub-domain configuration");
@@ -260,12 +252,12 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     guest->view.uuid = pv.uuid;
     guest->view.domid = info.domid;
     guest->view.flavour = Flavour::PvGrub;
-    guest->view.state = GuestState::Unmanaged;
-    guest->view.stateReason =
-        "a PV guest booted through PV-GRUB (" + pv.kernel + "): listed, never touched by stubdomd";
     seen.kind = Kind::Guest;
     Guest& g = *guest;
     guests_[info.domid] = std::move(guest);
+    transition(g, GuestState::Unmanaged,
+               "a PV guest booted through PV-GRUB (" + pv.kernel +
+                   "): listed, never touched by stubdomd");
     logInfo(fieldsOf(g), "PV guest booted through PV-GRUB (" + pv.kernel + ")");
     announce(g);
 }

@@ -1,6 +1,7 @@
 // The registry's bookkeeping and the read-only queries of GuestService.
 #include "core/GuestManagerInternal.hpp"
 
+#include "core/GuestStates.hpp"
 #include "core/Log.hpp"
 #include "core/XenPaths.hpp"
 
@@ -50,22 +51,65 @@ GuestManager::~GuestManager() {
 }
 
 // ---------------------------------------------------------------------------
+// The state machine
+
+bool GuestManager::transition(Guest& guest, GuestState to, std::string reason,
+                              const ViewEdit& also) {
+    const GuestState from = guest.view.state;
+    // Before it is announced, a guest takes its first state, whatever discovery set first.
+    const bool allowed = guest.announced ? isAllowedTransition(from, to) : isInitialState(to);
+    if (!allowed) {
+        logError(fieldsOf(guest), "refused state change " + std::string(toString(from)) + " -> " +
+                                      std::string(toString(to)) + " (" + reason + ")");
+        return false;
+    }
+    GuestView before = guest.view;
+    guest.view.state = to;
+    guest.view.stateReason = std::move(reason);
+    if (also)
+        also(guest.view);
+    if (from != to)
+        logDebug(fieldsOf(guest),
+                 "state " + std::string(toString(from)) + " -> " + std::string(toString(to)));
+    notify(guest, before);
+    return true;
+}
+
+void GuestManager::fail(Guest& guest, const std::string& reason, const std::string& lastError,
+                        const ViewEdit& also) {
+    transition(guest, GuestState::Failed, reason, [&](GuestView& v) {
+        v.lastError = lastError;
+        if (also)
+            also(v);
+    });
+}
+
+void GuestManager::releaseStub(Guest& guest, GuestView& view) {
+    forgetDisplay(guest, view); // where to connect exists only with a stub domain
+    if (guest.monitoredStub)
+        closeMonitor(guest); // its QMP proxy goes with it
+    view.stubDomid = 0;
+}
+
+// ---------------------------------------------------------------------------
 // Registry bookkeeping
 
-void GuestManager::mutate(Guest& guest, const std::function<void(GuestView&)>& change) {
+void GuestManager::mutate(Guest& guest, const ViewEdit& change) {
     GuestView before = guest.view;
     change(guest.view);
-    if (guest.view.stubDomid == 0)
-        forgetDisplay(guest, guest.view); // where to connect exists only with a stub domain
-    // Whichever path ends or replaces the stub domain, its QMP proxy goes with it.
-    if (guest.monitoredStub && guest.view.stubDomid != guest.monitoredStub)
-        closeMonitor(guest);
+    if (guest.view.state != before.state) {
+        logError(fieldsOf(guest), "a state change outside transition(); not made");
+        guest.view.state = before.state;
+    }
+    notify(guest, before);
+}
+
+void GuestManager::notify(Guest& guest, const GuestView& before) {
     std::uint32_t fields = differingFields(before, guest.view);
-    if (fields == 0)
-        return;
-    if (guest.announced)
-        for (auto* observer : observers_)
-            observer->guestChanged(guest.view, fields);
+    if (fields == 0 || !guest.announced)
+        return; // announce() tells of a guest first, and counts it
+    for (auto* observer : observers_)
+        observer->guestChanged(guest.view, fields);
     if ((fields & (FieldState | FieldStubDomId)) && countsChanged_)
         countsChanged_();
 }

@@ -177,8 +177,24 @@ private:
     void openMonitor(Guest& guest, DomId stub);
     void closeMonitor(Guest& guest);
 
+    // The state machine (GuestStates.hpp). transition() is the only writer of a guest's
+    // state: it checks the table, sets the state and its reason, applies `also` (more of
+    // the view, such as a teardown step, in the same PropertiesChanged), logs and notifies.
+    // A refused change is logged as an error and not made (false).
+    using ViewEdit = std::function<void(GuestView&)>;
+    bool transition(Guest& guest, GuestState to, std::string reason, const ViewEdit& also = {});
+    // The one way to fail a guest: failed, why, and the error to keep (`lastError`).
+    void fail(Guest& guest, const std::string& reason, const std::string& lastError,
+              const ViewEdit& also = {});
+    void fail(Guest& guest, const std::string& reason) { fail(guest, reason, reason); }
+    // Teardown step: the guest no longer has its stub domain. Where to connect, the VNC
+    // port watch and the QMP channel go with it.
+    void releaseStub(Guest& guest, GuestView& view);
+
     // Registry bookkeeping
-    void mutate(Guest& guest, const std::function<void(GuestView&)>& change);
+    // Any other change of the view (never its state), and its notification.
+    void mutate(Guest& guest, const ViewEdit& change);
+    void notify(Guest& guest, const GuestView& before);
     void announce(Guest& guest);
     void completeStart(Guest& guest, const std::optional<Error>& error);
     void completeStop(Guest& guest, const std::optional<Error>& error);

@@ -18,10 +18,7 @@ using namespace internal;
 // The spawn pipeline
 
 void GuestManager::enqueue(Guest& guest) {
-    mutate(guest, [&](GuestView& v) {
-        v.state = GuestState::Pending;
-        v.stateReason = "waiting for a spawn slot";
-    });
+    transition(guest, GuestState::Pending, "waiting for a spawn slot");
     queue_.push_back(guest.view.domid);
     pump();
 }
@@ -52,7 +49,7 @@ void GuestManager::holdQueue(const std::string& why) {
     for (DomId domid : queue_) {
         Guest* guest = guestByDomid(domid);
         if (guest && guest->view.state == GuestState::Pending)
-            mutate(*guest, [&](GuestView& v) { v.stateReason = why; });
+            transition(*guest, GuestState::Pending, why);
     }
 }
 
@@ -62,10 +59,7 @@ void GuestManager::beginSpawn(Guest& guest) {
     attempt->guest = guest.view.domid;
     attempt->stubName = guest.view.name + "-dm";
     guest.attempt = attempt;
-    mutate(guest, [](GuestView& v) {
-        v.state = GuestState::Spawning;
-        v.stateReason = "";
-    });
+    transition(guest, GuestState::Spawning, "");
 
     const StubSpec& spec = *guest.spec;
     // libxl refuses a stub whose images it cannot read before it makes any domain.
@@ -191,10 +185,7 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     DomId g = guest.view.domid;
     stubs_[stub] = g;
     seen_[stub].kind = Kind::Stub;
-    mutate(guest, [&](GuestView& v) {
-        v.stubDomid = stub;
-        v.state = GuestState::Linking;
-    });
+    transition(guest, GuestState::Linking, "", [&](GuestView& v) { v.stubDomid = stub; });
     try {
         linker_.link(linkRequest(guest, stub));
         showDisplay(guest, stub, true);
@@ -205,7 +196,7 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
                   std::string("linking the stub domain: ") + e.what());
         return;
     }
-    mutate(guest, [](GuestView& v) { v.state = GuestState::Starting; });
+    transition(guest, GuestState::Starting, "");
     followConsole(guest, stub); // before unpause: the log starts with the stub's first line
     guest.watchedStub = stub;
     // The guest is looked up again on each event: it may be gone by then.
@@ -276,10 +267,7 @@ void GuestManager::becameRunning(Guest& guest) {
         logWarning(fieldsOf(guest), std::string("writing ") + legacy + ": " + e.what());
     }
     guest.runningSince = deps_.timers.now();
-    mutate(guest, [](GuestView& v) {
-        v.state = GuestState::Running;
-        v.stateReason = "";
-    });
+    transition(guest, GuestState::Running, "");
     logInfo(fieldsOf(guest), "stub domain is running");
     handPasswordToMonitor(guest);
     auto attempt = guest.attempt;
@@ -326,12 +314,7 @@ void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& wh
             logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
         }
     }
-    mutate(guest, [&](GuestView& v) {
-        v.state = GuestState::Failed;
-        v.stateReason = reason;
-        v.lastError = reason;
-        v.stubDomid = 0;
-    });
+    fail(guest, reason, reason, [&](GuestView& v) { releaseStub(guest, v); });
     if (guest.attempt) {
         auto attempt = guest.attempt;
         attempt->cancelled = true; // late callbacks of this attempt only clean up
@@ -357,11 +340,8 @@ void GuestManager::abortAttempt(Guest& guest) {
     guest.attempt.reset();
     if (guest.view.state != GuestState::Stopping)
         return;
-    mutate(guest, [](GuestView& v) {
-        v.state = GuestState::Stopped;
-        v.stateReason = "stopped on request";
-        v.stubDomid = 0;
-    });
+    transition(guest, GuestState::Stopped, "stopped on request",
+               [&](GuestView& v) { releaseStub(guest, v); });
     completeStop(guest, std::nullopt);
     if (guest.startAfterStop) {
         guest.startAfterStop = false;

@@ -1,0 +1,29 @@
+// The guest state machine of DESIGN.md section 3 as one table: which state may follow
+// which. GuestManager::transition() is the only writer of a guest's state and checks
+// every change against it; the unit test walks every pair.
+#pragma once
+
+#include "Types.hpp"
+
+#include <array>
+#include <utility>
+
+namespace stubdomd {
+
+// A guest's first state, before it is announced: what discovery found (no stub config:
+// unmanaged; a bad one or a dom0 device model: failed; to be spawned: pending) or what
+// adoption took over (running).
+bool isInitialState(GuestState state);
+// Whether `to` may follow `from`. A state may follow itself only where its reason can
+// change while it lasts: unmanaged and failed (the configuration read again), pending
+// (queued again).
+bool isAllowedTransition(GuestState from, GuestState to);
+
+// The table itself, for the log and the documentation: each state and what may follow it.
+struct StateRow {
+    GuestState from;
+    std::array<bool, 9> to; // indexed by GuestState
+};
+const std::array<StateRow, 9>& stateTable();
+
+} // namespace stubdomd
