@@ -283,7 +283,7 @@ void GuestManager::domainGone(DomId domid) {
     auto it = seen_.find(domid);
     Kind kind = it->second.kind;
     seen_.erase(it);
-    stopConsole(domid);
+    consoles_.stop(domid);
     if (kind == Kind::Guest)
         guestGone(domid);
     else if (kind == Kind::Stub)

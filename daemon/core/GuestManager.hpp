@@ -4,6 +4,7 @@
 // back through it.
 #pragma once
 
+#include "ConsoleFollower.hpp"
 #include "ConsoleLogs.hpp"
 #include "DeviceModelMonitor.hpp"
 #include "Display.hpp"
@@ -62,7 +63,7 @@ public:
     void setDeviceModelMonitor(DeviceModelMonitor& monitor) { monitor_ = &monitor; }
     // Where stub domains' consoles are logged (settings.logDir/qemu-dm-<guest>.log). Set
     // before start(); it must outlive the manager. Without it, consoles are not logged.
-    void setConsoleLogs(ConsoleLogs& logs) { consoleLogs_ = &logs; }
+    void setConsoleLogs(ConsoleLogs& logs) { consoles_.setLogs(logs); }
 
     // Rebuilds the registry from what runs (adopting linked stub domains, removing
     // half-made ones), then watches @introduceDomain/@releaseDomain.
@@ -150,11 +151,6 @@ private:
     std::string missingStubImage(const StubSpec& spec) const;
     LinkRequest linkRequest(const Guest& guest, DomId stub);
 
-    // The stub's console log (ConsoleFollow.cpp)
-    void followConsole(Guest& guest, DomId stub);
-    void readConsoleTty(DomId stub);
-    void stopConsole(DomId stub);
-
     // Commands
     Guest& guestByUuid(const std::string& uuid);
     void startGuest(Guest& guest, Completion done);
@@ -218,12 +214,7 @@ private:
     SpawnGate* gate_ = nullptr;
     DisplaySources* displaySources_ = nullptr;
     DeviceModelMonitor* monitor_ = nullptr;
-    ConsoleLogs* consoleLogs_ = nullptr;
-    struct ConsoleWatch {
-        std::string log;
-        Store::WatchId watch = 0;
-    };
-    std::map<DomId, ConsoleWatch> consoleWatches_; // by stub, until its tty is known
+    ConsoleFollower consoles_; // the stubs' console logs
 };
 
 } // namespace stubdomd

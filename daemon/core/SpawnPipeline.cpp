@@ -197,7 +197,10 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
         return;
     }
     transition(guest, GuestState::Starting, "");
-    followConsole(guest, stub); // before unpause: the log starts with the stub's first line
+    // Before unpause: the log starts with the stub's first line. The log is appended to
+    // across stubs: a failure quotes only what this stub printed.
+    if (auto log = consoles_.follow(guest.view.name, stub))
+        guest.consoleLogFrom = fileSize(*log);
     guest.watchedStub = stub;
     // The guest is looked up again on each event: it may be gone by then.
     const auto check = [this, g](const std::string&) {
@@ -297,9 +300,8 @@ void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& wh
     // What the stub printed last says why it stopped (its init, QEMU): quoted in the
     // reason, read before the stub is destroyed and its log closed.
     std::string reason = why;
-    if (consoleLogs_ && guest.view.state == GuestState::Starting) {
-        auto tail = consoleTail(settings_.logDir + "/qemu-dm-" + guest.view.name + ".log",
-                                guest.consoleLogFrom);
+    if (consoles_.logging() && guest.view.state == GuestState::Starting) {
+        auto tail = consoleTail(consoles_.logOf(guest.view.name), guest.consoleLogFrom);
         if (!tail.empty())
             reason += "; its console ended with: " + tail;
     }
@@ -351,7 +353,7 @@ void GuestManager::abortAttempt(Guest& guest) {
 
 void GuestManager::destroyStub(DomId stub, std::function<void(const ToolResult&)> then) {
     logInfo({"", std::nullopt, stub, ""}, "destroying stub domain");
-    stopConsole(stub);
+    consoles_.stop(stub);
     deps_.toolstack.destroy(stub, [stub, then = std::move(then)](const ToolResult& r) {
         if (!r.ok())
             logWarning({"", std::nullopt, stub, ""}, "xl destroy failed: " + lastLines(r.errors));

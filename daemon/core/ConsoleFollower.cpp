@@ -1,0 +1,62 @@
+#include "core/ConsoleFollower.hpp"
+
+#include "core/Errors.hpp"
+#include "core/Log.hpp"
+#include "core/XenPaths.hpp"
+
+namespace stubdomd {
+
+namespace {
+LogFields stubFields(DomId stub) {
+    return {"", std::nullopt, stub, ""};
+}
+} // namespace
+
+std::optional<std::string> ConsoleFollower::follow(const std::string& guestName, DomId stub) {
+    if (!logs_ || pending_.count(stub))
+        return std::nullopt;
+    const std::string log = logOf(guestName);
+    pending_[stub].log = log;
+    try {
+        // A watch fires once when set: a tty published already is read at once.
+        pending_[stub].watch = store_.watch(paths::consoleTty(stub),
+                                            [this, stub](const std::string&) { readTty(stub); });
+    } catch (const Error& e) {
+        pending_.erase(stub);
+        logWarning(stubFields(stub),
+                   std::string("cannot watch the stub domain's console: ") + e.what());
+        return std::nullopt;
+    }
+    return log;
+}
+
+void ConsoleFollower::readTty(DomId stub) {
+    auto pending = pending_.find(stub);
+    if (pending == pending_.end())
+        return;
+    const auto path =
+        valueOrLoggedRefusal(probe_.readTrusted(paths::consoleTty(stub)), stubFields(stub));
+    if (!path || path->empty())
+        return; // xenconsoled has not made the pty yet
+    const std::string log = pending->second.log;
+    stop(stub);
+    logs_->follow(stub, *path, log);
+}
+
+void ConsoleFollower::stop(DomId stub) {
+    if (!logs_)
+        return;
+    auto pending = pending_.find(stub);
+    if (pending != pending_.end()) {
+        const Store::WatchId id = pending->second.watch;
+        pending_.erase(pending);
+        try {
+            store_.unwatch(id);
+        } catch (const Error& e) {
+            logWarning(stubFields(stub), std::string("removing the console watch: ") + e.what());
+        }
+    }
+    logs_->stop(stub);
+}
+
+} // namespace stubdomd
