@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Boots Xen 4.17 in QEMU (TCG) with the images build-images.sh left in DIR, serial console to
 # DIR/serial.log; echoes REALXEN/STUBDM markers as they appear, with the host time since QEMU
-# started. Bounded: QEMU is killed after TIMEOUT seconds, on "Panic on CPU" or
-# "crashed: 'noreboot'", and on any exit of this script (its whole process group).
-# Usage: [REALXEN_DOM0_ARGS="realxen.skip=stage1,route"] boot.sh DIR [TIMEOUT]   exit status: 0 QEMU powered off, 1 panic/crash, 124 timeout
+# started. Bounded by progress: QEMU is killed when the serial log has not grown for
+# REALXEN_BOOT_STALL seconds (default 300: longer than the scenario's own stall window, so
+# a stuck step reports itself first), after TIMEOUT seconds whatever happens (a backstop
+# for a run that keeps printing without ending), on "Panic on CPU" or "crashed: 'noreboot'",
+# and on any exit of this script (its whole process group).
+# Usage: [REALXEN_DOM0_ARGS="realxen.skip=stage1,route"] boot.sh DIR [TIMEOUT]
+# Exit status: 0 QEMU powered off, 1 panic/crash, 124 timeout or stall
 set -uo pipefail
 dir=$1
 limit=${2:-240}
@@ -21,14 +25,15 @@ setsid timeout -k 5 "$limit" "$qemu" -accel tcg,thread=multi -cpu qemu64,+svm,+n
   -m 2048 -smp 2 -display none -vga none -monitor none -nodefaults -no-user-config \
   -serial "file:$log" -no-reboot \
   -kernel "$dir/xen.elf" \
-  -append "dom0_mem=512M,max:512M console=com1 com1=115200,8n1 noreboot" \
+  -append "dom0_mem=768M,max:768M console=com1 com1=115200,8n1 noreboot" \
   -initrd "$dir/vmlinuz console=hvc0 loglevel=4 $dom0_args,$dir/dom0.cpio" \
   </dev/null >"$dir/qemu.out" 2>&1 &
 pid=$!
 trap 'kill -- -$pid 2>/dev/null; sleep 0.2; kill -9 -- -$pid 2>/dev/null' EXIT
 trap 'exit 130' INT TERM
 
-seen=0 status=0 done_at=
+stall=${REALXEN_BOOT_STALL:-300}
+seen=0 status=0 done_at= moved=$start
 while kill -0 "$pid" 2>/dev/null; do
   sleep 0.5
   now=$(date +%s.%N)
@@ -37,6 +42,11 @@ while kill -0 "$pid" 2>/dev/null; do
     sed -n "$((seen + 1)),${total}p" "$log" | tr -d '\r' | grep -a -E '^(REALXEN|STUBDM|FAKEDM|FAKESTUBDM|AWAITDM):' |
       while IFS= read -r l; do printf '[%6.1fs] %s\n' "$(echo "$now $start" | awk '{print $1-$2}')" "$l"; done
     seen=$total
+    moved=$now
+  fi
+  if awk -v a="$now" -v b="$moved" -v s="$stall" 'BEGIN{exit !(a-b > s)}'; then
+    echo "boot.sh: the serial log has not grown for ${stall}s; killing QEMU" >&2
+    status=124; break
   fi
   if grep -a -q -e 'Panic on CPU' -e "crashed: 'noreboot'" "$log"; then
     echo "boot.sh: Xen panicked or dom0 crashed; killing QEMU" >&2

@@ -5,11 +5,13 @@
 #   --link-helper realxen-link, built by meson in BUILD/tests/realxen (default: found there)
 #   --out         where images and the serial log go (default: BUILD/tests/realxen/realxen-run)
 #   --require     a missing prerequisite fails (exit 1) instead of skipping (-Drealxen=enabled)
+#   --linux       also the linux stage: an HVM guest whose QEMU runs in a Linux stub domain
+#                 that stubdomd spawns from stubdom-mkimage's image (needs qemu-system-xen)
 # Exit status: 0 pass, 1 fail, 77 skipped (something needed is not installed).
 set -euo pipefail
 here=$(cd "${0%/*}" && pwd)
 src=$(cd "$here/../.." && pwd)
-build= helper= out= limit=240 require=0
+build= helper= out= limit=240 require=0 linux=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build=$2; shift ;;
@@ -17,7 +19,8 @@ while [[ $# -gt 0 ]]; do
     --out) out=$2; shift ;;
     --timeout) limit=$2; shift ;;
     --require) require=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --linux) linux=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "realxen: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -33,6 +36,11 @@ for f in /usr/lib/xen-4.17/bin/xl /usr/lib/xen-4.17/bin/xenstored /usr/bin/xenst
   [[ -x $f ]] || skip "$f missing (scripts/install-deps --realxen)"
 done
 command -v busybox >/dev/null || [[ -x /bin/busybox ]] || skip "busybox missing (busybox-static)"
+if [[ $linux -eq 1 ]]; then
+  [[ -x /usr/libexec/xen-qemu-system-i386 ]] || skip "/usr/libexec/xen-qemu-system-i386 missing (qemu-system-xen)"
+  export REALXEN_LINUX=1
+  export REALXEN_DOM0_ARGS="${REALXEN_DOM0_ARGS:-} realxen.linux=1"
+fi
 build=$(cd "${build:-$src/build-rx}" && pwd)
 helper=${helper:-$build/tests/realxen/realxen-link}
 out=${out:-$build/tests/realxen/realxen-run}
@@ -50,19 +58,29 @@ mkdir -p "$stage/destdir"
 echo "realxen: project install: $(find "$stage/destdir" -type f | wc -l) files; $(find "$stage/destdir" -type f -name stubdomd -printf '%P ' ; true)"
 "$here/build-images.sh" --out "$out" --destdir "$stage/destdir" --link-helper "$helper"
 t1=$(date +%s.%N)
-printf 'realxen: images built in %.1fs\n' "$(echo "$t1 $t0" | awk '{print $1-$2}')"
+printf 'realxen: images built in %.1fs\nrealxen_images_s=%.1f\n' "$(echo "$t1 $t0" | awk '{print $1-$2}')" \
+  "$(echo "$t1 $t0" | awk '{print $1-$2}')"
 
 set +e
 "$here/boot.sh" "$out" "$limit"
 boot_rc=$?
 set -e
 log=$out/serial.log
+# Each step's time inside dom0 (uptime seconds), and the whole boot's, as key=value.
+printf 'realxen_boot_s=%.1f\n' "$(echo "$(date +%s.%N) $t1" | awk '{print $1-$2}')"
+grep -a -o -E '^REALXEN: TIME [a-z0-9_]+=[0-9.]+' "$log" | sed 's/^REALXEN: TIME /realxen_/' || true
 missing=()
 for m in 'dom0 xen userspace up' 'xl info OK' 'stage1 HVM guest' 'stage1 stub domain .* created paused' \
          'stage1 link' 'stage1 target read back' 'stage1 stub domain wrote' 'stage1 teardown' \
          'RESULT PASS' 'DONE rc=0'; do
   grep -a -q -E "^REALXEN: $m" "$log" || missing+=("$m")
 done
+if [[ $linux -eq 1 ]]; then
+  for m in 'linux xl create of .* returned 0' "linux the stub's QEMU started" 'linux QMP query-status answered' \
+           "linux guest's own serial line read in dom0" 'linux teardown'; do
+    grep -a -q -E "^REALXEN: $m" "$log" || missing+=("$m")
+  done
+fi
 if grep -a -q '^REALXEN: stubdomd not installed' "$log"; then
   echo "realxen: NOTE: stubdomd is not installed by this build: stage 2 (stubdomd on real Xen) was SKIPPED"
 fi

@@ -12,6 +12,9 @@ fail() { mark "FAIL $*"; failures=$((failures + 1)); }
 STUB_KERNEL=/realxen/stub/vmlinuz
 STUB_RAMDISK=/realxen/stub/initrd
 STUB_MEM=128   # a PV Linux needs ~128 MB ("segment kernel too large" at 64)
+# The linux stage's stub: the same kernel, the rootfs stubdom-mkimage built, QEMU in it
+LINUX_ROOTFS=/realxen/linux/rootfs
+LINUX_MEM=256  # QEMU 7.2 and its libraries unpacked in RAM, and the guest's mappings
 CFG=/tmp/realxen
 mkdir -p $CFG
 # For debugging by hand: REALXEN_DOM0_ARGS="realxen.skip=stage1,route" tests/realxen/boot.sh DIR
@@ -19,24 +22,52 @@ SKIP=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^realxen.skip=//p' | tr ',' ' ')
 skipped() { for _s in $SKIP; do [ "$_s" = "$1" ] && { mark "INFO $1 skipped (realxen.skip)"; return 0; }; done; return 1; }
 
 domid_of() { xl domid "$1" 2>/dev/null; }
-# wait_key PATH VALUE SECONDS
-wait_key() {
-  _end=$(( $(date +%s) + $3 ))
-  while [ "$(date +%s)" -le $_end ]; do
-    [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ] && return 0
+# Waits wait on progress, not on a clock: under TCG on a busy host every step is slower by
+# a factor nobody can bound, but a step that is getting somewhere moves something. What
+# counts as movement: the CPU time of every domain but dom0 (a booting stub, a running
+# guest), the size of every console log, and the CPU time of the processes named in
+# $WAIT_PIDS (an `xl create` building a domain, stubdomd). A wait fails only when none of
+# these moved for $STALL seconds.
+STALL=${REALXEN_STALL:-120}
+WAIT_PIDS=
+progress() {
+  xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" {print $1, $5, $6}'
+  ls -l /var/log/xen/console 2>/dev/null | awk '{print $5, $NF}'
+  for _p in $WAIT_PIDS; do cut -d' ' -f14,15 "/proc/$_p/stat" 2>/dev/null; done
+}
+# wait_until DESCRIPTION COMMAND...: until COMMAND succeeds; 1 after $STALL s without progress
+wait_until() {
+  _what=$1; shift
+  _last=$(progress); _moved=$(date +%s)
+  until "$@" >/dev/null 2>&1; do
+    _now=$(progress)
+    if [ "$_now" != "$_last" ]; then _last=$_now; _moved=$(date +%s); fi
+    if [ $(( $(date +%s) - _moved )) -gt "$STALL" ]; then
+      mark "INFO nothing moved for ${STALL}s while waiting for $_what"
+      return 1
+    fi
     sleep 0.2
   done
-  return 1
 }
-# wait_gone NAME SECONDS
-wait_gone() {
-  _end=$(( $(date +%s) + $2 ))
-  while [ "$(date +%s)" -le $_end ]; do
-    domid_of "$1" >/dev/null || return 0
-    sleep 0.2
-  done
-  return 1
+key_is() { [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; }
+gone() { ! domid_of "$1" >/dev/null; }
+# wait_key PATH VALUE
+wait_key() { wait_until "$1 = $2" key_is "$1" "$2"; }
+# wait_gone NAME
+wait_gone() { wait_until "$1 to go" gone "$1"; }
+# run_bg PID-FILE COMMAND...: a long toolstack call, its pid watched for progress
+running() { kill -0 "$1" 2>/dev/null; }
+not_running() { ! kill -0 "$1" 2>/dev/null; }
+# wait_pid DESCRIPTION PID: until PID exits (its status in $rc); 1 when it stalls (killed)
+wait_pid() {
+  WAIT_PIDS="$WAIT_PIDS $2"
+  if wait_until "$1" not_running "$2"; then wait "$2"; rc=$?; else kill "$2" 2>/dev/null; wait "$2"; rc=124; fi
+  WAIT_PIDS=${WAIT_PIDS% $2}
+  [ $rc -ne 124 ]
 }
+# timing KEY START: "REALXEN: TIME KEY=SECONDS" (the host log and the note read these)
+timing() { mark "TIME $1=$(echo "$(up) $2" | awk '{printf "%.1f", $1-$2}')"; }
+
 show_console() { # NAME [all]: what the domain printed on its console (xenconsoled --log=guest)
   _f=/var/log/xen/console/guest-$1.log
   [ -f "$_f" ] || { echo "  [$1] (no console log)"; return; }
@@ -86,6 +117,7 @@ stage1() {
     cat $CFG/$G.out; fail "stage1 xl create -p of the HVM guest"; return
   fi
   g=$(domid_of $G)
+  timing stage1_guest_create_s $t
   mark "stage1 HVM guest $G created paused, domid $g OK (xl create took $(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
   mark "INFO libxl qemu-xen-traditional route: ACCEPTED by Debian's libxl 4.17 (device_model_override ran, xl create waited on /local/domain/0/device-model/$g/state)"
   echo "  guest image keys: $(xenstore-ls -f /local/domain/$g/image 2>&1 | tr '\n' ' ')"
@@ -96,6 +128,7 @@ stage1() {
     cat $CFG/$S.out; fail "stage1 xl create -p of the stub domain"; return
   fi
   s=$(domid_of $S)
+  timing stage1_stub_create_s $t
   mark "stage1 stub domain $S created paused, domid $s OK (took $(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
   xl list
 
@@ -113,7 +146,8 @@ stage1() {
 
   t=$(up)
   xl unpause $S || { fail "stage1 xl unpause $S"; return; }
-  if wait_key /local/domain/$s/device-model/$g/state running 60; then
+  if wait_key /local/domain/$s/device-model/$g/state running; then
+    timing stage1_stub_running_after_unpause_s $t
     mark "stage1 stub domain wrote /local/domain/$s/device-model/$g/state = running OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s after unpause)"
   else
     show_console $S all; fail "stage1 stub state never became running"
@@ -130,7 +164,8 @@ stage1() {
   else
     mark "INFO xl destroy $G destroyed $S too (libxl follows /local/domain/$g/image/device-model-domid)"
   fi
-  if wait_gone $S 20 && wait_gone $G 20; then
+  if wait_gone $S && wait_gone $G; then
+    timing stage1_teardown_s $t
     mark "stage1 teardown: $G and $S destroyed OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
   else
     xl list; fail "stage1 teardown"
@@ -148,8 +183,9 @@ route() {
   G=rx2
   hvm_cfg $CFG/$G $G /realxen/bin/shell-stubdom-dm
   t=$(up)
-  timeout 90 xl create -p $CFG/$G >$CFG/$G.out 2>&1
-  rc=$?
+  xl create -p $CFG/$G >$CFG/$G.out 2>&1 &
+  wait_pid "xl create of $G" $!
+  timing route_xl_create_s $t
   g=$(domid_of $G)
   s=$(domid_of $G-dm)
   if [ $rc -eq 0 ] && [ -n "$s" ]; then
@@ -161,7 +197,7 @@ route() {
   xl list
   sleep 0.5; show_console $G-dm
   xl destroy $G 2>/dev/null; [ -n "$s" ] && xl destroy $s 2>/dev/null
-  wait_gone $G-dm 20 || fail "toolstack route teardown"
+  wait_gone $G-dm || fail "toolstack route teardown"
   [ -n "$g" ] && xenstore-rm /local/domain/0/device-model/$g 2>/dev/null
 }
 skipped route || route
@@ -176,6 +212,91 @@ for p in /usr/lib/xen/bin/stubdom-dm /usr/local/lib/xen/bin/stubdom-dm /usr/libe
          /usr/local/libexec/stubdom-dm /usr/local/bin/stubdom-dm /usr/bin/stubdom-dm; do
   [ -x $p ] && { STUBDOM_DM=$p; break; }
 done
+
+# Conditions of stage 2's waits; each also ends the wait when the daemon died.
+on_bus_or_dead() {
+  kill -0 "$1" 2>/dev/null || return 0
+  [ "$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+       NameHasOwner s org.xen.Stubdom 2>/dev/null)" = "b true" ]
+}
+stub_running_or_dead() { # STUBNAME GUESTNAME DAEMONPID
+  kill -0 "$3" 2>/dev/null || return 0
+  _s=$(domid_of "$1") && _g=$(domid_of "$2") && key_is /local/domain/$_s/device-model/$_g/state running
+}
+dm_dir_gone() { ! xenstore-exists /local/domain/0/device-model/$1 2>/dev/null; }
+
+# --- the linux stage: a real device model in a real Linux stub domain ------------------------
+# An HVM guest whose device model is upstream QEMU (qemu-xen) in a Linux stub domain that
+# stubdomd spawns from the project's own image; libxl runs stubdom-dm as the guest's device
+# model and does its QMP handshake at /run/xen/qmp-libxl-G, the socket stubdomd's
+# vchan-socket-proxy serves. The guest boots a disk whose boot sector writes a line to COM1;
+# the stub's QEMU puts COM1 on the stub's console, which xenconsoled logs in dom0.
+linux_stage() {
+  G=rxlinux S=rxlinux-dm
+  [ -f $LINUX_ROOTFS ] || { mark "INFO no Linux stub image in dom0 (qemu-system-xen not installed): linux stage skipped"; return; }
+  [ -n "$STUBDOM_DM" ] || { fail "linux stage needs stubdom-dm installed"; return; }
+  loop=$(losetup -f) && losetup "$loop" /realxen/linux/boot.img || { fail "linux losetup"; return; }
+  cat >$XD/stubdom-$G <<C
+flavour = "linux"
+kernel = "$STUB_KERNEL"
+ramdisk = "$LINUX_ROOTFS"
+memory = $LINUX_MEM
+disk = [ 'phy:$loop,hda,w' ]
+C
+  cat >$CFG/$G <<C
+type = "hvm"
+name = "$G"
+memory = 64
+vcpus = 1
+vnc = 0
+serial = "none"
+boot = "c"
+device_model_version = "qemu-xen"
+device_model_override = "$STUBDOM_DM"
+C
+  t=$(up)
+  (xl create -p $CFG/$G >$CFG/$G.out 2>&1; echo "rc=$?" >>$CFG/$G.out) &
+  xlpid=$!
+  WAIT_PIDS="$daemon $xlpid"
+  if ! wait_pid "xl create of $G (qemu-xen, stubdom-dm)" $xlpid || ! grep -q '^rc=0$' $CFG/$G.out; then
+    cat $CFG/$G.out; xl list; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log | tail -30
+    s=$(domid_of $S) && show_console $S all
+    fail "linux xl create of $G"; xl destroy $G 2>/dev/null; losetup -d $loop; return
+  fi
+  g=$(domid_of $G); s=$(domid_of $S)
+  timing linux_xl_create_s $t
+  mark "linux xl create of $G (qemu-xen via stubdom-dm) returned 0: stub $S domid $s, guest domid $g OK"
+  con=/var/log/xen/console/guest-$S.log
+  if wait_until "QEMU's start on $S's console" grep -q '^stubdom-init: QEMU pid' $con; then
+    grep -a '^stubdom-init' $con | sed "s/^/  [$S] /"
+    mark "linux the stub's QEMU started inside $S (its console) OK"
+  else
+    show_console $S all; fail "linux no QEMU start on $S's console"
+  fi
+  xl unpause $G
+  t=$(up)
+  answer=$(/realxen/bin/realxen-qmp /run/xen/qmp-libxl-$g '{"execute":"query-status"}' 2>&1)
+  echo "$answer" | sed 's/^/  [qmp] /'
+  case "$answer" in
+    *'"return"'*'"status"'*) mark "linux QMP query-status answered by the stub's QEMU through /run/xen/qmp-libxl-$g OK" ;;
+    *) fail "linux QMP query-status through /run/xen/qmp-libxl-$g" ;;
+  esac
+  if wait_until "the guest's line on $S's console" grep -q 'REALXEN-GUEST: hello' $con; then
+    timing linux_guest_line_after_unpause_s $t
+    mark "linux guest's own serial line read in dom0: '$(grep -a -o 'REALXEN-GUEST: [^\r]*' $con | head -n1)' OK"
+  else
+    show_console $S all; xl dmesg | tail -20; fail "linux the guest's serial line never reached dom0"
+  fi
+  t=$(up)
+  xl destroy $G
+  if wait_gone $S && wait_until "/local/domain/0/device-model/$g to go" dm_dir_gone $g; then
+    timing linux_teardown_s $t
+    mark "linux teardown: $G, $S and /local/domain/0/device-model/$g gone OK"
+  else
+    xl list; fail "linux teardown"
+  fi
+  losetup -d $loop 2>/dev/null
+}
 
 stage2() {
   G=rxguest S=rxguest-dm
@@ -192,7 +313,11 @@ C
   "toolstack": "/usr/sbin/xl",
   "stub_kernel": "$STUB_KERNEL",
   "stub_memory_mib": $STUB_MEM,
-  "start_timeout_ms": 60000,
+  "start_timeout_ms": 300000,
+  "toolstack_timeout_ms": 600000,
+  "qmp_timeout_ms": 120000,
+  "linux_stub_kernel": "$STUB_KERNEL",
+  "linux_stub_rootfs": "$LINUX_ROOTFS",
   "runtime_dir": "/run/stubdomd",
   "state_dir": "/var/lib/stubdomd"
 }
@@ -207,17 +332,14 @@ C
   t=$(up)
   $STUBDOMD --config /etc/realxen/stubdomd.json --xen-config-dir $XD >/tmp/stubdomd.log 2>&1 &
   daemon=$!
-  end=$(( $(date +%s) + 30 ))
-  until [ "$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-             NameHasOwner s org.xen.Stubdom 2>/dev/null)" = "b true" ]; do
-    if [ "$(date +%s)" -gt $end ] || ! kill -0 $daemon 2>/dev/null; then
-      why="still running after 30 s"
+  WAIT_PIDS=$daemon
+  if ! wait_until "stubdomd on the bus" on_bus_or_dead $daemon || ! kill -0 $daemon 2>/dev/null; then
+      why="no progress for ${STALL}s"
       kill -0 $daemon 2>/dev/null || { wait $daemon; why="exited with status $?"; }
       sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; busctl --system list --no-pager 2>&1 | sed 's/^/  [busctl list] /'
       fail "stage2 stubdomd did not take org.xen.Stubdom ($why)"; return
-    fi
-    sleep 0.3
-  done
+  fi
+  timing stage2_daemon_on_bus_s $t
   mark "stage2 stubdomd on the system bus OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
 
   dm=${STUBDOM_DM:-/realxen/bin/await-dm}
@@ -225,19 +347,17 @@ C
   hvm_cfg $CFG/$G $G $dm
   t=$(up)
   # xl create returns once the device model state is running; run it beside the checks
-  (timeout 90 xl create -p $CFG/$G >$CFG/$G.out 2>&1; echo "rc=$?" >>$CFG/$G.out) &
+  (xl create -p $CFG/$G >$CFG/$G.out 2>&1; echo "rc=$?" >>$CFG/$G.out) &
   xlpid=$!
-  end=$(( $(date +%s) + 90 ))
-  until s=$(domid_of $S) && [ -n "$s" ] && g=$(domid_of $G) && \
-        [ "$(xenstore-read /local/domain/$s/device-model/$g/state 2>/dev/null)" = running ]; do
-    if [ "$(date +%s)" -gt $end ] || ! kill -0 $daemon 2>/dev/null; then
+  WAIT_PIDS="$daemon $xlpid"
+  if ! wait_until "$S running" stub_running_or_dead $S $G $daemon || ! kill -0 $daemon 2>/dev/null; then
       xl list; cat $CFG/$G.out; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; show_console $S all
       fail "stage2 $S never reached running"; return
-    fi
-    sleep 0.2
-  done
+  fi
+  s=$(domid_of $S); g=$(domid_of $G)
+  timing stage2_stub_running_s $t
   mark "stage2 stubdomd spawned $S (domid $s) for $G (domid $g), state running OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s after xl create)"
-  wait $xlpid; cat $CFG/$G.out
+  wait_pid "xl create of $G" $xlpid; cat $CFG/$G.out
   xl list
   n=$(xl list | awk -v n=$S '$1 == n' | wc -l)
   [ "$n" = 1 ] && mark "stage2 exactly one $S OK" || fail "stage2 $n domains named $S"
@@ -255,21 +375,26 @@ C
 
   t=$(up)
   xl destroy $G
-  if wait_gone $S 30; then
+  if wait_gone $S; then
+    timing stage2_teardown_s $t
     mark "stage2 teardown: xl destroy $G removed $S OK ($(echo "$(up) $t" | awk '{printf "%.1f", $1-$2}')s)"
   else
     xl list; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; fail "stage2 $S still there after xl destroy $G"
   fi
   # libxl itself destroys S (it follows image/device-model-domid), so also check what only
   # stubdomd does: the legacy device-model directory goes, the guest leaves the registry.
-  i=0
-  while xenstore-exists /local/domain/0/device-model/$g 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+  wait_until "/local/domain/0/device-model/$g to go" dm_dir_gone $g
   if xenstore-exists /local/domain/0/device-model/$g 2>/dev/null; then
     fail "stage2 /local/domain/0/device-model/$g still there after teardown"
   else
     mark "stage2 stubdomd removed /local/domain/0/device-model/$g OK"
   fi
   echo "  busctl after teardown: $(busctl --system call org.xen.Stubdom /org/xen/Stubdom org.xen.Stubdom.Manager ListGuests 2>&1)"
+  if tr ' ' '\n' </proc/cmdline | grep -qx 'realxen.linux=1'; then
+    skipped linux || linux_stage
+  else
+    mark "INFO linux stage not requested (run.sh --linux): skipped"
+  fi
   kill $daemon 2>/dev/null; sleep 0.5
   sed 's/^/  [stubdomd] /' /tmp/stubdomd.log | tail -40
 }
