@@ -35,18 +35,22 @@ progress() {
   ls -l /var/log/xen/console 2>/dev/null | awk '{print $5, $NF}'
   for _p in $WAIT_PIDS; do cut -d' ' -f14,15 "/proc/$_p/stat" 2>/dev/null; done
 }
-# wait_until DESCRIPTION COMMAND...: until COMMAND succeeds; 1 after $STALL s without progress
+# wait_until DESCRIPTION COMMAND...: until COMMAND succeeds; 1 after $STALL s without progress.
+# Progress is sampled every 5 s only: `xl list` costs dom0 CPU under TCG, and dom0 is also
+# where the domain builder of the stub being waited for runs.
 wait_until() {
   _what=$1; shift
-  _last=$(progress); _moved=$(date +%s)
+  _last=$(progress); _moved=$(date +%s); _sampled=$_moved
   until "$@" >/dev/null 2>&1; do
+    sleep 0.3
+    [ $(( $(date +%s) - _sampled )) -ge 5 ] || continue
+    _sampled=$(date +%s)
     _now=$(progress)
-    if [ "$_now" != "$_last" ]; then _last=$_now; _moved=$(date +%s); fi
-    if [ $(( $(date +%s) - _moved )) -gt "$STALL" ]; then
+    if [ "$_now" != "$_last" ]; then _last=$_now; _moved=$_sampled; fi
+    if [ $(( _sampled - _moved )) -gt "$STALL" ]; then
       mark "INFO nothing moved for ${STALL}s while waiting for $_what"
       return 1
     fi
-    sleep 0.2
   done
 }
 key_is() { [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; }
@@ -219,8 +223,10 @@ on_bus_or_dead() {
   [ "$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
        NameHasOwner s org.xen.Stubdom 2>/dev/null)" = "b true" ]
 }
-stub_running_or_dead() { # STUBNAME GUESTNAME DAEMONPID
+stub_running_or_dead() { # STUBNAME GUESTNAME DAEMONPID [XLPID]
   kill -0 "$3" 2>/dev/null || return 0
+  # the toolstack gave up (libxl's 60 s device-model limit) and the guest is gone
+  [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && ! domid_of "$2" >/dev/null && return 0
   _s=$(domid_of "$1") && _g=$(domid_of "$2") && key_is /local/domain/$_s/device-model/$_g/state running
 }
 dm_dir_gone() { ! xenstore-exists /local/domain/0/device-model/$1 2>/dev/null; }
@@ -350,7 +356,8 @@ C
   (xl create -p $CFG/$G >$CFG/$G.out 2>&1; echo "rc=$?" >>$CFG/$G.out) &
   xlpid=$!
   WAIT_PIDS="$daemon $xlpid"
-  if ! wait_until "$S running" stub_running_or_dead $S $G $daemon || ! kill -0 $daemon 2>/dev/null; then
+  if ! wait_until "$S running" stub_running_or_dead $S $G $daemon $xlpid || ! kill -0 $daemon 2>/dev/null ||
+     ! s=$(domid_of $S) || ! g=$(domid_of $G) || ! key_is /local/domain/$s/device-model/$g/state running; then
       xl list; cat $CFG/$G.out; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log; show_console $S all
       fail "stage2 $S never reached running"; return
   fi
