@@ -1,7 +1,7 @@
 #include "pvgrub/PvGrubTool.hpp"
 
-#include "host/TextFile.hpp"
 #include "core/Errors.hpp"
+#include "host/TextFile.hpp"
 #include "pvgrub/CallerFile.hpp"
 #include "pvgrub/KernelImage.hpp"
 #include "pvgrub/ThrowawayProcess.hpp"

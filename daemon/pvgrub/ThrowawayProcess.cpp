@@ -1,8 +1,8 @@
 #include "pvgrub/ThrowawayProcess.hpp"
 
 #include "core/Errors.hpp"
-#include "loop/UniqueFd.hpp"
 #include "host/WriteAll.hpp"
+#include "loop/UniqueFd.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -11,8 +11,8 @@
 #pragma once
 
 #include "core/Types.hpp"
-#include "loop/EventLoop.hpp"
 #include "loop/ChildProcess.hpp"
+#include "loop/EventLoop.hpp"
 #include "loop/RestartPolicy.hpp"
 
 #include <memory>

@@ -1,9 +1,9 @@
 #include "xen/XlConfigReader.hpp"
 
-#include "host/TextFile.hpp"
 #include "core/Errors.hpp"
 #include "core/Log.hpp"
 #include "core/StubFlavour.hpp"
+#include "host/TextFile.hpp"
 #include "xen/XluConfig.hpp"
 
 #include <algorithm>

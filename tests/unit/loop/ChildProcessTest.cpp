@@ -1,8 +1,8 @@
 // ChildProcess on a real event loop: output logged by line with the helper's name,
 // the exit reported once, and nothing left behind (no zombie, no fd).
+#include "loop/ChildProcess.hpp"
 #include "core/Log.hpp"
 #include "loop/EventLoop.hpp"
-#include "loop/ChildProcess.hpp"
 
 #include <catch2/catch.hpp>
 
