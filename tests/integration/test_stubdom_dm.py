@@ -34,7 +34,8 @@ while true; do
         break
     fi
 done
-echo $rc > "{status}"
+# Written whole, then renamed: the test polls for the file and must never read it half-done.
+echo $rc > "{status}.part" && mv "{status}.part" "{status}"
 """
 
 
