@@ -160,14 +160,27 @@ def test_a_non_root_flood_of_start_is_denied_every_time(env):
 
 # -- oversized strings ------------------------------------------------------------------
 
-def near_limit(conn_factory, make_call):
+def least_overhead(*header_strings) -> int:
+    """A lower bound of what a call's message holds besides its text: the fixed header
+    (16 bytes) and, for each of path, interface, member, destination and signature, its
+    field code, type and length and the string with its NUL; the text's own length and
+    NUL. The bus adds the sender and the fields their padding, so the real overhead is
+    larger: a text longer than BUS_MESSAGE_LIMIT - least_overhead never fits."""
+    return 16 + sum(8 + len(s) + 1 for s in header_strings) + 5
+
+
+def near_limit(conn_factory, make_call, least_room):
     """Calls make_call(conn, text) with the longest text the bus still passes in that call:
-    a text BUS_MESSAGE_LIMIT - room bytes long, with room growing until the bus no longer
-    drops the (hostile) client for its oversized message. An error or result echoing that
-    text would be the largest message possible."""
-    for room in range(100, 1000, 20):
+    a text BUS_MESSAGE_LIMIT - room bytes long, with room growing from least_room (below
+    which nothing fits) until the bus no longer drops the (hostile) client for its
+    oversized message. An error or result echoing that text would be the largest message
+    possible. Each try sends 32 MiB: starting at the bound saves most of them."""
+    for room in range(least_room, least_room + 1000, 20):
         try:
-            return make_call(conn_factory(), "x" * (BUS_MESSAGE_LIMIT - room))
+            result = make_call(conn_factory(), "x" * (BUS_MESSAGE_LIMIT - room))
+            # Passing at the bound would mean it is no bound, and a longer text could pass.
+            assert room > least_room, f"a text of the limit less {room} bytes passed the bus"
+            return result
         except dbus.exceptions.DBusException as e:
             # The bus drops a client whose message is too large; libdbus reports that as
             # Disconnected or, when the drop races the wait, NoReply. Either way it was
@@ -238,7 +251,8 @@ def test_oversized_strings_get_a_bounded_error(env, what, size):
     if size == "1MiB":
         name, message = call(connect(host), MIB)
     else:
-        name, message = near_limit(lambda: connect(host), call)
+        name, message = near_limit(lambda: connect(host), call,
+                                   least_overhead(path, iface, method, BUS_NAME, signature))
     assert name == expected, message[:500]
     assert len(message.encode()) <= ERROR_MESSAGE_BOUND, message[:500]
     still_serving(d)
