@@ -53,9 +53,9 @@ void GuestManager::adoptExisting() {
         seen_[domid] = Seen{Kind::Stub, "a stub domain", false};
         // The respawn queued for the guest would clash with this name: hold the queue
         // until the leftover is gone.
-        ++activeSpawns_;
+        slots_.take();
         destroyStub(domid, [this](const ToolResult&) {
-            --activeSpawns_;
+            slots_.release();
             pump();
         });
     }

@@ -73,9 +73,9 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
         logWarning(fieldsOf(guest), what + "; restarting it");
         // The new stub domain has the same name: wait until the old one is gone.
         DomId g = guest.view.domid;
-        ++activeSpawns_;
+        slots_.take();
         deps_.toolstack.destroy(stub, [this, g](const ToolResult&) {
-            --activeSpawns_;
+            slots_.release();
             if (Guest* again = guestByDomid(g); again && again->view.state == GuestState::Pending)
                 enqueue(*again);
             else
@@ -154,7 +154,7 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
     completeStart(guest, Error(ErrorCode::InvalidState,
                                "the start of " + guest.view.name + " was cancelled by Stop"));
     stopWatching(guest);
-    queue_.erase(std::remove(queue_.begin(), queue_.end(), guest.view.domid), queue_.end());
+    slots_.remove(guest.view.domid);
     DomId stub = guest.view.stubDomid;
     auto attempt = guest.attempt;
     transition(guest, GuestState::Stopping, "stopping on request");

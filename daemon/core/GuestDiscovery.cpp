@@ -307,7 +307,7 @@ void GuestManager::guestGone(DomId guestDomid) {
         if (attempt->stub)
             endAttempt(attempt);
     }
-    queue_.erase(std::remove(queue_.begin(), queue_.end(), guestDomid), queue_.end());
+    slots_.remove(guestDomid);
     // The toolstack destroys a guest's stub domain itself (libxl follows
     // image/device-model-domid); only one that is still there needs destroying.
     if (guest.view.stubDomid && listed_.count(guest.view.stubDomid))

@@ -39,7 +39,8 @@ std::string seconds(std::chrono::milliseconds ms) {
 
 GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
     : settings_(settings), deps_(std::move(deps)), probe_(deps_.store),
-      linker_(deps_.store, deps_.hypervisor), consoles_(deps_.store, settings_.logDir) {}
+      linker_(deps_.store, deps_.hypervisor), slots_(settings_.maxParallelSpawns),
+      consoles_(deps_.store, settings_.logDir) {}
 
 GuestManager::~GuestManager() {
     for (auto& [domid, guest] : guests_) {

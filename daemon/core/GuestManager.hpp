@@ -13,6 +13,7 @@
 #include "Hypervisor.hpp"
 #include "Log.hpp"
 #include "SpawnGate.hpp"
+#include "SpawnSlots.hpp"
 #include "Store.hpp"
 #include "StubLinker.hpp"
 #include "StubSpec.hpp"
@@ -205,13 +206,10 @@ private:
     std::map<DomId, DomId> stubs_;                   // stub domid → guest domid
     std::map<DomId, Seen> seen_;                     // every domid classified so far
     std::set<DomId> listed_;                         // the domids of the latest list
-    std::deque<DomId> queue_;                        // guests waiting for a spawn slot
-    unsigned activeSpawns_ = 0;
-    std::uint64_t reservedKiB_ = 0; // memory promised to xl creates in flight
+    SpawnSlots slots_; // the queue, the slots in use, the memory ledger, the gate
     bool rescanScheduled_ = false;
     std::vector<GuestObserver*> observers_;
     std::function<void()> countsChanged_;
-    SpawnGate* gate_ = nullptr;
     DisplaySources* displaySources_ = nullptr;
     DeviceModelMonitor* monitor_ = nullptr;
     ConsoleFollower consoles_; // the stubs' console logs

@@ -19,26 +19,21 @@ using namespace internal;
 
 void GuestManager::enqueue(Guest& guest) {
     transition(guest, GuestState::Pending, "waiting for a spawn slot");
-    queue_.push_back(guest.view.domid);
+    slots_.enqueue(guest.view.domid);
     pump();
 }
 
 void GuestManager::setSpawnGate(SpawnGate& gate) {
-    gate_ = &gate;
-    gate.onChange([this] { pump(); });
+    slots_.setGate(gate, [this] { pump(); });
 }
 
 void GuestManager::pump() {
-    if (gate_) {
-        if (std::string why = gate_->closedBecause(); !why.empty()) {
-            holdQueue(why);
-            return;
-        }
+    if (std::string why = slots_.closedBecause(); !why.empty()) {
+        holdQueue(why);
+        return;
     }
-    while (activeSpawns_ < settings_.maxParallelSpawns && !queue_.empty()) {
-        DomId domid = queue_.front();
-        queue_.pop_front();
-        Guest* guest = guestByDomid(domid);
+    while (auto domid = slots_.next()) {
+        Guest* guest = guestByDomid(*domid);
         if (guest && guest->view.state == GuestState::Pending)
             beginSpawn(*guest);
     }
@@ -46,7 +41,7 @@ void GuestManager::pump() {
 
 // The gate is closed: the queue keeps its order, and each waiting guest says why.
 void GuestManager::holdQueue(const std::string& why) {
-    for (DomId domid : queue_) {
+    for (DomId domid : slots_.waiting()) {
         Guest* guest = guestByDomid(domid);
         if (guest && guest->view.state == GuestState::Pending)
             transition(*guest, GuestState::Pending, why);
@@ -54,7 +49,7 @@ void GuestManager::holdQueue(const std::string& why) {
 }
 
 void GuestManager::beginSpawn(Guest& guest) {
-    ++activeSpawns_;
+    slots_.take();
     auto attempt = std::make_shared<Attempt>();
     attempt->guest = guest.view.domid;
     attempt->stubName = guest.view.name + "-dm";
@@ -78,18 +73,15 @@ void GuestManager::beginSpawn(Guest& guest) {
                   std::string("cannot read free memory: ") + e.what());
         return;
     }
-    // Memory promised to creates still in flight is not free yet: without this
-    // ledger a boot storm would overcommit, the race the stub-domain README warns of.
-    if (freeKiB < reservedKiB_ + needKiB) {
+    if (!slots_.reserve(needKiB, freeKiB)) {
         failSpawn(guest, ErrorCode::SpawnFailed,
                   "not enough free memory for " + attempt->stubName + ": it needs " +
                       std::to_string(needKiB / 1024) + " MiB, " + std::to_string(freeKiB / 1024) +
-                      " MiB are free and " + std::to_string(reservedKiB_ / 1024) +
+                      " MiB are free and " + std::to_string(slots_.reservedKiB() / 1024) +
                       " MiB are reserved for stub domains being created; if dom0 balloons, "
                       "give it a fixed dom0_mem=");
         return;
     }
-    reservedKiB_ += needKiB;
     attempt->reservedKiB = needKiB;
 
     GuestIdentity identity{guest.view.domid, guest.view.name, guest.view.uuid};
@@ -103,17 +95,15 @@ void GuestManager::beginSpawn(Guest& guest) {
         failSpawn(guest, ErrorCode::SpawnFailed, e.what());
         return;
     }
-    if (gate_)
-        if (std::string caveat = gate_->caveat(); !caveat.empty())
-            logWarning(fieldsOf(guest), caveat);
+    if (std::string caveat = slots_.caveat(); !caveat.empty())
+        logWarning(fieldsOf(guest), caveat);
     logInfo(fieldsOf(guest), "creating " + attempt->stubName + " from " + configPath);
     deps_.toolstack.create(configPath, true,
                            [this, attempt](const ToolResult& r) { onCreated(attempt, r); });
 }
 
 void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
-    reservedKiB_ -= std::min(reservedKiB_, attempt->reservedKiB);
-    attempt->reservedKiB = 0;
+    slots_.giveBack(attempt->reservedKiB);
     Guest* guest = guestByDomid(attempt->guest);
     if (attempt->cancelled || !guest || guest->attempt != attempt) {
         if (result.ok())
@@ -330,9 +320,8 @@ void GuestManager::endAttempt(const std::shared_ptr<Attempt>& attempt) {
     if (!attempt || !attempt->active)
         return;
     attempt->active = false;
-    reservedKiB_ -= std::min(reservedKiB_, attempt->reservedKiB);
-    attempt->reservedKiB = 0;
-    --activeSpawns_;
+    slots_.giveBack(attempt->reservedKiB);
+    slots_.release();
     pump();
 }
 
