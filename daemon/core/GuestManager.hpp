@@ -140,6 +140,8 @@ private:
     bool deviceModelRunning(Guest& guest, DomId stub);
     void becameRunning(Guest& guest);
     void failSpawn(Guest& guest, ErrorCode code, const std::string& why);
+    Guest* current(const std::shared_ptr<Attempt>& attempt);
+    void overtaken(const std::shared_ptr<Attempt>& attempt);
     void endAttempt(const std::shared_ptr<Attempt>& attempt);
     void abortAttempt(Guest& guest);
     void destroyStub(DomId stub, std::function<void(const ToolResult&)> then = {});

@@ -104,13 +104,11 @@ void GuestManager::beginSpawn(Guest& guest) {
 
 void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
     slots_.giveBack(attempt->reservedKiB);
-    Guest* guest = guestByDomid(attempt->guest);
-    if (attempt->cancelled || !guest || guest->attempt != attempt) {
+    Guest* guest = current(attempt);
+    if (!guest) {
         if (result.ok())
             destroyOrphanNamed(attempt->stubName);
-        endAttempt(attempt);
-        if (guest && guest->attempt == attempt)
-            abortAttempt(*guest);
+        overtaken(attempt);
         return;
     }
     if (!result.ok()) {
@@ -123,8 +121,7 @@ void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const Tool
             deps_.toolstack.domid(attempt->stubName, [this, attempt](const ToolResult& r) {
                 auto stale = r.ok() ? parseDomid(lastLines(r.output, 1)) : std::nullopt;
                 auto retry = [this, attempt](const ToolResult&) {
-                    Guest* g = guestByDomid(attempt->guest);
-                    if (attempt->cancelled || !g || g->attempt != attempt) {
+                    if (!current(attempt)) {
                         endAttempt(attempt);
                         return;
                     }
@@ -151,13 +148,11 @@ void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const Tool
 
 void GuestManager::onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
     auto stub = result.ok() ? parseDomid(lastLines(result.output, 1)) : std::nullopt;
-    Guest* guest = guestByDomid(attempt->guest);
-    if (attempt->cancelled || !guest || guest->attempt != attempt) {
+    Guest* guest = current(attempt);
+    if (!guest) {
         if (stub)
             destroyStub(*stub);
-        endAttempt(attempt);
-        if (guest && guest->attempt == attempt)
-            abortAttempt(*guest);
+        overtaken(attempt);
         return;
     }
     if (!stub) {
@@ -203,8 +198,8 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
         deps_.store.watch(paths::legacyDeviceModel(g) + "/state", check));
     auto attempt = guest.attempt;
     guest.startTimer = deps_.timers.after(settings_.startTimeout, [this, attempt] {
-        Guest* again = guestByDomid(attempt->guest);
-        if (attempt->cancelled || !again || again->attempt != attempt)
+        Guest* again = current(attempt);
+        if (!again)
             return;
         again->startTimer = 0;
         failSpawn(*again, ErrorCode::TimedOut,
@@ -212,8 +207,8 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
                       seconds(settings_.startTimeout));
     });
     deps_.toolstack.unpause(stub, [this, attempt](const ToolResult& r) {
-        Guest* again = guestByDomid(attempt->guest);
-        if (attempt->cancelled || !again || again->attempt != attempt || r.ok())
+        Guest* again = current(attempt);
+        if (!again || r.ok())
             return;
         failSpawn(*again, ErrorCode::SpawnFailed, "xl unpause failed: " + lastLines(r.errors));
     });
@@ -313,6 +308,25 @@ void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& wh
         endAttempt(attempt);
     }
     completeStart(guest, Error(code, reason));
+}
+
+// The guest the attempt still works for: nullptr once it was cancelled (Stop, a failure),
+// its guest went, or a newer attempt replaced it. Every late callback of xl or a timer
+// asks this first: an overtaken attempt only cleans up after itself.
+GuestManager::Guest* GuestManager::current(const std::shared_ptr<Attempt>& attempt) {
+    Guest* guest = guestByDomid(attempt->guest);
+    if (attempt->cancelled || !guest || guest->attempt != attempt)
+        return nullptr;
+    return guest;
+}
+
+// The clean-up of an overtaken attempt once xl has answered: its slot goes back, and a
+// guest whose Stop waited for this answer is stopped.
+void GuestManager::overtaken(const std::shared_ptr<Attempt>& attempt) {
+    endAttempt(attempt);
+    Guest* guest = guestByDomid(attempt->guest);
+    if (guest && guest->attempt == attempt)
+        abortAttempt(*guest);
 }
 
 // Frees the attempt's spawn slot exactly once and lets the queue move.
