@@ -3,7 +3,6 @@
 // destroyed and made again, and nothing is doubled.
 #include "core/GuestManagerInternal.hpp"
 
-#include "core/ConsoleTail.hpp"
 #include "core/Excerpt.hpp"
 #include "core/Log.hpp"
 #include "core/StubFlavour.hpp"
@@ -180,10 +179,7 @@ bool GuestManager::adoptStubs(Guest& g) {
             logWarning(fieldsOf(g),
                        std::string("QMP channel of the adopted stub domain: ") + e.what());
         }
-        // The log goes on where the previous run left it; a failure quotes only what
-        // was printed from now on.
-        if (auto log = consoles_.follow(g.view.name, *adopted))
-            g.consoleLogFrom = fileSize(*log);
+        followConsole(g, *adopted); // the log goes on where the previous run left it
         announce(g);
         for (DomId stub : leftovers) {
             logWarning(fieldsOf(g), "destroying stub domain " + std::to_string(stub) +

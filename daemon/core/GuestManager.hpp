@@ -147,6 +147,7 @@ private:
     void destroyStub(DomId stub, std::function<void(const ToolResult&)> then = {});
     void destroyOrphanNamed(const std::string& name);
     void stopWatching(Guest& guest);
+    void followConsole(Guest& guest, DomId stub);
 
     // What a spawn needs to know beyond the stub config (SpawnInputs.cpp)
     std::optional<unsigned> guestVideoRamMiB(const Guest& guest);

@@ -182,10 +182,7 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
         return;
     }
     transition(guest, GuestState::Starting, "");
-    // Before unpause: the log starts with the stub's first line. The log is appended to
-    // across stubs: a failure quotes only what this stub printed.
-    if (auto log = consoles_.follow(guest.view.name, stub))
-        guest.consoleLogFrom = fileSize(*log);
+    followConsole(guest, stub); // before unpause: the log starts with the stub's first line
     guest.watchedStub = stub;
     // The guest is looked up again on each event: it may be gone by then.
     const auto check = [this, g](const std::string&) {
@@ -308,6 +305,13 @@ void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& wh
         endAttempt(attempt);
     }
     completeStart(guest, Error(code, reason));
+}
+
+// The log is appended to across stubs (and across runs of the daemon, for an adopted
+// stub): a failure quotes only what this stub printed from now on.
+void GuestManager::followConsole(Guest& guest, DomId stub) {
+    if (auto log = consoles_.follow(guest.view.name, stub))
+        guest.consoleLogFrom = fileSize(*log);
 }
 
 // The guest the attempt still works for: nullptr once it was cancelled (Stop, a failure),
