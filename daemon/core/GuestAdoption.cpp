@@ -191,11 +191,7 @@ bool GuestManager::adoptStubs(Guest& g) {
 
     // Half-started or half-linked by the previous run: start over from a clean slate.
     logWarning(fieldsOf(g), "stub domain never reached running; destroying it and respawning");
-    try {
-        linker_.unlink(guestDomid, g.view.uuid);
-    } catch (const Error& e) {
-        logWarning(fieldsOf(g), std::string("cleaning xenstore: ") + e.what());
-    }
+    unlinkStub(g);
     transition(g, GuestState::Pending, g.view.stateReason);
     announce(g);
     auto remaining = std::make_shared<std::size_t>(leftovers.size());

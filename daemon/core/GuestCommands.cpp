@@ -26,11 +26,7 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
     bool wasRunning = guest.view.state == GuestState::Running;
     stopWatching(guest);
     destroyStub(stub); // a crashed domain lingers until destroyed
-    try {
-        linker_.unlink(guest.view.domid, guest.view.uuid);
-    } catch (const Error& e) {
-        logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
-    }
+    unlinkStub(guest);
     std::string what = guest.view.name + "-dm (domid " + std::to_string(stub) + ") died";
     if (!wasRunning) {
         mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
@@ -176,11 +172,7 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
         Guest* again = guestByDomid(g);
         if (!again)
             return;
-        try {
-            linker_.unlink(g, again->view.uuid);
-        } catch (const Error& e) {
-            logWarning(fieldsOf(*again), std::string("cleaning xenstore: ") + e.what());
-        }
+        unlinkStub(*again);
         if (!r.ok()) {
             std::string reason =
                 "xl destroy " + std::to_string(stub) + " failed: " + lastLines(r.errors);

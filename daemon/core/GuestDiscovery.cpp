@@ -312,12 +312,8 @@ void GuestManager::guestGone(DomId guestDomid) {
     // image/device-model-domid); only one that is still there needs destroying.
     if (guest.view.stubDomid && listed_.count(guest.view.stubDomid))
         destroyStub(guest.view.stubDomid);
-    try {
-        if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
-            linker_.unlink(guestDomid, guest.view.uuid);
-    } catch (const Error& e) {
-        logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
-    }
+    if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
+        unlinkStub(guest);
     closeMonitor(guest);
     completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
     completeStop(guest, std::nullopt);

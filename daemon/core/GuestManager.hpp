@@ -146,6 +146,7 @@ private:
     void abortAttempt(Guest& guest);
     void destroyStub(DomId stub, std::function<void(const ToolResult&)> then = {});
     void destroyOrphanNamed(const std::string& name);
+    void unlinkStub(Guest& guest);
     void stopWatching(Guest& guest);
     void followConsole(Guest& guest, DomId stub);
 

@@ -292,11 +292,7 @@ void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& wh
     DomId stub = guest.view.stubDomid;
     if (stub) {
         destroyStub(stub);
-        try {
-            linker_.unlink(guest.view.domid, guest.view.uuid);
-        } catch (const Error& e) {
-            logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
-        }
+        unlinkStub(guest);
     }
     fail(guest, reason, reason, [&](GuestView& v) { releaseStub(guest, v); });
     if (guest.attempt) {
@@ -367,6 +363,16 @@ void GuestManager::destroyStub(DomId stub, std::function<void(const ToolResult&)
         if (then)
             then(r);
     });
+}
+
+// The teardown's xenstore step: the links between the guest and its stub domain go. The
+// stub is gone or going whatever xenstore says, so a failure is only a warning.
+void GuestManager::unlinkStub(Guest& guest) {
+    try {
+        linker_.unlink(guest.view.domid, guest.view.uuid);
+    } catch (const Error& e) {
+        logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
+    }
 }
 
 void GuestManager::destroyOrphanNamed(const std::string& name) {
