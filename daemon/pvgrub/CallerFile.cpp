@@ -1,6 +1,7 @@
 #include "pvgrub/CallerFile.hpp"
 
 #include "core/Errors.hpp"
+#include "host/TextFile.hpp"
 
 #include <cerrno>
 #include <climits>
@@ -74,25 +75,9 @@ CallerFile::~CallerFile() {
 }
 
 std::string CallerFile::readAll(std::size_t maxSize) {
-    const std::string tooLarge = "larger than " + std::to_string(maxSize) + " bytes";
     if (size_ > maxSize)
-        cannotRead(path_, tooLarge);
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd_, buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            cannotRead(path_, std::strerror(errno));
-        }
-        if (n == 0)
-            break;
-        text.append(buffer, static_cast<std::size_t>(n));
-        if (text.size() > maxSize) // it grew since fstat
-            cannotRead(path_, tooLarge);
-    }
-    return text;
+        cannotRead(path_, "larger than " + std::to_string(maxSize) + " bytes");
+    return readBounded(fd_, maxSize, path_);
 }
 
 } // namespace stubdomd::pvgrub

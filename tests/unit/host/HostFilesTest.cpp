@@ -107,3 +107,34 @@ TEST_CASE("readTextFile: the content, nullopt when missing, an error naming the 
         CHECK_THAT(e.what(), Catch::Contains("larger than 10 bytes"));
     }
 }
+
+TEST_CASE("readBounded: what the descriptor reads, refused once it passes the bound", "[host]") {
+    // A pipe has no size to check first: only the loop's own bound stops it, as for a
+    // file that grows after its size was checked.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    REQUIRE(::write(fds[1], "0123456789", 10) == 10);
+    ::close(fds[1]);
+    CHECK(readBounded(fds[0], 10, "/p") == "0123456789"); // exactly the bound is fine
+    ::close(fds[0]);
+
+    REQUIRE(::pipe(fds) == 0);
+    REQUIRE(::write(fds[1], "0123456789x", 11) == 11);
+    ::close(fds[1]);
+    try {
+        readBounded(fds[0], 10, "/named/by/caller");
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::InvalidConfig);
+        CHECK_THAT(e.what(), Catch::Contains("cannot read /named/by/caller") &&
+                                 Catch::Contains("larger than 10 bytes"));
+    }
+    ::close(fds[0]);
+
+    try {
+        readBounded(-1, 10, "/closed");
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK_THAT(e.what(), Catch::Contains("cannot read /closed: Bad file descriptor"));
+    }
+}
