@@ -56,7 +56,7 @@ void GuestManager::resolveDisplay(Guest& guest) {
     const bool passwordSet = (stored.password && !stored.password->empty()) ||
                              plan.ioemuPassword.has_value() || plan.passwordInConfig;
     guest.display = std::move(plan);
-    mutate(guest, [&](GuestView& v) {
+    registry_.mutate(guest, [&](GuestView& v) {
         v.displayMode = guest.display->mode;
         v.displayPasswordSet = passwordSet;
     });
@@ -72,7 +72,7 @@ bool GuestManager::applyDisplayRules(Guest& guest) {
         guest.configError = true;
         guest.configErrorCode = e.code();
         guest.display.reset();
-        fail(guest, e.what());
+        registry_.fail(guest, e.what());
         logError(fieldsOf(guest), std::string("display set-up refused: ") + e.what());
         return false;
     }
@@ -104,7 +104,7 @@ void GuestManager::showDisplay(Guest& guest, DomId stub, bool writePassword) {
             deps_.store.setPermissions(node, {{0, Access::None}});
         }
     }
-    mutate(guest, [&](GuestView& v) {
+    registry_.mutate(guest, [&](GuestView& v) {
         v.displayAddress = plan.address;
         v.displayPort = plan.port;
     });
@@ -112,7 +112,7 @@ void GuestManager::showDisplay(Guest& guest, DomId stub, bool writePassword) {
         guest.watchedVnc = stub;
         guest.vncWatch = deps_.store.watch(paths::vncPort(stub),
                                            [this, g = guest.view.domid](const std::string&) {
-                                               if (Guest* again = guestByDomid(g))
+                                               if (Guest* again = registry_.byDomid(g))
                                                    readVncPort(*again);
                                            });
     }
@@ -131,7 +131,7 @@ void GuestManager::readVncPort(Guest& guest) {
     if (text && !port)
         logWarning(fieldsOf(guest),
                    "ignoring " + path + ": '" + excerpt(*text) + "' is not a port number");
-    mutate(guest, [&](GuestView& v) { v.displayPort = port.value_or(-1); });
+    registry_.mutate(guest, [&](GuestView& v) { v.displayPort = port.value_or(-1); });
 }
 
 // SetDisplayPassword's stored password, else the one the configs set.
@@ -240,7 +240,7 @@ void GuestManager::setDisplayPassword(const std::string& uuid, const std::string
     const bool set =
         !password.empty() ||
         (guest.display && (guest.display->ioemuPassword || guest.display->passwordInConfig));
-    mutate(guest, [&](GuestView& v) { v.displayPasswordSet = set; });
+    registry_.mutate(guest, [&](GuestView& v) { v.displayPasswordSet = set; });
     logInfo(fieldsOf(guest), password.empty()
                                  ? "VNC password cleared for the next start of the stub domain"
                                  : "VNC password changed for the next start of the stub domain");
@@ -259,7 +259,7 @@ void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
     const DomId stub = guest.monitoredStub;
     monitor_->queryVnc(domid, [this, domid, stub, uuid, done = std::move(done)](
                                   const std::optional<Error>& error, const VncEndpoint& vnc) {
-        Guest* again = guestByDomid(domid);
+        Guest* again = registry_.byDomid(domid);
         if (!again || again->view.uuid != uuid) {
             done(Error(ErrorCode::NoSuchGuest, "the guest went away"), GuestView{});
             return;
@@ -271,7 +271,7 @@ void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
             return;
         }
         if (again->monitoredStub == stub)
-            mutate(*again, [&](GuestView& v) {
+            registry_.mutate(*again, [&](GuestView& v) {
                 v.displayAddress = vnc.enabled ? vnc.host : "";
                 v.displayPort = vnc.enabled ? parsePort(vnc.service).value_or(-1) : -1;
             });
@@ -308,9 +308,9 @@ void GuestManager::setDisplayPassword(const std::string& uuid, const std::string
 
 void GuestManager::attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
                                      Completion done) {
-    if (!guests_.count(domid) && !stubs_.count(domid))
+    if (!registry_.guests().count(domid) && !registry_.stubLinks().count(domid))
         rescan();
-    if (Guest* guest = guestByDomid(domid)) {
+    if (Guest* guest = registry_.byDomid(domid)) {
         guest->toolstackDisplay = toolstack;
         // libxl gives a dom0 qemu "-vnc 127.0.0.1:0 -vncunused" when the config says
         // nothing about VNC; that default means nothing for a stub domain, so it is

@@ -30,9 +30,9 @@ void GuestManager::adoptExisting() {
         auto* value = std::get_if<std::optional<std::string>>(&target);
         auto guest = value && *value ? parseDomid(**value) : std::nullopt;
         if (guest) {
-            seen_[info.domid] = Seen{Kind::Stub, "a stub domain", info.hvm};
+            registry_.seen()[info.domid] = Seen{Kind::Stub, "a stub domain", info.hvm};
             if (present.count(*guest) && !info.dying && !info.shutdown) {
-                stubs_[info.domid] = *guest;
+                registry_.stubLinks()[info.domid] = *guest;
             } else {
                 logWarning({"", *guest, info.domid, ""},
                            "destroying a stub domain whose guest is gone");
@@ -44,12 +44,12 @@ void GuestManager::adoptExisting() {
             unlinkedStubs[*guestName] = info.domid;
     }
     for (const DomainInfo& info : domains)
-        if (!seen_.count(info.domid))
+        if (!registry_.seen().count(info.domid))
             discover(info, true);
     for (const auto& [guestName, domid] : unlinkedStubs) {
         logWarning({guestName, std::nullopt, domid, ""},
                    "destroying " + guestName + "-dm, left unlinked by an interrupted spawn");
-        seen_[domid] = Seen{Kind::Stub, "a stub domain", false};
+        registry_.seen()[domid] = Seen{Kind::Stub, "a stub domain", false};
         // The respawn queued for the guest would clash with this name: hold the queue
         // until the leftover is gone.
         slots_.take();
@@ -92,10 +92,10 @@ std::optional<std::string> GuestManager::halfMadeStub(const DomainInfo& info) {
     // Its guest is ours, or is gone (it may go while no stubdomd runs) and still has a
     // stub-domain configuration.
     std::optional<StubSpec> spec;
-    auto guest = std::find_if(guests_.begin(), guests_.end(), [&](const auto& entry) {
-        return entry.second->view.name == guestName;
-    });
-    if (guest != guests_.end()) {
+    auto guest =
+        std::find_if(registry_.guests().begin(), registry_.guests().end(),
+                     [&](const auto& entry) { return entry.second->view.name == guestName; });
+    if (guest != registry_.guests().end()) {
         spec = guest->second->spec;
     } else {
         try {
@@ -123,7 +123,7 @@ std::optional<DomId> GuestManager::recordedStub(const Guest& guest) {
     std::string why;
     if (!stub) {
         why = "'" + excerpt(*text) + "', not a domid";
-    } else if (auto link = stubs_.find(*stub); link == stubs_.end()) {
+    } else if (auto link = registry_.stubLinks().find(*stub); link == registry_.stubLinks().end()) {
         why = std::to_string(*stub) + ", which is no stub domain (its target is not set)";
     } else if (link->second != g) {
         why = std::to_string(*stub) + ", but domain " + std::to_string(*stub) +
@@ -143,7 +143,7 @@ std::optional<DomId> GuestManager::recordedStub(const Guest& guest) {
 bool GuestManager::adoptStubs(Guest& g) {
     const DomId guestDomid = g.view.domid;
     std::vector<DomId> linked;
-    for (const auto& [stub, guest] : stubs_)
+    for (const auto& [stub, guest] : registry_.stubLinks())
         if (guest == guestDomid)
             linked.push_back(stub);
     if (linked.empty())
@@ -158,14 +158,14 @@ bool GuestManager::adoptStubs(Guest& g) {
     for (DomId stub : linked) {
         if (stub == adopted)
             continue;
-        stubs_.erase(stub);
+        registry_.stubLinks().erase(stub);
         leftovers.push_back(stub);
     }
 
     if (adopted) {
-        seen_[*adopted].kind = Kind::Stub;
-        transition(g, GuestState::Running, "adopted from a previous run",
-                   [&](GuestView& v) { v.stubDomid = *adopted; });
+        registry_.seen()[*adopted].kind = Kind::Stub;
+        registry_.transition(g, GuestState::Running, "adopted from a previous run",
+                             [&](GuestView& v) { v.stubDomid = *adopted; });
         g.runningSince = deps_.timers.now();
         logInfo(fieldsOf(g), "adopted running stub domain");
         try {
@@ -180,7 +180,7 @@ bool GuestManager::adoptStubs(Guest& g) {
                        std::string("QMP channel of the adopted stub domain: ") + e.what());
         }
         followConsole(g, *adopted); // the log goes on where the previous run left it
-        announce(g);
+        registry_.announce(g);
         for (DomId stub : leftovers) {
             logWarning(fieldsOf(g), "destroying stub domain " + std::to_string(stub) +
                                         ", a second one linked to the guest");
@@ -192,14 +192,14 @@ bool GuestManager::adoptStubs(Guest& g) {
     // Half-started or half-linked by the previous run: start over from a clean slate.
     logWarning(fieldsOf(g), "stub domain never reached running; destroying it and respawning");
     unlinkStub(g);
-    transition(g, GuestState::Pending, g.view.stateReason);
-    announce(g);
+    registry_.transition(g, GuestState::Pending, g.view.stateReason);
+    registry_.announce(g);
     auto remaining = std::make_shared<std::size_t>(leftovers.size());
     for (DomId stub : leftovers)
         destroyStub(stub, [this, guestDomid, remaining](const ToolResult&) {
             if (--*remaining > 0)
                 return;
-            if (Guest* again = guestByDomid(guestDomid);
+            if (Guest* again = registry_.byDomid(guestDomid);
                 again && again->view.state == GuestState::Pending)
                 enqueue(*again);
         });

@@ -2,6 +2,7 @@
 // domain dies on its own (the on_stubdom_death policy).
 #include "core/GuestManagerInternal.hpp"
 
+#include "core/GuestStates.hpp"
 #include "core/Log.hpp"
 #include "core/XenPaths.hpp"
 
@@ -18,7 +19,7 @@ using namespace internal;
 // why, and the death itself as the last error.
 void GuestManager::failAfterStubDeath(Guest& guest, const std::string& death,
                                       const std::string& reason) {
-    fail(guest, reason, death);
+    registry_.fail(guest, reason, death);
     logError(fieldsOf(guest), reason);
 }
 
@@ -29,11 +30,11 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
     unlinkStub(guest);
     std::string what = guest.view.name + "-dm (domid " + std::to_string(stub) + ") died";
     if (!wasRunning) {
-        mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
+        registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
         failSpawn(guest, ErrorCode::SpawnFailed, what + " while starting");
         return;
     }
-    mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
+    registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
     switch (settings_.onStubdomDeath) {
     case StubDeathPolicy::CrashGuest: {
         failAfterStubDeath(guest, what,
@@ -61,18 +62,20 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
             return;
         }
         ++guest.consecutiveRestarts;
-        transition(guest, GuestState::Pending,
-                   what + "; restarting it (on_stubdom_death = restart)", [&](GuestView& v) {
-                       v.restarts += 1;
-                       v.lastError = what;
-                   });
+        registry_.transition(guest, GuestState::Pending,
+                             what + "; restarting it (on_stubdom_death = restart)",
+                             [&](GuestView& v) {
+                                 v.restarts += 1;
+                                 v.lastError = what;
+                             });
         logWarning(fieldsOf(guest), what + "; restarting it");
         // The new stub domain has the same name: wait until the old one is gone.
         DomId g = guest.view.domid;
         slots_.take();
         deps_.toolstack.destroy(stub, [this, g](const ToolResult&) {
             slots_.release();
-            if (Guest* again = guestByDomid(g); again && again->view.state == GuestState::Pending)
+            if (Guest* again = registry_.byDomid(g);
+                again && again->view.state == GuestState::Pending)
                 enqueue(*again);
             else
                 pump();
@@ -86,7 +89,7 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
 // Commands (GuestService)
 
 GuestManager::Guest& GuestManager::guestByUuid(const std::string& uuid) {
-    for (auto& [domid, guest] : guests_)
+    for (auto& [domid, guest] : registry_.guests())
         if (guest->announced && guest->view.uuid == uuid)
             return *guest;
     throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
@@ -153,7 +156,7 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
     slots_.remove(guest.view.domid);
     DomId stub = guest.view.stubDomid;
     auto attempt = guest.attempt;
-    transition(guest, GuestState::Stopping, "stopping on request");
+    registry_.transition(guest, GuestState::Stopping, "stopping on request");
     if (!stub) {
         if (attempt && attempt->active) {
             // xl is still creating it: the attempt's callback destroys what it made.
@@ -169,20 +172,20 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
     }
     DomId g = guest.view.domid;
     deps_.toolstack.destroy(stub, [this, g, stub](const ToolResult& r) {
-        Guest* again = guestByDomid(g);
+        Guest* again = registry_.byDomid(g);
         if (!again)
             return;
         unlinkStub(*again);
         if (!r.ok()) {
             std::string reason =
                 "xl destroy " + std::to_string(stub) + " failed: " + lastLines(r.errors);
-            fail(*again, reason);
+            registry_.fail(*again, reason);
             completeStop(*again, Error(ErrorCode::Internal, reason));
             return;
         }
         again->attempt.reset();
-        transition(*again, GuestState::Stopped, "stopped on request",
-                   [&](GuestView& v) { releaseStub(*again, v); });
+        registry_.transition(*again, GuestState::Stopped, "stopped on request",
+                             [&](GuestView& v) { releaseStub(*again, v); });
         logInfo(fieldsOf(*again), "stub domain stopped");
         completeStop(*again, std::nullopt);
         if (again->startAfterStop) {
@@ -230,14 +233,14 @@ void GuestManager::restart(const std::string& uuid, Completion done) {
 }
 
 void GuestManager::attach(DomId domid, Completion done) {
-    if (stubs_.count(domid))
+    if (registry_.stubLinks().count(domid))
         throw Error(ErrorCode::NotHvm, "domain " + std::to_string(domid) + " is a stub domain");
-    if (!guests_.count(domid))
+    if (!registry_.guests().count(domid))
         rescan(); // stubdom-dm may be quicker than the @introduceDomain event
-    Guest* guest = guestByDomid(domid);
+    Guest* guest = registry_.byDomid(domid);
     if (!guest) {
-        auto seen = seen_.find(domid);
-        if (seen == seen_.end())
+        auto seen = registry_.seen().find(domid);
+        if (seen == registry_.seen().end())
             throw Error(ErrorCode::NoSuchGuest, "no domain with domid " + std::to_string(domid));
         if (!seen->second.hvm)
             throw Error(ErrorCode::NotHvm,
@@ -253,7 +256,7 @@ void GuestManager::attach(DomId domid, Completion done) {
 }
 
 void GuestManager::reload() {
-    for (auto& [domid, guest] : guests_) {
+    for (auto& [domid, guest] : registry_.guests()) {
         GuestState s = guest->view.state;
         bool retry = s == GuestState::Unmanaged || (s == GuestState::Failed && guest->configError);
         if (!retry || guest->view.flavour == Flavour::PvGrub)

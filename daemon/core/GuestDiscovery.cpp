@@ -75,15 +75,15 @@ void GuestManager::rescan() {
     }
     // Both sides are ordered by domid: one merge walk finds the new, the gone and
     // the known ones whose flags may have changed.
-    listed_.clear();
+    registry_.listed().clear();
     for (const DomainInfo& info : domains)
-        listed_.insert(info.domid);
+        registry_.listed().insert(info.domid);
     std::vector<DomId> gone;
-    auto seenIt = seen_.begin();
+    auto seenIt = registry_.seen().begin();
     for (const DomainInfo& info : domains) {
-        while (seenIt != seen_.end() && seenIt->first < info.domid)
+        while (seenIt != registry_.seen().end() && seenIt->first < info.domid)
             gone.push_back((seenIt++)->first);
-        if (seenIt != seen_.end() && seenIt->first == info.domid) {
+        if (seenIt != registry_.seen().end() && seenIt->first == info.domid) {
             const Seen& known = (seenIt++)->second;
             if (known.pvRetry && known.kind == Kind::Ignored && !info.dying && !info.shutdown)
                 discoverPv(info);
@@ -93,7 +93,7 @@ void GuestManager::rescan() {
             discover(info, false);
         }
     }
-    for (; seenIt != seen_.end(); ++seenIt)
+    for (; seenIt != registry_.seen().end(); ++seenIt)
         gone.push_back(seenIt->first);
     for (DomId domid : gone)
         domainGone(domid);
@@ -107,22 +107,22 @@ void GuestManager::loadSpec(Guest& guest) {
         guest.spec = deps_.specs.load(guest.view.name);
     } catch (const Error& e) {
         guest.configError = true;
-        fail(guest, e.what());
+        registry_.fail(guest, e.what());
         logError(fieldsOf(guest), std::string("bad stub-domain configuration: ") + e.what());
         return;
     }
     if (!guest.spec) {
-        transition(guest, GuestState::Unmanaged,
-                   "no stub-domain configuration " + settings_.xenConfigDir + "/stubdom-" +
-                       guest.view.name);
+        registry_.transition(guest, GuestState::Unmanaged,
+                             "no stub-domain configuration " + settings_.xenConfigDir +
+                                 "/stubdom-" + guest.view.name);
         return;
     }
-    mutate(guest, [&](GuestView& v) { v.flavour = guest.spec->flavour; });
+    registry_.mutate(guest, [&](GuestView& v) { v.flavour = guest.spec->flavour; });
     applyDisplayRules(guest);
 }
 
 void GuestManager::discover(const DomainInfo& info, bool adopting) {
-    Seen& seen = seen_[info.domid];
+    Seen& seen = registry_.seen()[info.domid];
     seen.hvm = info.hvm;
     if (info.domid == 0) {
         seen.why = "domain 0 is dom0";
@@ -139,7 +139,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     auto probed = probe_.probe(info.domid);
     if (auto* refusal = std::get_if<ProbeRefusal>(&probed)) {
         if (refusal->retryLater) {
-            seen_.erase(info.domid); // look again on the next event
+            registry_.seen().erase(info.domid); // look again on the next event
             return;
         }
         seen.why = refusal->reason;
@@ -154,7 +154,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     }
     // One uuid is one guest (and one D-Bus object). A second domain with it is looked at
     // again once the first is gone (libxl's local migration briefly runs both).
-    for (const auto& [domid, known] : guests_) {
+    for (const auto& [domid, known] : registry_.guests()) {
         if (known->view.uuid != facts.uuid)
             continue;
         logWarning({"", info.domid, std::nullopt, ""},
@@ -162,7 +162,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
                        " for now: " + paths::vm(info.domid) + " is /vm/" + facts.uuid +
                        ", already the uuid of domain " + std::to_string(domid) + " (" +
                        known->view.name + ")");
-        seen_.erase(info.domid);
+        registry_.seen().erase(info.domid);
         return;
     }
 
@@ -173,7 +173,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     guest->paused = info.paused;
     seen.kind = Kind::Guest;
     Guest& g = *guest;
-    guests_[info.domid] = std::move(guest);
+    registry_.guests()[info.domid] = std::move(guest);
 
     // What it is came from the hypervisor (HVM) and dom0's nodes (no `target`): any name
     // xl accepts is a guest's name, one ending in -dm too.
@@ -189,7 +189,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
                 std::string reason = "the guest already has a device model in dom0 (pid " +
                                      std::to_string(*pid) + ", " + process +
                                      "); set its device_model to stubdom-dm to use a stub domain";
-                fail(g, reason);
+                registry_.fail(g, reason);
                 logError(fieldsOf(g), reason);
             }
         }
@@ -201,8 +201,8 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
 
     bool managed = g.spec && g.view.state != GuestState::Failed;
     if (managed) // announced as what it is: about to be spawned
-        transition(g, GuestState::Pending, g.view.stateReason);
-    announce(g);
+        registry_.transition(g, GuestState::Pending, g.view.stateReason);
+    registry_.announce(g);
     if (managed) {
         logInfo(fieldsOf(g), "new HVM guest with a stub-domain configuration");
         enqueue(g);
@@ -225,7 +225,7 @@ std::optional<long> GuestManager::dom0DeviceModelPid(const Guest& guest) {
 // A PV guest booted through a PV-GRUB image is listed (flavour pv-grub, unmanaged):
 // visible, never touched. Other PV domains, stub domains among them, are only seen.
 void GuestManager::discoverPv(const DomainInfo& info) {
-    Seen& seen = seen_[info.domid];
+    Seen& seen = registry_.seen()[info.domid];
     seen.why = "not an HVM guest";
     seen.pvRetry = false;
     // Known as a PV domain all the same (Attach answers NotHvm), looked at again on the
@@ -254,18 +254,18 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     guest->view.flavour = Flavour::PvGrub;
     seen.kind = Kind::Guest;
     Guest& g = *guest;
-    guests_[info.domid] = std::move(guest);
-    transition(g, GuestState::Unmanaged,
-               "a PV guest booted through PV-GRUB (" + pv.kernel +
-                   "): listed, never touched by stubdomd");
+    registry_.guests()[info.domid] = std::move(guest);
+    registry_.transition(g, GuestState::Unmanaged,
+                         "a PV guest booted through PV-GRUB (" + pv.kernel +
+                             "): listed, never touched by stubdomd");
     logInfo(fieldsOf(g), "PV guest booted through PV-GRUB (" + pv.kernel + ")");
-    announce(g);
+    registry_.announce(g);
 }
 
 void GuestManager::domainFlagsChanged(const DomainInfo& info) {
-    auto it = seen_.find(info.domid);
+    auto it = registry_.seen().find(info.domid);
     if (it->second.kind == Kind::Guest)
-        if (Guest* guest = guestByDomid(info.domid))
+        if (Guest* guest = registry_.byDomid(info.domid))
             guest->paused = info.paused;
     if (!info.dying && !info.shutdown)
         return;
@@ -280,23 +280,23 @@ void GuestManager::domainFlagsChanged(const DomainInfo& info) {
 }
 
 void GuestManager::domainGone(DomId domid) {
-    auto it = seen_.find(domid);
+    auto it = registry_.seen().find(domid);
     Kind kind = it->second.kind;
-    seen_.erase(it);
+    registry_.seen().erase(it);
     consoles_.stop(domid);
     if (kind == Kind::Guest)
         guestGone(domid);
     else if (kind == Kind::Stub)
         stubGone(domid, false);
     else
-        stubs_.erase(domid); // a dead stub domain we had already handled
+        registry_.stubLinks().erase(domid); // a dead stub domain we had already handled
 }
 
 void GuestManager::guestGone(DomId guestDomid) {
-    auto it = guests_.find(guestDomid);
-    if (it == guests_.end())
+    Guest* found = registry_.byDomid(guestDomid);
+    if (!found)
         return;
-    Guest& guest = *it->second;
+    Guest& guest = *found;
     logInfo(fieldsOf(guest), "guest is gone; tearing down its stub domain");
     stopWatching(guest);
     if (auto attempt = guest.attempt) {
@@ -310,30 +310,24 @@ void GuestManager::guestGone(DomId guestDomid) {
     slots_.remove(guestDomid);
     // The toolstack destroys a guest's stub domain itself (libxl follows
     // image/device-model-domid); only one that is still there needs destroying.
-    if (guest.view.stubDomid && listed_.count(guest.view.stubDomid))
+    if (guest.view.stubDomid && registry_.listed().count(guest.view.stubDomid))
         destroyStub(guest.view.stubDomid);
     if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
         unlinkStub(guest);
     closeMonitor(guest);
     completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
     completeStop(guest, std::nullopt);
-    std::unique_ptr<Guest> owned = std::move(it->second);
-    guests_.erase(it);
-    if (owned->announced)
-        for (auto* observer : observers_)
-            observer->guestRemoved(owned->view);
-    if (countsChanged_)
-        countsChanged_();
+    registry_.remove(guestDomid);
 }
 
 void GuestManager::stubGone(DomId stubDomid, bool stillListed) {
-    auto link = stubs_.find(stubDomid);
-    if (link == stubs_.end())
+    auto link = registry_.stubLinks().find(stubDomid);
+    if (link == registry_.stubLinks().end())
         return;
     DomId guestDomid = link->second;
     if (!stillListed)
-        stubs_.erase(link);
-    Guest* guest = guestByDomid(guestDomid);
+        registry_.stubLinks().erase(link);
+    Guest* guest = registry_.byDomid(guestDomid);
     if (guest && guest->view.stubDomid == stubDomid && guest->view.state != GuestState::Stopping) {
         // The toolstack destroys a guest's stub domain before the guest itself (libxl
         // does), so a stub that vanishes may only be the first half of the guest's
@@ -351,7 +345,7 @@ void GuestManager::stubGone(DomId stubDomid, bool stillListed) {
 void GuestManager::judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since) {
     deps_.timers.after(kStubDeathGrace, [this, guestDomid, stubDomid, since] {
         rescan();
-        Guest* guest = guestByDomid(guestDomid);
+        Guest* guest = registry_.byDomid(guestDomid);
         if (!guest || guest->view.stubDomid != stubDomid ||
             guest->view.state == GuestState::Stopping)
             return;

@@ -1,5 +1,7 @@
-// The engine: the guest registry, the discovery diff, the spawn pipeline and the
-// state machine of DESIGN.md sections 3 and 4. Single-threaded: every entry point
+// The engine of DESIGN.md sections 3 and 4: the discovery diff, the spawn pipeline, the
+// commands and the teardown, over components with their own state — the registry (the
+// guests and the state machine, Registry.hpp), the spawn slots (SpawnSlots.hpp) and the
+// console follower (ConsoleFollower.hpp). Single-threaded: every entry point
 // runs on the event loop, and every asynchronous step (xl, timers, watches) comes
 // back through it.
 #pragma once
@@ -12,6 +14,7 @@
 #include "GuestService.hpp"
 #include "Hypervisor.hpp"
 #include "Log.hpp"
+#include "Registry.hpp"
 #include "SpawnGate.hpp"
 #include "SpawnSlots.hpp"
 #include "Store.hpp"
@@ -70,16 +73,12 @@ public:
     // half-made ones), then watches @introduceDomain/@releaseDomain.
     void start();
 
-    struct Counts {
-        unsigned guests = 0;
-        unsigned managed = 0;
-        unsigned running = 0;
-        unsigned failed = 0;
-        unsigned inProgress = 0;
-    };
+    using Counts = Registry::Counts;
     Counts counts() const;
     // Called whenever counts() may have changed (sd_notify STATUS=).
-    void onCountsChanged(std::function<void()> callback) { countsChanged_ = std::move(callback); }
+    void onCountsChanged(std::function<void()> callback) {
+        registry_.onCountsChanged(std::move(callback));
+    }
 
     // GuestService
     std::vector<GuestView> guests() const override;
@@ -101,15 +100,11 @@ public:
     void removeObserver(GuestObserver& observer) override;
 
 private:
-    struct Attempt;
-    struct Guest;
-    enum class Kind { Guest, Stub, Ignored };
-    struct Seen {
-        Kind kind = Kind::Ignored;
-        std::string why; // for Ignored: the reason, reported by Attach
-        bool hvm = false;
-        bool pvRetry = false; // a PV domain libxl has not finished writing: look again
-    };
+    using Guest = Registry::Guest;
+    using Attempt = SpawnAttempt;
+    using Kind = Registry::Kind;
+    using Seen = Registry::Seen;
+    using ViewEdit = Registry::ViewEdit;
 
     // Discovery
     void scheduleRescan();
@@ -178,42 +173,21 @@ private:
     void openMonitor(Guest& guest, DomId stub);
     void closeMonitor(Guest& guest);
 
-    // The state machine (GuestStates.hpp). transition() is the only writer of a guest's
-    // state: it checks the table, sets the state and its reason, applies `also` (more of
-    // the view, such as a teardown step, in the same PropertiesChanged), logs and notifies.
-    // A refused change is logged as an error and not made (false).
-    using ViewEdit = std::function<void(GuestView&)>;
-    bool transition(Guest& guest, GuestState to, std::string reason, const ViewEdit& also = {});
-    // The one way to fail a guest: failed, why, and the error to keep (`lastError`).
-    void fail(Guest& guest, const std::string& reason, const std::string& lastError,
-              const ViewEdit& also = {});
-    void fail(Guest& guest, const std::string& reason) { fail(guest, reason, reason); }
     // Teardown step: the guest no longer has its stub domain. Where to connect, the VNC
     // port watch and the QMP channel go with it.
     void releaseStub(Guest& guest, GuestView& view);
 
-    // Registry bookkeeping
-    // Any other change of the view (never its state), and its notification.
-    void mutate(Guest& guest, const ViewEdit& change);
-    void notify(Guest& guest, const GuestView& before);
-    void announce(Guest& guest);
+    // The waiters of Start and Stop
     void completeStart(Guest& guest, const std::optional<Error>& error);
     void completeStop(Guest& guest, const std::optional<Error>& error);
-    LogFields fieldsOf(const Guest& guest) const;
-    Guest* guestByDomid(DomId domid);
 
     Settings settings_;
     CoreDeps deps_;
     DomainProbe probe_;
     StubLinker linker_;
-    std::map<DomId, std::unique_ptr<Guest>> guests_; // by guest domid
-    std::map<DomId, DomId> stubs_;                   // stub domid → guest domid
-    std::map<DomId, Seen> seen_;                     // every domid classified so far
-    std::set<DomId> listed_;                         // the domids of the latest list
-    SpawnSlots slots_; // the queue, the slots in use, the memory ledger, the gate
+    Registry registry_; // the guests, the stub links, what was seen; the state machine
+    SpawnSlots slots_;  // the queue, the slots in use, the memory ledger, the gate
     bool rescanScheduled_ = false;
-    std::vector<GuestObserver*> observers_;
-    std::function<void()> countsChanged_;
     DisplaySources* displaySources_ = nullptr;
     DeviceModelMonitor* monitor_ = nullptr;
     ConsoleFollower consoles_; // the stubs' console logs

@@ -58,4 +58,9 @@ bool isAllowedTransition(GuestState from, GuestState to) {
     return row.to[indexOf(to)];
 }
 
+bool isInProgress(GuestState s) {
+    return s == GuestState::Pending || s == GuestState::Spawning || s == GuestState::Linking ||
+           s == GuestState::Starting || s == GuestState::Stopping;
+}
+
 } // namespace stubdomd

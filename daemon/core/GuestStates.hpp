@@ -1,5 +1,5 @@
 // The guest state machine of DESIGN.md section 3 as one table: which state may follow
-// which. GuestManager::transition() is the only writer of a guest's state and checks
+// which. Registry::transition() is the only writer of a guest's state and checks
 // every change against it; the unit test walks every pair.
 #pragma once
 
@@ -18,6 +18,8 @@ bool isInitialState(GuestState state);
 // change while it lasts: unmanaged and failed (the configuration read again), pending
 // (queued again).
 bool isAllowedTransition(GuestState from, GuestState to);
+// Whether the state is a step of a spawn or a stop still going on.
+bool isInProgress(GuestState state);
 
 // The table itself, for the log and the documentation: each state and what may follow it.
 struct StateRow {

@@ -18,7 +18,7 @@ using namespace internal;
 // The spawn pipeline
 
 void GuestManager::enqueue(Guest& guest) {
-    transition(guest, GuestState::Pending, "waiting for a spawn slot");
+    registry_.transition(guest, GuestState::Pending, "waiting for a spawn slot");
     slots_.enqueue(guest.view.domid);
     pump();
 }
@@ -33,7 +33,7 @@ void GuestManager::pump() {
         return;
     }
     while (auto domid = slots_.next()) {
-        Guest* guest = guestByDomid(*domid);
+        Guest* guest = registry_.byDomid(*domid);
         if (guest && guest->view.state == GuestState::Pending)
             beginSpawn(*guest);
     }
@@ -42,9 +42,9 @@ void GuestManager::pump() {
 // The gate is closed: the queue keeps its order, and each waiting guest says why.
 void GuestManager::holdQueue(const std::string& why) {
     for (DomId domid : slots_.waiting()) {
-        Guest* guest = guestByDomid(domid);
+        Guest* guest = registry_.byDomid(domid);
         if (guest && guest->view.state == GuestState::Pending)
-            transition(*guest, GuestState::Pending, why);
+            registry_.transition(*guest, GuestState::Pending, why);
     }
 }
 
@@ -54,7 +54,7 @@ void GuestManager::beginSpawn(Guest& guest) {
     attempt->guest = guest.view.domid;
     attempt->stubName = guest.view.name + "-dm";
     guest.attempt = attempt;
-    transition(guest, GuestState::Spawning, "");
+    registry_.transition(guest, GuestState::Spawning, "");
 
     const StubSpec& spec = *guest.spec;
     // libxl refuses a stub whose images it cannot read before it makes any domain.
@@ -131,7 +131,7 @@ void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const Tool
                         configPath, true,
                         [this, attempt](const ToolResult& again) { onCreated(attempt, again); });
                 };
-                bool linkedElsewhere = stale && stubs_.count(*stale);
+                bool linkedElsewhere = stale && registry_.stubLinks().count(*stale);
                 if (stale && !linkedElsewhere)
                     destroyStub(*stale, retry);
                 else
@@ -168,9 +168,9 @@ void GuestManager::onStubDomid(const std::shared_ptr<Attempt>& attempt, const To
 
 void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     DomId g = guest.view.domid;
-    stubs_[stub] = g;
-    seen_[stub].kind = Kind::Stub;
-    transition(guest, GuestState::Linking, "", [&](GuestView& v) { v.stubDomid = stub; });
+    registry_.stubLinks()[stub] = g;
+    registry_.seen()[stub].kind = Kind::Stub;
+    registry_.transition(guest, GuestState::Linking, "", [&](GuestView& v) { v.stubDomid = stub; });
     try {
         linker_.link(linkRequest(guest, stub));
         showDisplay(guest, stub, true);
@@ -181,12 +181,12 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
                   std::string("linking the stub domain: ") + e.what());
         return;
     }
-    transition(guest, GuestState::Starting, "");
+    registry_.transition(guest, GuestState::Starting, "");
     followConsole(guest, stub); // before unpause: the log starts with the stub's first line
     guest.watchedStub = stub;
     // The guest is looked up again on each event: it may be gone by then.
     const auto check = [this, g](const std::string&) {
-        if (Guest* again = guestByDomid(g))
+        if (Guest* again = registry_.byDomid(g))
             checkRunning(*again);
     };
     guest.deviceModelWatches.push_back(
@@ -252,7 +252,7 @@ void GuestManager::becameRunning(Guest& guest) {
         logWarning(fieldsOf(guest), std::string("writing ") + legacy + ": " + e.what());
     }
     guest.runningSince = deps_.timers.now();
-    transition(guest, GuestState::Running, "");
+    registry_.transition(guest, GuestState::Running, "");
     logInfo(fieldsOf(guest), "stub domain is running");
     handPasswordToMonitor(guest);
     auto attempt = guest.attempt;
@@ -294,7 +294,7 @@ void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& wh
         destroyStub(stub);
         unlinkStub(guest);
     }
-    fail(guest, reason, reason, [&](GuestView& v) { releaseStub(guest, v); });
+    registry_.fail(guest, reason, reason, [&](GuestView& v) { releaseStub(guest, v); });
     if (guest.attempt) {
         auto attempt = guest.attempt;
         attempt->cancelled = true; // late callbacks of this attempt only clean up
@@ -314,7 +314,7 @@ void GuestManager::followConsole(Guest& guest, DomId stub) {
 // its guest went, or a newer attempt replaced it. Every late callback of xl or a timer
 // asks this first: an overtaken attempt only cleans up after itself.
 GuestManager::Guest* GuestManager::current(const std::shared_ptr<Attempt>& attempt) {
-    Guest* guest = guestByDomid(attempt->guest);
+    Guest* guest = registry_.byDomid(attempt->guest);
     if (attempt->cancelled || !guest || guest->attempt != attempt)
         return nullptr;
     return guest;
@@ -324,7 +324,7 @@ GuestManager::Guest* GuestManager::current(const std::shared_ptr<Attempt>& attem
 // guest whose Stop waited for this answer is stopped.
 void GuestManager::overtaken(const std::shared_ptr<Attempt>& attempt) {
     endAttempt(attempt);
-    Guest* guest = guestByDomid(attempt->guest);
+    Guest* guest = registry_.byDomid(attempt->guest);
     if (guest && guest->attempt == attempt)
         abortAttempt(*guest);
 }
@@ -345,8 +345,8 @@ void GuestManager::abortAttempt(Guest& guest) {
     guest.attempt.reset();
     if (guest.view.state != GuestState::Stopping)
         return;
-    transition(guest, GuestState::Stopped, "stopped on request",
-               [&](GuestView& v) { releaseStub(guest, v); });
+    registry_.transition(guest, GuestState::Stopped, "stopped on request",
+                         [&](GuestView& v) { releaseStub(guest, v); });
     completeStop(guest, std::nullopt);
     if (guest.startAfterStop) {
         guest.startAfterStop = false;
@@ -378,7 +378,7 @@ void GuestManager::unlinkStub(Guest& guest) {
 void GuestManager::destroyOrphanNamed(const std::string& name) {
     deps_.toolstack.domid(name, [this, name](const ToolResult& r) {
         auto stub = r.ok() ? parseDomid(lastLines(r.output, 1)) : std::nullopt;
-        if (stub && !stubs_.count(*stub)) {
+        if (stub && !registry_.stubLinks().count(*stub)) {
             logWarning({"", std::nullopt, *stub, ""},
                        "destroying " + name + ": its guest no longer wants it");
             destroyStub(*stub);

@@ -1,0 +1,145 @@
+// The registry: every guest the engine knows, which stub domain serves which guest, what
+// each domid was found to be, and who is told of changes. The one place the state table
+// (GuestStates.hpp) is applied: transition() is the only writer of a guest's state, and
+// every change of a guest's view reaches the observers through it or mutate().
+#pragma once
+
+#include "Display.hpp"
+#include "GuestService.hpp"
+#include "Log.hpp"
+#include "Store.hpp"
+#include "StubSpec.hpp"
+#include "Timers.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace stubdomd {
+
+// One try at giving a guest a stub domain, from the spawn slot to running. Late xl and
+// timer callbacks hold it: once it is cancelled or replaced they only clean up.
+struct SpawnAttempt {
+    DomId guest = 0;
+    std::string stubName;
+    std::optional<DomId> stub;
+    std::uint64_t reservedKiB = 0;
+    bool cancelled = false; // the guest went away or was stopped meanwhile
+    bool active = true;     // still holds a spawn slot
+    bool retriedNameClash = false;
+    std::optional<unsigned> videoRamMiB; // the guest's video memory, when libxl recorded it
+};
+
+// What the engine keeps of one guest beside its view.
+struct EngineGuest {
+    GuestView view;
+    std::optional<StubSpec> spec;
+    bool announced = false;
+    bool configError = false; // failed on its stub config: Reload and Start retry it
+    ErrorCode configErrorCode = ErrorCode::InvalidConfig; // InvalidDisplay for display rules
+    std::optional<DisplayPlan> display;                   // the set-up of the next/current stub
+    std::optional<GuestDisplayConfig> toolstackDisplay;   // what the toolstack told stubdom-dm
+    DomId watchedVnc = 0; // non-zero while console/vnc-port of this stub is watched
+    Store::WatchId vncWatch = 0;
+    std::shared_ptr<SpawnAttempt> attempt;
+    std::vector<Completion> startWaiters;
+    std::vector<Completion> stopWaiters;
+    Timers::TimerId startTimer = 0;
+    DomId watchedStub = 0; // non-zero while the device-model state is watched
+    std::vector<Store::WatchId> deviceModelWatches; // its two state nodes
+    unsigned consecutiveRestarts = 0;
+    Clock::time_point runningSince{};
+    std::uint64_t consoleLogFrom = 0; // the log's size when this stub's console was followed
+    bool startAfterStop = false;
+    bool paused = false;          // as the hypervisor last said
+    DomId monitoredStub = 0;      // non-zero while the QMP channel of this stub is open
+    bool vncPasswordAuth = false; // its qemu was started with -vnc ...,password=on
+    std::string lastIgnored;      // the last untrusted node logged, so a guest cannot flood the log
+};
+
+// The log fields naming a guest (and its stub, once it has one).
+LogFields fieldsOf(const EngineGuest& guest);
+
+class Registry {
+public:
+    using Guest = EngineGuest;
+    using ViewEdit = std::function<void(GuestView&)>;
+    enum class Kind { Guest, Stub, Ignored };
+    struct Seen {
+        Kind kind = Kind::Ignored;
+        std::string why; // for Ignored: the reason, reported by Attach
+        bool hvm = false;
+        bool pvRetry = false; // a PV domain libxl has not finished writing: look again
+    };
+    struct Counts {
+        unsigned guests = 0;
+        unsigned managed = 0;
+        unsigned running = 0;
+        unsigned failed = 0;
+        unsigned inProgress = 0;
+    };
+
+    Registry() = default;
+    Registry(const Registry&) = delete;
+    Registry& operator=(const Registry&) = delete;
+
+    // The guests by domid, the stub links (stub domid → guest domid), every domid
+    // classified so far, and the domids of the latest domain list.
+    std::map<DomId, std::unique_ptr<Guest>>& guests() { return guests_; }
+    const std::map<DomId, std::unique_ptr<Guest>>& guests() const { return guests_; }
+    std::map<DomId, DomId>& stubLinks() { return stubs_; }
+    std::map<DomId, Seen>& seen() { return seen_; }
+    std::set<DomId>& listed() { return listed_; }
+    Guest* byDomid(DomId domid);
+
+    // A new guest, not yet announced: nobody hears of it until announce().
+    Guest& add(DomId domid, std::unique_ptr<Guest> guest);
+    // The guest is complete: observers hear of it, and it counts.
+    void announce(Guest& guest);
+    // The guest is gone: observers hear of it (if they heard of it at all).
+    void remove(DomId domid);
+
+    // transition() is the only writer of a guest's state: it checks the table, sets the
+    // state and its reason, applies `also` (more of the view, such as a teardown step, in
+    // the same PropertiesChanged), logs and notifies. A refused change is logged as an
+    // error and not made (false).
+    bool transition(Guest& guest, GuestState to, std::string reason, const ViewEdit& also = {});
+    // The one way to fail a guest: failed, why, and the error to keep (`lastError`).
+    void fail(Guest& guest, const std::string& reason, const std::string& lastError,
+              const ViewEdit& also = {});
+    void fail(Guest& guest, const std::string& reason) { fail(guest, reason, reason); }
+    // Any other change of the view (never its state), and its notification.
+    void mutate(Guest& guest, const ViewEdit& change);
+
+    Counts counts() const;
+    // Called whenever counts() may have changed (sd_notify STATUS=).
+    void onCountsChanged(std::function<void()> callback) { countsChanged_ = std::move(callback); }
+
+    // The read side of GuestService: announced guests only.
+    std::vector<GuestView> views() const;
+    std::optional<GuestView> find(const std::string& nameOrUuid) const;
+    // By the guest's domid or its stub domain's.
+    std::optional<GuestView> findByDomid(DomId domid) const;
+    void addObserver(GuestObserver& observer);
+    void removeObserver(GuestObserver& observer);
+
+private:
+    void notify(Guest& guest, const GuestView& before);
+    void countsMayHaveChanged() {
+        if (countsChanged_)
+            countsChanged_();
+    }
+
+    std::map<DomId, std::unique_ptr<Guest>> guests_; // by guest domid
+    std::map<DomId, DomId> stubs_;                   // stub domid → guest domid
+    std::map<DomId, Seen> seen_;                     // every domid classified so far
+    std::set<DomId> listed_;                         // the domids of the latest list
+    std::vector<GuestObserver*> observers_;
+    std::function<void()> countsChanged_;
+};
+
+} // namespace stubdomd

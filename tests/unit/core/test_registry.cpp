@@ -1,0 +1,127 @@
+// The registry on its own: the state table applied by transition(), the observers told
+// exactly what changed and only of announced guests, the counts, and the queries.
+#include "core/Registry.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace stubdomd;
+
+namespace {
+
+struct Recorder : GuestObserver {
+    std::vector<std::string> events;
+    void guestAdded(const GuestView& g) override { events.push_back("added " + g.name); }
+    void guestChanged(const GuestView& g, std::uint32_t fields) override {
+        events.push_back("changed " + g.name + " " + std::to_string(fields));
+    }
+    void guestRemoved(const GuestView& g) override { events.push_back("removed " + g.name); }
+};
+
+Registry::Guest& addGuest(Registry& registry, DomId domid, const std::string& name) {
+    auto guest = std::make_unique<Registry::Guest>();
+    guest->view.domid = domid;
+    guest->view.name = name;
+    guest->view.uuid = name + "-uuid";
+    return registry.add(domid, std::move(guest));
+}
+
+// A guest as discovery leaves it: its first state, then announced.
+Registry::Guest& announced(Registry& registry, DomId domid, const std::string& name,
+                           GuestState first = GuestState::Pending) {
+    auto& guest = addGuest(registry, domid, name);
+    registry.transition(guest, first, "");
+    registry.announce(guest);
+    return guest;
+}
+
+} // namespace
+
+TEST_CASE("registry: a guest is told of only once announced, then each change once") {
+    Registry registry;
+    Recorder seen;
+    registry.addObserver(seen);
+    int countChanges = 0;
+    registry.onCountsChanged([&] { ++countChanges; });
+    auto& g = addGuest(registry, 5, "web");
+    CHECK(registry.transition(g, GuestState::Pending, "waiting")); // a first state
+    CHECK(seen.events.empty());
+    CHECK_FALSE(registry.find("web")); // not announced: not visible
+    registry.announce(g);
+    CHECK(seen.events == std::vector<std::string>{"added web"});
+    CHECK(countChanges == 1);
+    CHECK(registry.find("web-uuid")->domid == 5);
+
+    CHECK(registry.transition(g, GuestState::Spawning, ""));
+    CHECK(seen.events.back() == "changed web " + std::to_string(FieldState | FieldStateReason));
+    CHECK(countChanges == 2);
+    registry.mutate(g, [](GuestView& v) { v.restarts = 1; });
+    CHECK(seen.events.back() == "changed web " + std::to_string(FieldRestarts));
+    CHECK(countChanges == 2); // the counts do not depend on restarts
+    const auto before = seen.events.size();
+    registry.mutate(g, [](GuestView&) {}); // nothing changed: nobody is told
+    CHECK(seen.events.size() == before);
+}
+
+TEST_CASE("registry: the table refuses a step it does not have, and mutate never changes state") {
+    Registry registry;
+    auto& g = addGuest(registry, 5, "web");
+    CHECK_FALSE(registry.transition(g, GuestState::Stopping, "")); // not a first state
+    CHECK(registry.transition(g, GuestState::Pending, ""));
+    registry.announce(g);
+    CHECK_FALSE(registry.transition(g, GuestState::Running, "skipping the spawn"));
+    CHECK(g.view.state == GuestState::Pending);
+    registry.mutate(g, [](GuestView& v) {
+        v.state = GuestState::Running;
+        v.restarts = 2;
+    });
+    CHECK(g.view.state == GuestState::Pending); // the state change is not made...
+    CHECK(g.view.restarts == 2);                // ...the rest is
+}
+
+TEST_CASE("registry: fail sets state, reason and last error in one notification") {
+    Registry registry;
+    Recorder seen;
+    registry.addObserver(seen);
+    auto& g = announced(registry, 5, "web");
+    registry.transition(g, GuestState::Spawning, "");
+    registry.fail(g, "xl create failed: boom", "boom", [](GuestView& v) { v.stubDomid = 0; });
+    CHECK(g.view.state == GuestState::Failed);
+    CHECK(g.view.stateReason == "xl create failed: boom");
+    CHECK(g.view.lastError == "boom");
+    CHECK(seen.events.back() ==
+          "changed web " + std::to_string(FieldState | FieldStateReason | FieldLastError));
+    registry.fail(g, "again"); // failed may follow itself: the reason changes
+    CHECK(g.view.lastError == "again");
+}
+
+TEST_CASE("registry: counts, a stub's domid finds its guest, and removal is told") {
+    Registry registry;
+    Recorder seen;
+    registry.addObserver(seen);
+    announced(registry, 5, "web");
+    announced(registry, 6, "db", GuestState::Unmanaged);
+    auto& hidden = addGuest(registry, 7, "hidden"); // never announced
+    registry.transition(hidden, GuestState::Failed, "bad config");
+
+    const auto counts = registry.counts();
+    CHECK(counts.guests == 3);
+    CHECK(counts.managed == 2);
+    CHECK(counts.inProgress == 1);
+    CHECK(counts.failed == 1);
+    CHECK(registry.views().size() == 2);
+
+    registry.stubLinks()[9] = 5;
+    CHECK(registry.findByDomid(9)->name == "web");
+    CHECK(registry.findByDomid(5)->name == "web");
+    CHECK_FALSE(registry.findByDomid(7)); // not announced
+    CHECK(registry.byDomid(7) == &hidden);
+
+    registry.remove(5);
+    registry.remove(7); // never announced: nobody is told
+    registry.remove(8); // unknown: nothing happens
+    CHECK(seen.events.back() == "removed web");
+    CHECK(registry.byDomid(5) == nullptr);
+    registry.removeObserver(seen);
+    registry.remove(6);
+    CHECK(seen.events.back() == "removed web");
+}
