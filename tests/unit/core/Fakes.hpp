@@ -6,6 +6,7 @@
 #include "core/Errors.hpp"
 #include "core/GuestService.hpp"
 #include "core/Hypervisor.hpp"
+#include "core/SpawnGate.hpp"
 #include "core/Store.hpp"
 #include "core/StubSpec.hpp"
 #include "core/Timers.hpp"
@@ -296,6 +297,24 @@ public:
             states.push_back(g.name + ":" + std::string(toString(g.state)));
     }
     void guestRemoved(const GuestView& g) override { events.push_back("removed " + g.name); }
+};
+
+// A spawn gate the test opens and closes; set() tells the listener, as the supervisor does.
+class FakeGate : public SpawnGate {
+public:
+    std::string why;
+    std::string warning;
+    std::function<void()> listener;
+
+    std::string closedBecause() const override { return why; }
+    std::string caveat() const override { return warning; }
+    void onChange(std::function<void()> l) override { listener = std::move(l); }
+
+    void set(const std::string& reason) {
+        why = reason;
+        if (listener)
+            listener();
+    }
 };
 
 } // namespace stubdomd::fakes

@@ -9,23 +9,6 @@ using namespace stubdomd::fakes;
 
 namespace {
 
-class FakeGate : public SpawnGate {
-public:
-    std::string why;
-    std::string warning;
-    std::function<void()> listener;
-
-    std::string closedBecause() const override { return why; }
-    std::string caveat() const override { return warning; }
-    void onChange(std::function<void()> l) override { listener = std::move(l); }
-
-    void set(const std::string& reason) {
-        why = reason;
-        if (listener)
-            listener();
-    }
-};
-
 struct GatedHarness : Harness {
     FakeGate gate;
     void startGated() {

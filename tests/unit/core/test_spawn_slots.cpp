@@ -38,20 +38,6 @@ TEST_CASE("a guest destroyed while its stub domain starts gives its spawn slot b
 
 // The SpawnSlots component on its own: the queue, the slots, the ledger and the gate.
 
-namespace {
-
-class OneGate : public SpawnGate {
-public:
-    std::string why;
-    std::string warning;
-    std::function<void()> listener;
-    std::string closedBecause() const override { return why; }
-    std::string caveat() const override { return warning; }
-    void onChange(std::function<void()> l) override { listener = std::move(l); }
-};
-
-} // namespace
-
 TEST_CASE("spawn slots hand out waiting guests in their order while a slot is free") {
     SpawnSlots slots(2);
     CHECK(slots.next() == std::nullopt); // nobody waits
@@ -117,7 +103,7 @@ TEST_CASE("spawn slots ask the gate, and its changes reach the listener") {
     SpawnSlots slots(1);
     CHECK(slots.closedBecause().empty()); // no gate: nothing waits
     CHECK(slots.caveat().empty());
-    OneGate gate;
+    FakeGate gate;
     int changes = 0;
     slots.setGate(gate, [&] { ++changes; });
     gate.why = "waiting for helper fs-backend, which is restarting";
