@@ -25,16 +25,35 @@ void GuestManager::failAfterStubDeath(Guest& guest, const std::string& death,
 
 void GuestManager::stubDied(Guest& guest, DomId stub) {
     bool wasRunning = guest.view.state == GuestState::Running;
+    bool wasPaused = guest.view.state == GuestState::Paused;
     stopWatching(guest);
     destroyStub(stub); // a crashed domain lingers until destroyed
     unlinkStub(guest);
     std::string what = guest.view.name + "-dm (domid " + std::to_string(stub) + ") died";
+    if (wasPaused) {
+        guest.deathWhilePaused = std::make_pair(stub, what);
+        registry_.transition(guest, GuestState::Paused,
+                             what +
+                                 " while the guest was paused; on_stubdom_death applies when it is "
+                                 "resumed",
+                             [&](GuestView& v) {
+                                 releaseStub(guest, v);
+                                 v.lastError = what;
+                             });
+        logWarning(fieldsOf(guest), what + " while the guest was paused");
+        return;
+    }
     if (!wasRunning) {
         registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
         failSpawn(guest, ErrorCode::SpawnFailed, what + " while starting");
         return;
     }
     registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
+    applyStubDeathPolicy(guest, stub, what);
+}
+
+// on_stubdom_death, for a running guest whose stub domain `stub` is already released.
+void GuestManager::applyStubDeathPolicy(Guest& guest, DomId stub, const std::string& what) {
     switch (settings_.onStubdomDeath) {
     case StubDeathPolicy::CrashGuest: {
         failAfterStubDeath(guest, what,
@@ -104,6 +123,9 @@ void GuestManager::startGuest(Guest& guest, Completion done) {
     if (s == GuestState::Running) {
         throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is already running");
     }
+    if (s == GuestState::Paused)
+        throw Error(ErrorCode::InvalidState,
+                    "guest " + guest.view.name + " is paused with its stub domain; resume it");
     if (s == GuestState::Stopping) {
         throw Error(ErrorCode::Busy,
                     "guest " + guest.view.name + " is stopping; try again when it has stopped");
@@ -195,12 +217,24 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
     });
 }
 
+// A paused guest keeps its stub domain: stopping it under the guest would leave a guest
+// that cannot run when resumed, and a stopped guest stubdomd could no longer resume.
+static void refuseWhilePaused(const GuestView& view, const char* what) {
+    if (view.state == GuestState::Paused)
+        throw Error(ErrorCode::InvalidState, "guest " + view.name +
+                                                 " is paused; resume it before " + what +
+                                                 " its stub domain");
+}
+
 void GuestManager::stop(const std::string& uuid, Completion done) {
-    stopGuest(guestByUuid(uuid), std::move(done));
+    Guest& guest = guestByUuid(uuid);
+    refuseWhilePaused(guest.view, "stopping");
+    stopGuest(guest, std::move(done));
 }
 
 void GuestManager::restart(const std::string& uuid, Completion done) {
     Guest& guest = guestByUuid(uuid);
+    refuseWhilePaused(guest.view, "restarting");
     if (guest.view.state == GuestState::Stopped || guest.view.state == GuestState::Failed) {
         if (guest.view.stubDomid == 0) {
             startGuest(guest, std::move(done));
@@ -248,7 +282,7 @@ void GuestManager::attach(DomId domid, Completion done) {
         throw Error(ErrorCode::InvalidState,
                     "domain " + std::to_string(domid) + " is not managed: " + seen->second.why);
     }
-    if (guest->view.state == GuestState::Running) {
+    if (guest->view.state == GuestState::Running || guest->view.state == GuestState::Paused) {
         done(std::nullopt);
         return;
     }

@@ -315,6 +315,7 @@ void GuestManager::guestGone(DomId guestDomid) {
     if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
         unlinkStub(guest);
     closeMonitor(guest);
+    pauses_.forget(guest.view.uuid);
     completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
     completeStop(guest, std::nullopt);
     registry_.remove(guestDomid);
@@ -349,7 +350,10 @@ void GuestManager::judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time
         if (!guest || guest->view.stubDomid != stubDomid ||
             guest->view.state == GuestState::Stopping)
             return;
-        if (guest->paused && deps_.timers.now() - since < kStubDeathPatience) {
+        // A guest stubdomd paused is no guest being destroyed; stubDied keeps the policy
+        // until it is resumed.
+        if (guest->paused && guest->view.state != GuestState::Paused &&
+            deps_.timers.now() - since < kStubDeathPatience) {
             judgeStubDeath(guestDomid, stubDomid, since);
             return;
         }

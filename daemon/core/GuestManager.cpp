@@ -36,7 +36,7 @@ std::string seconds(std::chrono::milliseconds ms) {
 GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
     : settings_(settings), deps_(std::move(deps)), probe_(deps_.store),
       linker_(deps_.store, deps_.hypervisor), slots_(settings_.maxParallelSpawns),
-      consoles_(deps_.store, settings_.logDir) {}
+      pauses_(deps_.hypervisor), consoles_(deps_.store, settings_.logDir) {}
 
 GuestManager::~GuestManager() {
     for (auto& [domid, guest] : registry_.guests()) {

@@ -12,8 +12,10 @@
 #include "Display.hpp"
 #include "DomainProbe.hpp"
 #include "GuestService.hpp"
+#include "HostSleep.hpp"
 #include "Hypervisor.hpp"
 #include "Log.hpp"
+#include "PauseControl.hpp"
 #include "Registry.hpp"
 #include "SpawnGate.hpp"
 #include "SpawnSlots.hpp"
@@ -49,7 +51,7 @@ struct CoreDeps {
     std::function<bool(const std::string& path)> fileReadable;
 };
 
-class GuestManager : public GuestService {
+class GuestManager : public GuestService, public SleepTarget {
 public:
     GuestManager(const Settings& settings, CoreDeps deps);
     ~GuestManager() override;
@@ -89,6 +91,8 @@ public:
     void restart(const std::string& uuid, Completion done) override;
     void attach(DomId domid, Completion done) override;
     void reload() override;
+    void pause(const std::string& uuid, Completion done) override;
+    void resume(const std::string& uuid, Completion done) override;
     void setDisplay(const std::string& uuid, const DisplayChoice& choice) override;
     void setDisplayPassword(const std::string& uuid, const std::string& password) override;
     void getDisplay(const std::string& uuid, DisplayDone done) override;
@@ -98,6 +102,10 @@ public:
                            Completion done) override;
     void addObserver(GuestObserver& observer) override;
     void removeObserver(GuestObserver& observer) override;
+
+    // SleepTarget (GuestPause.cpp)
+    std::size_t pauseForSleep() override;
+    std::size_t resumeAfterSleep() override;
 
 private:
     using Guest = Registry::Guest;
@@ -156,6 +164,11 @@ private:
     void startGuest(Guest& guest, Completion done);
     void stopGuest(Guest& guest, Completion done);
     void stubDied(Guest& guest, DomId stub);
+    void applyStubDeathPolicy(Guest& guest, DomId stub, const std::string& what);
+
+    // Pause and resume (GuestPause.cpp): the guest and its stub, in PauseControl's order.
+    void pauseGuest(Guest& guest, const std::string& reason);
+    void resumeGuest(Guest& guest, const std::string& reason);
     void failAfterStubDeath(Guest& guest, const std::string& death, const std::string& reason);
 
     // Display (DisplayControl.cpp)
@@ -185,8 +198,9 @@ private:
     CoreDeps deps_;
     DomainProbe probe_;
     StubLinker linker_;
-    Registry registry_; // the guests, the stub links, what was seen; the state machine
-    SpawnSlots slots_;  // the queue, the slots in use, the memory ledger, the gate
+    Registry registry_;   // the guests, the stub links, what was seen; the state machine
+    SpawnSlots slots_;    // the queue, the slots in use, the memory ledger, the gate
+    PauseControl pauses_; // the pause order and the guests paused for a host sleep
     bool rescanScheduled_ = false;
     DisplaySources* displaySources_ = nullptr;
     DeviceModelMonitor* monitor_ = nullptr;

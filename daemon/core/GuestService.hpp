@@ -49,6 +49,12 @@ public:
     virtual void attach(DomId domid, Completion done) = 0;
     // Re-read stubdomd.json-independent configuration (the stub configs).
     virtual void reload() = 0;
+    // Pause: the guest, then its stub domain (state paused); Resume: the stub domain,
+    // then the guest (running again). Error(InvalidState) unless the guest is running,
+    // respectively paused. Both are quick hypercalls: `done` is called before they
+    // return. The defaults refuse, for services without pause control.
+    virtual void pause(const std::string& uuid, Completion done);
+    virtual void resume(const std::string& uuid, Completion done);
 
     // Display control (Display.hpp). setDisplay checks the choice against the guest's
     // configs at once and stores it for the next start of its stub domain (Restart
@@ -85,6 +91,12 @@ inline void GuestService::setDisplay(const std::string&, const DisplayChoice&) {
 }
 inline void GuestService::setDisplayPassword(const std::string&, const std::string&) {
     throw Error(ErrorCode::NotSupported, "display control is not supported");
+}
+inline void GuestService::pause(const std::string&, Completion) {
+    throw Error(ErrorCode::NotSupported, "pausing guests is not supported");
+}
+inline void GuestService::resume(const std::string&, Completion) {
+    throw Error(ErrorCode::NotSupported, "pausing guests is not supported");
 }
 inline void GuestService::getDisplay(const std::string& uuid, DisplayDone done) {
     auto view = findGuest(uuid);

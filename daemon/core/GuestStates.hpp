@@ -16,7 +16,7 @@ namespace stubdomd {
 bool isInitialState(GuestState state);
 // Whether `to` may follow `from`. A state may follow itself only where its reason can
 // change while it lasts: unmanaged and failed (the configuration read again), pending
-// (queued again).
+// (queued again), paused (its stub domain died meanwhile).
 bool isAllowedTransition(GuestState from, GuestState to);
 // Whether the state is a step of a spawn or a stop still going on.
 bool isInProgress(GuestState state);
@@ -24,8 +24,8 @@ bool isInProgress(GuestState state);
 // The table itself, for the log and the documentation: each state and what may follow it.
 struct StateRow {
     GuestState from;
-    std::array<bool, 9> to; // indexed by GuestState
+    std::array<bool, 10> to; // indexed by GuestState
 };
-const std::array<StateRow, 9>& stateTable();
+const std::array<StateRow, 10>& stateTable();
 
 } // namespace stubdomd

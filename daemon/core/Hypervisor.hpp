@@ -27,6 +27,10 @@ public:
     // SHUTDOWN_crash, what xend did to a guest whose device model died.
     virtual void crash(DomId domid) = 0;
     virtual std::uint64_t freeMemoryKiB() = 0;
+    // xc_domain_pause / xc_domain_unpause: synchronous, done when the call returns (Xen
+    // counts the toolstack's pauses, so each pause needs its own unpause). Throw Error.
+    virtual void pause(DomId domid) = 0;
+    virtual void unpause(DomId domid) = 0;
 };
 
 } // namespace stubdomd

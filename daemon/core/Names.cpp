@@ -27,13 +27,14 @@ std::optional<Enum> valueOf(const std::array<std::pair<Enum, std::string_view>, 
     return std::nullopt;
 }
 
-constexpr std::array<std::pair<GuestState, std::string_view>, 9> kStates{{
+constexpr std::array<std::pair<GuestState, std::string_view>, 10> kStates{{
     {GuestState::Unmanaged, "unmanaged"},
     {GuestState::Pending, "pending"},
     {GuestState::Spawning, "spawning"},
     {GuestState::Linking, "linking"},
     {GuestState::Starting, "starting"},
     {GuestState::Running, "running"},
+    {GuestState::Paused, "paused"},
     {GuestState::Stopping, "stopping"},
     {GuestState::Stopped, "stopped"},
     {GuestState::Failed, "failed"},

@@ -112,6 +112,8 @@ Registry::Counts Registry::counts() const {
             ++c.managed;
         if (s == GuestState::Running)
             ++c.running;
+        if (s == GuestState::Paused)
+            ++c.paused;
         if (s == GuestState::Failed)
             ++c.failed;
         if (isInProgress(s))

@@ -55,7 +55,11 @@ struct EngineGuest {
     Clock::time_point runningSince{};
     std::uint64_t consoleLogFrom = 0; // the log's size when this stub's console was followed
     bool startAfterStop = false;
-    bool paused = false;          // as the hypervisor last said
+    bool paused = false; // as the hypervisor last said
+    // The stub domain that died while the guest was paused, and how: on_stubdom_death
+    // applies once the guest is resumed (a paused guest cannot be crashed or restarted
+    // sensibly, and a host sleep must not turn into crashed guests).
+    std::optional<std::pair<DomId, std::string>> deathWhilePaused;
     DomId monitoredStub = 0;      // non-zero while the QMP channel of this stub is open
     bool vncPasswordAuth = false; // its qemu was started with -vnc ...,password=on
     std::string lastIgnored;      // the last untrusted node logged, so a guest cannot flood the log
@@ -79,6 +83,7 @@ public:
         unsigned guests = 0;
         unsigned managed = 0;
         unsigned running = 0;
+        unsigned paused = 0;
         unsigned failed = 0;
         unsigned inProgress = 0;
     };

@@ -18,6 +18,7 @@ enum class GuestState {
     Linking,
     Starting,
     Running,
+    Paused, // running, with the guest and then its stub domain paused (Pause, host sleep)
     Stopping,
     Stopped,
     Failed,

@@ -71,6 +71,16 @@ void XenCtrl::crash(DomId domid) {
         throw systemError("xc_domain_shutdown crash " + std::to_string(domid));
 }
 
+void XenCtrl::pause(DomId domid) {
+    if (xc_domain_pause(xch_.get(), domid) < 0)
+        throw systemError("xc_domain_pause " + std::to_string(domid));
+}
+
+void XenCtrl::unpause(DomId domid) {
+    if (xc_domain_unpause(xch_.get(), domid) < 0)
+        throw systemError("xc_domain_unpause " + std::to_string(domid));
+}
+
 std::uint64_t XenCtrl::freeMemoryKiB() {
     xc_physinfo_t info{};
     if (xc_physinfo(xch_.get(), &info) < 0)

@@ -25,6 +25,8 @@ public:
     void setTarget(DomId stub, DomId guest) override;
     void crash(DomId domid) override;
     std::uint64_t freeMemoryKiB() override;
+    void pause(DomId domid) override;
+    void unpause(DomId domid) override;
 
     // "major.minor" plus the extra version ("4.17.0"): the D-Bus XenVersion property.
     std::string versionString();

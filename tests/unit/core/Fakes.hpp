@@ -183,6 +183,19 @@ public:
         domains[domid].shutdown = true;
     }
     std::uint64_t freeMemoryKiB() override { return freeKiB; }
+    // Every pause and unpause in order ("pause 5", "unpause 6"); a domid in `refuse`
+    // fails the way Xen does for a domain that is gone.
+    std::vector<std::string> pauseCalls;
+    std::set<DomId> refuse;
+    void pause(DomId domid) override { setPaused(domid, true); }
+    void unpause(DomId domid) override { setPaused(domid, false); }
+    void setPaused(DomId domid, bool paused) {
+        pauseCalls.push_back((paused ? "pause " : "unpause ") + std::to_string(domid));
+        if (refuse.count(domid) || !domains.count(domid))
+            throw Error(ErrorCode::Internal,
+                        "xc_domain_pause " + std::to_string(domid) + ": No such process");
+        domains[domid].paused = paused;
+    }
 };
 
 // Records each command; the test completes them (or lets autoComplete play xl).

@@ -1,0 +1,89 @@
+// Pause and Resume on request, and the host sleep's pause of every running guest
+// (SleepTarget). The order and the set of guests paused for a sleep are PauseControl's;
+// this is what it means for a guest's state.
+#include "core/GuestManagerInternal.hpp"
+
+#include "core/Log.hpp"
+
+namespace stubdomd {
+
+void GuestManager::pauseGuest(Guest& guest, const std::string& reason) {
+    pauses_.pause(guest.view.domid, guest.view.stubDomid);
+    guest.paused = true;
+    registry_.transition(guest, GuestState::Paused, reason);
+    logInfo(fieldsOf(guest), reason);
+}
+
+void GuestManager::resumeGuest(Guest& guest, const std::string& reason) {
+    pauses_.resume(guest.view.domid, guest.view.stubDomid);
+    guest.paused = false;
+    auto death = std::move(guest.deathWhilePaused);
+    guest.deathWhilePaused.reset();
+    registry_.transition(guest, GuestState::Running, reason);
+    logInfo(fieldsOf(guest), reason);
+    if (death)
+        applyStubDeathPolicy(guest, death->first, death->second);
+}
+
+void GuestManager::pause(const std::string& uuid, Completion done) {
+    Guest& guest = guestByUuid(uuid);
+    if (guest.view.state == GuestState::Paused)
+        throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is already paused");
+    if (guest.view.state != GuestState::Running)
+        throw Error(ErrorCode::InvalidState, "guest " + guest.view.name +
+                                                 " is not running (it is " +
+                                                 std::string(toString(guest.view.state)) +
+                                                 "); only a running guest "
+                                                 "is paused with its stub domain");
+    pauseGuest(guest, "paused on request");
+    done(std::nullopt);
+}
+
+void GuestManager::resume(const std::string& uuid, Completion done) {
+    Guest& guest = guestByUuid(uuid);
+    if (guest.view.state != GuestState::Paused)
+        throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is not paused (it is " +
+                                                 std::string(toString(guest.view.state)) + ")");
+    // Resumed by hand: the wake must not resume it a second time.
+    pauses_.forget(uuid);
+    resumeGuest(guest, "resumed on request");
+    done(std::nullopt);
+}
+
+std::size_t GuestManager::pauseForSleep() {
+    std::size_t paused = 0;
+    for (auto& [domid, guest] : registry_.guests()) {
+        // Paused already (by an administrator) stays as it is, and is not resumed after.
+        if (guest->view.state != GuestState::Running)
+            continue;
+        try {
+            pauseGuest(*guest, "paused while the host sleeps");
+            pauses_.pausedForSleep(guest->view.uuid);
+            ++paused;
+        } catch (const Error& e) {
+            logError(fieldsOf(*guest), std::string("pausing for the host sleep: ") + e.what());
+        }
+    }
+    return paused;
+}
+
+std::size_t GuestManager::resumeAfterSleep() {
+    std::size_t resumed = 0;
+    for (const std::string& uuid : pauses_.takeSleepSet()) {
+        Guest* guest = nullptr;
+        for (auto& [domid, g] : registry_.guests())
+            if (g->view.uuid == uuid)
+                guest = g.get();
+        if (!guest || guest->view.state != GuestState::Paused)
+            continue; // gone, or resumed by hand meanwhile
+        try {
+            resumeGuest(*guest, "resumed after the host slept");
+            ++resumed;
+        } catch (const Error& e) {
+            logError(fieldsOf(*guest), std::string("resuming after the host sleep: ") + e.what());
+        }
+    }
+    return resumed;
+}
+
+} // namespace stubdomd
