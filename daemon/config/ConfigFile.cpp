@@ -48,6 +48,7 @@ constexpr std::string_view kTopKeys[] = {
     "qmp_socket_dir",
     "qmp_timeout_ms",
     "log_dir",
+    "pause_on_host_sleep",
 };
 
 constexpr std::string_view kHelperKeys[] = {
@@ -267,6 +268,8 @@ public:
                 result.vchanSocketProxy = string(v, key);
             } else if (key == "qmp_socket_dir") {
                 result.qmpSocketDir = string(v, key);
+            } else if (key == "pause_on_host_sleep") {
+                result.pauseOnHostSleep = boolean(v, key);
             } else if (key == "qmp_timeout_ms") {
                 result.qmpTimeout = std::chrono::milliseconds(integer(v, key, 1, maxTimeoutMs));
             } else if (key == "stub_memory_mib") {

@@ -73,6 +73,9 @@ struct Settings {
     std::string vchanSocketProxy = "/usr/lib/xen-4.17/bin/vchan-socket-proxy";
     std::string qmpSocketDir = "/run/xen";
     std::chrono::milliseconds qmpTimeout{5000};
+    // Hold a logind delay inhibitor and pause the running guests with their stub domains
+    // while the host sleeps.
+    bool pauseOnHostSleep = true;
 };
 
 } // namespace stubdomd

@@ -336,6 +336,14 @@ TEST_CASE("examples/stubdomd.json is valid and spells out the defaults", "[confi
     CHECK(example.logDir == defaults.logDir);
     CHECK(example.xenBootDir == defaults.xenBootDir);
     CHECK(example.grubXenDir == defaults.grubXenDir);
+    CHECK(example.pauseOnHostSleep == defaults.pauseOnHostSleep);
+}
+
+TEST_CASE("pause_on_host_sleep: on by default, a boolean", "[config]") {
+    CHECK(parseSettings("{}", kFile).pauseOnHostSleep);
+    CHECK_FALSE(parseSettings(R"({"pause_on_host_sleep": false})", kFile).pauseOnHostSleep);
+    CHECK_THAT(errorOf(R"({"pause_on_host_sleep": "yes"})"),
+               Contains("'pause_on_host_sleep' must be true or false, got string \"yes\""));
 }
 
 TEST_CASE("the QMP keys: the proxy, its socket dir and the QMP timeout", "[config]") {
