@@ -2,8 +2,10 @@
 // runs the event loop until SIGTERM.
 #include "config/CommandLine.hpp"
 #include "core/GuestManager.hpp"
+#include "core/HostSleep.hpp"
 #include "core/Log.hpp"
 #include "dbus/server/DbusServer.hpp"
+#include "dbus/server/LogindSleep.hpp"
 #include "host/ConsoleLogger.hpp"
 #include "host/DisplayHost.hpp"
 #include "host/HostFiles.hpp"
@@ -24,6 +26,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <memory>
 #include <unistd.h>
 
 namespace stubdomd {
@@ -31,8 +34,8 @@ namespace {
 
 std::string statusLine(const GuestManager::Counts& c) {
     return std::to_string(c.guests) + " HVM guests, " + std::to_string(c.running) +
-           " stub domains running, " + std::to_string(c.inProgress) + " in progress, " +
-           std::to_string(c.failed) + " failed";
+           " stub domains running, " + std::to_string(c.paused) + " paused, " +
+           std::to_string(c.inProgress) + " in progress, " + std::to_string(c.failed) + " failed";
 }
 
 // Makes the exports tree fs-backend serves; "" when it is right, else every problem.
@@ -99,6 +102,20 @@ int run(const Settings& settings) {
     PvGrubTool pvGrubTool(pvgrub::ImageDirs{settings.xenBootDir, settings.grubXenDir});
     dbus::DbusServer server(loop, manager, &helpers, std::move(info), &pvGrubTool);
     server.attachToLoop();
+
+    // After the server (it uses its connection), so it goes first.
+    std::unique_ptr<HostSleep> hostSleep;
+    std::unique_ptr<dbus::LogindSleep> logind;
+    if (settings.pauseOnHostSleep) {
+        logind =
+            std::make_unique<dbus::LogindSleep>(server.connection(), [&hostSleep](bool sleeping) {
+                hostSleep->prepareForSleep(sleeping);
+            });
+        hostSleep = std::make_unique<HostSleep>(manager, *logind);
+        hostSleep->start();
+    } else {
+        logInfo({}, "pause_on_host_sleep is off: the host sleeps without pausing stub domains");
+    }
 
     SystemdNotifier notifier(loop);
     manager.onCountsChanged([&] { notifier.status(statusLine(manager.counts())); });

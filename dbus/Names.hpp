@@ -44,4 +44,9 @@ inline constexpr const char* kPolkitBusName = "org.freedesktop.PolicyKit1";
 inline constexpr const char* kPolkitPath = "/org/freedesktop/PolicyKit1/Authority";
 inline constexpr const char* kPolkitInterface = "org.freedesktop.PolicyKit1.Authority";
 
+// logind, for host sleep: the delay inhibitor and PrepareForSleep.
+inline constexpr const char* kLogindBusName = "org.freedesktop.login1";
+inline constexpr const char* kLogindPath = "/org/freedesktop/login1";
+inline constexpr const char* kLogindInterface = "org.freedesktop.login1.Manager";
+
 } // namespace stubdomd::dbus

@@ -45,6 +45,9 @@ public:
     void attachToLoop();
 
     std::string uniqueName() const;
+    // The connection, for the daemon's other users of the system bus (logind), which
+    // must go before the server.
+    sdbus::IConnection& connection() { return *connection_; }
     // Calls still waiting for the core or polkit (for tests and the benchmark).
     std::size_t pendingReplies() const { return replies_.size(); }
 

@@ -50,11 +50,12 @@ void GuestObject::update(const GuestView& view, std::uint32_t fields) {
 }
 
 void GuestObject::runCommand(const char* method, sdbus::Result<>&& result,
-                             const std::map<std::string, sdbus::Variant>& options,
+                             const std::map<std::string, sdbus::Variant>* options,
                              Command command) {
     AsyncReply<> reply(context_.replies, std::move(result));
     try {
-        checkOptions(method, options, noOptions());
+        if (options)
+            checkOptions(method, *options, noOptions());
         authorizeThen(context_, getObject(), kActionManage, reply,
                       [service = &context_.guests, uuid = view_.uuid, reply, command] {
                           (service->*command)(uuid, reply.completion());
@@ -65,15 +66,23 @@ void GuestObject::runCommand(const char* method, sdbus::Result<>&& result,
 }
 
 void GuestObject::Start(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
-    runCommand("Start", std::move(result), options, &GuestService::start);
+    runCommand("Start", std::move(result), &options, &GuestService::start);
 }
 
 void GuestObject::Stop(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
-    runCommand("Stop", std::move(result), options, &GuestService::stop);
+    runCommand("Stop", std::move(result), &options, &GuestService::stop);
 }
 
 void GuestObject::Restart(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
-    runCommand("Restart", std::move(result), options, &GuestService::restart);
+    runCommand("Restart", std::move(result), &options, &GuestService::restart);
+}
+
+void GuestObject::Pause(sdbus::Result<>&& result) {
+    runCommand("Pause", std::move(result), nullptr, &GuestService::pause);
+}
+
+void GuestObject::Resume(sdbus::Result<>&& result) {
+    runCommand("Resume", std::move(result), nullptr, &GuestService::resume);
 }
 
 void GuestObject::GetDisplay(sdbus::Result<std::map<std::string, sdbus::Variant>>&& result) {

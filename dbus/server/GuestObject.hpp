@@ -28,6 +28,8 @@ private:
     void Start(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) override;
     void Stop(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) override;
     void Restart(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) override;
+    void Pause(sdbus::Result<>&& result) override;
+    void Resume(sdbus::Result<>&& result) override;
     void GetDisplay(sdbus::Result<std::map<std::string, sdbus::Variant>>&& result) override;
     void SetDisplay(sdbus::Result<>&& result, std::string mode,
                     std::map<std::string, sdbus::Variant> options) override;
@@ -47,8 +49,9 @@ private:
     std::string LastError() override;
 
     using Command = void (GuestService::*)(const std::string&, Completion);
+    // `options` null: the method takes none.
     void runCommand(const char* method, sdbus::Result<>&& result,
-                    const std::map<std::string, sdbus::Variant>& options, Command command);
+                    const std::map<std::string, sdbus::Variant>* options, Command command);
 
     ServerContext& context_;
     GuestView view_;

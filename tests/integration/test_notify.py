@@ -67,10 +67,10 @@ def test_ready_comes_after_the_registry_and_the_name_then_status_and_watchdog(si
         # Every 200 ms asked: pings keep coming (each message is progress), however slowly
         # a busy machine lets them come.
         wait_for(lambda: notify.drain() or (
-            "1 HVM guests, 1 stub domains running, 0 in progress, 0 failed" in statuses()
+            "1 HVM guests, 1 stub domains running, 0 paused, 0 in progress, 0 failed" in statuses()
             and len(pings()) >= 3), what="the running status and a few watchdog pings",
             progress=lambda: len(notify.messages))
-        assert "1 HVM guests, 1 stub domains running, 0 in progress, 0 failed" in statuses()
+        assert "1 HVM guests, 1 stub domains running, 0 paused, 0 in progress, 0 failed" in statuses()
         assert len(pings()) >= 3, f"{len(pings())} watchdog pings"
     finally:
         d.stop()

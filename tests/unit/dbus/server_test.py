@@ -483,6 +483,8 @@ MUTATING = [
     (guest_path(BETA), GUEST + '.Start', ['@a{sv} {}']),
     (guest_path(ALPHA), GUEST + '.Stop', ['@a{sv} {}']),
     (guest_path(ALPHA), GUEST + '.Restart', ['@a{sv} {}']),
+    (guest_path(ALPHA), GUEST + '.Pause', []),
+    (guest_path(ALPHA), GUEST + '.Resume', []),
     (guest_path(ALPHA), GUEST + '.SetDisplay', ['vnc-dom0', '@a{sv} {}']),
     (guest_path(ALPHA), GUEST + '.SetDisplayPassword', ['secret']),
     (HELPER_PATH, HELPER + '.Start', []),
