@@ -1,4 +1,4 @@
-// stubdomctl list, status, start, stop, restart, attach.
+// stubdomctl list, status, start, stop, restart, pause, resume, attach.
 #include "Context.hpp"
 #include "Format.hpp"
 
@@ -28,7 +28,8 @@ void printResult(Context& context, const GuestInfo& guest) {
     }
 }
 
-// start, stop and restart differ only in the call; each then shows the guest's state.
+// start, stop, restart, pause and resume differ only in the call; each then shows the
+// guest's state.
 void addLifecycle(CLI::App& app, Context& context, const std::string& verb, const std::string& help,
                   void (Client::*call)(const std::string&, std::optional<stubdom::Timeout>)) {
     auto* command = app.add_subcommand(verb, help);
@@ -104,6 +105,11 @@ void addGuestCommands(CLI::App& app, Context& context) {
                  "Destroy the guest's stub domain (the guest itself is left alone)", &Client::stop);
     addLifecycle(app, context, "restart", "Stop, then start the guest's stub domain",
                  &Client::restart);
+    addLifecycle(app, context, "pause",
+                 "Pause the guest, then its stub domain (both stay paused through a host sleep)",
+                 &Client::pause);
+    addLifecycle(app, context, "resume", "Resume the guest's stub domain, then the guest",
+                 &Client::resume);
 
     auto* attach = app.add_subcommand(
         "attach", "Manage this HVM domain now (what stubdom-dm does); waits until it runs");

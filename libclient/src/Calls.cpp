@@ -188,6 +188,14 @@ void Client::restart(const std::string& nameOrUuid, std::optional<Timeout> timeo
     impl_->callGuest(impl_->guestPath(nameOrUuid), "Restart", timeout, kNoOptions);
 }
 
+void Client::pause(const std::string& nameOrUuid, std::optional<Timeout> timeout) {
+    impl_->callGuest(impl_->guestPath(nameOrUuid), "Pause", timeout);
+}
+
+void Client::resume(const std::string& nameOrUuid, std::optional<Timeout> timeout) {
+    impl_->callGuest(impl_->guestPath(nameOrUuid), "Resume", timeout);
+}
+
 namespace {
 
 using Options = detail::Properties;

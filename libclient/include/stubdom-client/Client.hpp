@@ -66,6 +66,10 @@ public:
     void start(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
     void stop(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
     void restart(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
+    // Pause the guest, then its stub domain (state paused); resume the stub domain, then
+    // the guest. InvalidState when the guest is not running, respectively not paused.
+    void pause(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
+    void resume(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
     // Manage this HVM domain now; returns the guest once its stub domain runs.
     GuestInfo attach(std::uint32_t domid, std::optional<Timeout> timeout = {});
     // The same with the toolstack's display settings (unset options are not sent).

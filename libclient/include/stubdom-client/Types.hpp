@@ -22,7 +22,7 @@ struct GuestInfo {
     std::string uuid;
     std::uint32_t domid = 0;
     std::uint32_t stubDomid = 0; // 0: no stub domain
-    std::string state;           // pending … running, stopped, failed, unmanaged
+    std::string state;           // pending … running, paused, stopped, failed, unmanaged
     std::string stateReason;
     std::string flavour;
     std::string displayMode;
