@@ -37,6 +37,8 @@ def mutating_calls(guest):
         (path, GUEST + ".Start", ["@a{sv} {}"]),
         (path, GUEST + ".Stop", ["@a{sv} {}"]),
         (path, GUEST + ".Restart", ["@a{sv} {}"]),
+        (path, GUEST + ".Pause", []),
+        (path, GUEST + ".Resume", []),
         (path, GUEST + ".SetDisplay", ["vnc-stubdom", "@a{sv} {}"]),
         (path, GUEST + ".SetDisplayPassword", ["secret"]),
     ]

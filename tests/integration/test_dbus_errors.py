@@ -75,6 +75,8 @@ def test_unknown_guest_is_no_such_guest(env):
     ("guest", "Start", "s", ["now"]),
     ("guest", "Stop", "a{ss}", [{}]),
     ("guest", "Restart", "", []),
+    ("guest", "Pause", "a{sv}", [{}]),
+    ("guest", "Resume", "s", ["now"]),
     ("guest", "SetDisplay", "a{sv}", [{}]),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_wrong_argument_types_are_invalid_args(env, where, method, signature, args):
