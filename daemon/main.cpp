@@ -107,10 +107,10 @@ int run(const Settings& settings) {
     std::unique_ptr<HostSleep> hostSleep;
     std::unique_ptr<dbus::LogindSleep> logind;
     if (settings.pauseOnHostSleep) {
-        logind =
-            std::make_unique<dbus::LogindSleep>(server.connection(), [&hostSleep](bool sleeping) {
-                hostSleep->prepareForSleep(sleeping);
-            });
+        logind = std::make_unique<dbus::LogindSleep>(
+            server.connection(),
+            [&hostSleep](bool sleeping) { hostSleep->prepareForSleep(sleeping); },
+            [&hostSleep] { hostSleep->sleepManagerStarted(); });
         hostSleep = std::make_unique<HostSleep>(manager, *logind);
         hostSleep->start();
     } else {

@@ -31,4 +31,12 @@ void HostSleep::prepareForSleep(bool sleeping) {
     inhibitor_.hold();
 }
 
+void HostSleep::sleepManagerStarted() {
+    if (!sleeping_)
+        return;
+    logWarning({}, "logind started again during a host sleep: the sleep is over, resuming the "
+                   "guests paused for it");
+    prepareForSleep(false);
+}
+
 } // namespace stubdomd

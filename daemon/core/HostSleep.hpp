@@ -42,6 +42,10 @@ public:
     // PrepareForSleep(sleeping). A `true` while already preparing, or a `false` without
     // a `true` before it (stubdomd started during a sleep, a repeated signal), does nothing.
     void prepareForSleep(bool sleeping);
+    // logind came (back) onto the bus. A logind that starts is in no sleep: if it left
+    // between PrepareForSleep(true) and (false), the false will never come, and the host
+    // that runs this is awake, so the guests paused for the sleep are resumed now.
+    void sleepManagerStarted();
     bool sleeping() const { return sleeping_; }
 
 private:

@@ -28,10 +28,10 @@ std::string matchRule(const std::string& sender, const std::string& path,
 
 } // namespace
 
-LogindSleep::LogindSleep(sdbus::IConnection& connection, PrepareForSleep prepare)
+LogindSleep::LogindSleep(sdbus::IConnection& connection, PrepareForSleep prepare, Started started)
     // By reference: the proxy shares the daemon's connection and loop.
     : logind_(sdbus::createProxy(connection, kLogindBusName, kLogindPath)),
-      prepare_(std::move(prepare)) {
+      prepare_(std::move(prepare)), started_(std::move(started)) {
     // dbus-daemon matches a well-known sender against whoever owns it when the signal is
     // sent, so this match outlives a restart of logind.
     sleepMatch_ = connection.addMatch(
@@ -122,6 +122,7 @@ void LogindSleep::ownerChanged(const std::string& oldOwner, const std::string& n
     if (!newOwner.empty()) {
         toldAbsent_ = false;
         logInfo({}, "logind is on the bus");
+        started_();
         if (wanted_ && !fd_ && !asking_)
             inhibit();
     }

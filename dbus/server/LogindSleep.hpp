@@ -20,8 +20,10 @@ namespace stubdomd::dbus {
 class LogindSleep final : public SleepInhibitor {
 public:
     using PrepareForSleep = std::function<void(bool sleeping)>;
-    // `connection` must outlive this; `prepare` runs from the connection's dispatch.
-    LogindSleep(sdbus::IConnection& connection, PrepareForSleep prepare);
+    using Started = std::function<void()>;
+    // `connection` must outlive this; `prepare` (PrepareForSleep) and `started` (logind
+    // came onto the bus) run from the connection's dispatch.
+    LogindSleep(sdbus::IConnection& connection, PrepareForSleep prepare, Started started);
     ~LogindSleep() override;
     LogindSleep(const LogindSleep&) = delete;
     LogindSleep& operator=(const LogindSleep&) = delete;
@@ -39,6 +41,7 @@ private:
 
     std::unique_ptr<sdbus::IProxy> logind_;
     PrepareForSleep prepare_;
+    Started started_;
     sdbus::Slot sleepMatch_;
     sdbus::Slot ownerMatch_;
     std::optional<sdbus::UnixFd> fd_; // closing it lets the sleep go on

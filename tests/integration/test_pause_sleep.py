@@ -205,6 +205,30 @@ def test_logind_going_away_and_coming_back_is_survived(sim_host):
         assert d.proc.poll() is None
 
 
+def test_logind_starting_again_during_a_sleep_ends_it(sim_host):
+    """The PrepareForSleep(false) of a logind that left mid-sleep never comes; the logind
+    that starts next is in no sleep, so the guests paused for it are resumed."""
+    with Stubdomd(sim_host) as d:
+        start_guests(sim_host, d, "hvmconfig")
+        mock = Logind(sim_host).start()
+        try:
+            wait_for(lambda: mock.inhibitors() == [INHIBITOR],
+                     what="the inhibitor taken", progress=lambda: d.log())
+            mock.prepare_for_sleep(True)
+            wait_for(lambda: d.guests()["hvmconfig"]["state"] == "paused",
+                     what="the guest paused for the sleep", progress=lambda: d.log())
+            mock.stop()
+            mock = Logind(sim_host).start()
+            d.wait_state("hvmconfig", "running")
+            wait_for(lambda: mock.inhibitors() == [INHIBITOR],
+                     what="the inhibitor taken from the new logind", progress=lambda: d.log())
+        finally:
+            mock.stop()
+        assert "logind started again during a host sleep" in d.log()
+        guest, stub = sim_host.domid("hvmconfig"), sim_host.domid("hvmconfig-dm")
+        assert not paused(sim_host, guest) and not paused(sim_host, stub)
+
+
 def test_pause_on_host_sleep_off_takes_no_inhibitor(sim_host, logind):
     with Stubdomd(sim_host, settings={"pause_on_host_sleep": False}) as d:
         start_guests(sim_host, d, "hvmconfig")

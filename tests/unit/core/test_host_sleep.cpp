@@ -56,3 +56,17 @@ TEST_CASE("a wake without a sleep, or a sleep announced twice, does nothing") {
     sleep.prepareForSleep(false);
     CHECK(j.events == Events{"hold", "pause", "release", "resume", "hold"});
 }
+
+TEST_CASE("logind starting again in the middle of a sleep ends it: the guests are resumed") {
+    Journal j;
+    HostSleep sleep(j, j);
+    sleep.start();
+    sleep.sleepManagerStarted(); // awake: nothing to do
+    CHECK(j.events == Events{"hold"});
+    sleep.prepareForSleep(true);
+    sleep.sleepManagerStarted(); // its PrepareForSleep(false) will never come
+    CHECK_FALSE(sleep.sleeping());
+    CHECK(j.events == Events{"hold", "pause", "release", "resume", "hold"});
+    sleep.prepareForSleep(false); // a late false does nothing more
+    CHECK(j.events == Events{"hold", "pause", "release", "resume", "hold"});
+}
