@@ -26,7 +26,6 @@
 #include "Toolstack.hpp"
 #include "config/Settings.hpp"
 
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>

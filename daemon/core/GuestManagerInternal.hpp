@@ -1,5 +1,6 @@
-// Internals of GuestManager shared by the files that implement it
-// (GuestManager.cpp, GuestDiscovery.cpp, SpawnPipeline.cpp, GuestCommands.cpp).
+// What the files that still implement GuestManager share beside its header: the
+// timing constants of the stub-death policy and two formatting helpers. It goes when
+// the last of them is a component of its own (see issue 17's note, "What remains").
 #pragma once
 
 #include "core/GuestManager.hpp"
