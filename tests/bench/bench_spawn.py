@@ -11,6 +11,7 @@ line is the README's guest alone (what a test once bounded at 2 s); the 200- and
 """
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -22,12 +23,13 @@ from stubdomd import EXAMPLES, Stubdomd  # noqa: E402
 
 
 def stubdomd_requests(trace: Path) -> int:
-    """IN lines of stubdomd's connection: the one that watches @introduceDomain with
-    the token "domains". Connection addresses are reused, so count until it is gone."""
+    """IN lines of stubdomd's connection: the one that watches @introduceDomain with a
+    token its store adapter made ("w<id>", daemon/xen/XenStore.cpp). Connection addresses
+    are reused, so count until it is gone."""
     conn, count = None, 0
     for line in trace.read_text(errors="replace").splitlines():
         if conn is None:
-            if line.startswith("IN ") and "WATCH (@introduceDomain domains" in line:
+            if line.startswith("IN ") and re.search(r"WATCH \(@introduceDomain w\d+ ", line):
                 conn, count = line.split()[1], 1
             continue
         if line.startswith(f"IN {conn} "):
