@@ -158,7 +158,7 @@ bool GuestManager::startsWithVncPassword(const Guest& guest) const {
 // device_model_postconfig does (change-vnc-password). A failure is logged; the guest
 // runs on (without a password qemu refuses VNC clients when started with password=on).
 void GuestManager::handPasswordToMonitor(Guest& guest) {
-    if (!guest.monitoredStub || !guest.vncPasswordAuth)
+    if (!channel_.stubOf(guest.view.domid) || !channel_.passwordAuth(guest.view.domid))
         return;
     std::optional<std::string> password;
     try {
@@ -171,13 +171,13 @@ void GuestManager::handPasswordToMonitor(Guest& guest) {
         return;
     const LogFields fields = fieldsOf(guest);
     try {
-        monitor_->setVncPassword(guest.view.domid, *password,
-                                 [fields](const std::optional<Error>& error) {
-                                     if (error)
-                                         logWarning(fields, std::string("handing the VNC password "
-                                                                        "to the device model: ") +
-                                                                error->what());
-                                 });
+        channel_.monitor().setVncPassword(
+            guest.view.domid, *password, [fields](const std::optional<Error>& error) {
+                if (error)
+                    logWarning(fields, std::string("handing the VNC password "
+                                                   "to the device model: ") +
+                                           error->what());
+            });
     } catch (const Error& e) {
         logWarning(fields,
                    std::string("handing the VNC password to the device model: ") + e.what());
@@ -250,33 +250,34 @@ void GuestManager::setDisplayPassword(const std::string& uuid, const std::string
 // qemu says it listens (query-vnc); otherwise what the plan and the store say.
 void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
     Guest& guest = guestByUuid(uuid);
-    if (!guest.monitoredStub || guest.view.state != GuestState::Running ||
+    if (!channel_.stubOf(guest.view.domid) || guest.view.state != GuestState::Running ||
         guest.view.displayMode != DisplayMode::VncStubdom) {
         done(std::nullopt, guest.view);
         return;
     }
     const DomId domid = guest.view.domid;
-    const DomId stub = guest.monitoredStub;
-    monitor_->queryVnc(domid, [this, domid, stub, uuid, done = std::move(done)](
-                                  const std::optional<Error>& error, const VncEndpoint& vnc) {
-        Guest* again = registry_.byDomid(domid);
-        if (!again || again->view.uuid != uuid) {
-            done(Error(ErrorCode::NoSuchGuest, "the guest went away"), GuestView{});
-            return;
-        }
-        if (error) {
-            done(Error(error->code(),
-                       "guest " + again->view.name + "'s device model: " + error->what()),
-                 again->view);
-            return;
-        }
-        if (again->monitoredStub == stub)
-            registry_.mutate(*again, [&](GuestView& v) {
-                v.displayAddress = vnc.enabled ? vnc.host : "";
-                v.displayPort = vnc.enabled ? parsePort(vnc.service).value_or(-1) : -1;
-            });
-        done(std::nullopt, again->view);
-    });
+    const DomId stub = channel_.stubOf(guest.view.domid);
+    channel_.monitor().queryVnc(
+        domid, [this, domid, stub, uuid, done = std::move(done)](const std::optional<Error>& error,
+                                                                 const VncEndpoint& vnc) {
+            Guest* again = registry_.byDomid(domid);
+            if (!again || again->view.uuid != uuid) {
+                done(Error(ErrorCode::NoSuchGuest, "the guest went away"), GuestView{});
+                return;
+            }
+            if (error) {
+                done(Error(error->code(),
+                           "guest " + again->view.name + "'s device model: " + error->what()),
+                     again->view);
+                return;
+            }
+            if (channel_.stubOf(again->view.domid) == stub)
+                registry_.mutate(*again, [&](GuestView& v) {
+                    v.displayAddress = vnc.enabled ? vnc.host : "";
+                    v.displayPort = vnc.enabled ? parsePort(vnc.service).value_or(-1) : -1;
+                });
+            done(std::nullopt, again->view);
+        });
 }
 
 // For a running Linux stub domain whose qemu has VNC password auth, a new password also
@@ -287,16 +288,17 @@ void GuestManager::setDisplayPassword(const std::string& uuid, const std::string
                                       Completion done) {
     setDisplayPassword(uuid, password);
     Guest& guest = guestByUuid(uuid);
-    if (!guest.monitoredStub || !guest.vncPasswordAuth || password.empty() ||
-        guest.view.state != GuestState::Running) {
-        if (guest.monitoredStub && !password.empty() && !guest.vncPasswordAuth)
+    if (!channel_.stubOf(guest.view.domid) || !channel_.passwordAuth(guest.view.domid) ||
+        password.empty() || guest.view.state != GuestState::Running) {
+        if (channel_.stubOf(guest.view.domid) && !password.empty() &&
+            !channel_.passwordAuth(guest.view.domid))
             logInfo(fieldsOf(guest), "the running qemu has no VNC password auth; the password "
                                      "takes effect at the next start of the stub domain");
         done(std::nullopt);
         return;
     }
     const std::string name = guest.view.name;
-    monitor_->setVncPassword(
+    channel_.monitor().setVncPassword(
         guest.view.domid, password,
         [name, done = std::move(done)](const std::optional<Error>& error) {
             if (error)

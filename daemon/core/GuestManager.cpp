@@ -36,7 +36,7 @@ std::string seconds(std::chrono::milliseconds ms) {
 GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
     : settings_(settings), deps_(std::move(deps)), probe_(deps_.store),
       linker_(deps_.store, deps_.hypervisor), slots_(settings_.maxParallelSpawns),
-      pauses_(deps_.hypervisor), consoles_(deps_.store, settings_.logDir) {}
+      pauses_(deps_.hypervisor), channel_(deps_.store), consoles_(deps_.store, settings_.logDir) {}
 
 GuestManager::~GuestManager() {
     for (auto& [domid, guest] : registry_.guests()) {
@@ -52,9 +52,30 @@ GuestManager::~GuestManager() {
 
 void GuestManager::releaseStub(Guest& guest, GuestView& view) {
     forgetDisplay(guest, view); // where to connect exists only with a stub domain
-    if (guest.monitoredStub)
-        closeMonitor(guest); // its QMP proxy goes with it
+    closeMonitor(guest);        // its QMP proxy goes with it
     view.stubDomid = 0;
+}
+
+// ---------------------------------------------------------------------------
+// The QMP channel of a Linux stub domain: the engine's steps over DeviceModelChannel
+
+bool GuestManager::speaksQmp(const Guest& guest) const {
+    return channel_.available() && guest.view.flavour == Flavour::Linux;
+}
+
+// Throws Error(SpawnFailed) when the proxy cannot be started: as for libxl, a Linux
+// stub domain without its QMP channel is a failed spawn.
+void GuestManager::openMonitor(Guest& guest, DomId stub) {
+    if (!speaksQmp(guest))
+        return;
+    channel_.open(guest.view.name, guest.view.domid, stub);
+    // Decided as linkRequest decided it; for an adopted stub domain, from the password
+    // stored now, which is what its start was given unless it changed since.
+    channel_.setPasswordAuth(guest.view.domid, startsWithVncPassword(guest));
+}
+
+void GuestManager::closeMonitor(Guest& guest) {
+    channel_.close(guest.view.domid, fieldsOf(guest));
 }
 
 // ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 
 #include "ConsoleFollower.hpp"
 #include "ConsoleLogs.hpp"
+#include "DeviceModelChannel.hpp"
 #include "DeviceModelMonitor.hpp"
 #include "Display.hpp"
 #include "DomainProbe.hpp"
@@ -65,7 +66,7 @@ public:
     void setDisplaySources(DisplaySources& sources) { displaySources_ = &sources; }
     // The QMP channel of Linux stub domains. Set before start(); it must outlive the
     // manager. Without one, Linux stub domains run without a monitor.
-    void setDeviceModelMonitor(DeviceModelMonitor& monitor) { monitor_ = &monitor; }
+    void setDeviceModelMonitor(DeviceModelMonitor& monitor) { channel_.setMonitor(monitor); }
     // Where stub domains' consoles are logged (settings.logDir/qemu-dm-<guest>.log). Set
     // before start(); it must outlive the manager. Without it, consoles are not logged.
     void setConsoleLogs(ConsoleLogs& logs) { consoles_.setLogs(logs); }
@@ -180,7 +181,7 @@ private:
     bool startsWithVncPassword(const Guest& guest) const;
     void handPasswordToMonitor(Guest& guest);
 
-    // The QMP channel of a Linux stub domain (DeviceModelChannel.cpp)
+    // The QMP channel of a Linux stub domain (GuestManager.cpp, over DeviceModelChannel)
     bool speaksQmp(const Guest& guest) const;
     void openMonitor(Guest& guest, DomId stub);
     void closeMonitor(Guest& guest);
@@ -202,8 +203,8 @@ private:
     PauseControl pauses_; // the pause order and the guests paused for a host sleep
     bool rescanScheduled_ = false;
     DisplaySources* displaySources_ = nullptr;
-    DeviceModelMonitor* monitor_ = nullptr;
-    ConsoleFollower consoles_; // the stubs' console logs
+    DeviceModelChannel channel_; // the QMP channels of Linux stub domains
+    ConsoleFollower consoles_;   // the stubs' console logs
 };
 
 } // namespace stubdomd

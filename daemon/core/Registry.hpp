@@ -60,9 +60,7 @@ struct EngineGuest {
     // applies once the guest is resumed (a paused guest cannot be crashed or restarted
     // sensibly, and a host sleep must not turn into crashed guests).
     std::optional<std::pair<DomId, std::string>> deathWhilePaused;
-    DomId monitoredStub = 0;      // non-zero while the QMP channel of this stub is open
-    bool vncPasswordAuth = false; // its qemu was started with -vnc ...,password=on
-    std::string lastIgnored;      // the last untrusted node logged, so a guest cannot flood the log
+    std::string lastIgnored; // the last untrusted node logged, so a guest cannot flood the log
 };
 
 // The log fields naming a guest (and its stub, once it has one).
