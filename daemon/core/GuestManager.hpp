@@ -1,9 +1,9 @@
 // The engine of DESIGN.md sections 3 and 4: the discovery diff, the spawn pipeline, the
 // commands and the teardown, over components with their own state — the registry (the
-// guests and the state machine, Registry.hpp), the spawn slots (SpawnSlots.hpp) and the
-// console follower (ConsoleFollower.hpp). Single-threaded: every entry point
-// runs on the event loop, and every asynchronous step (xl, timers, watches) comes
-// back through it.
+// guests and the state machine, Registry.hpp), the spawn slots (SpawnSlots.hpp), the
+// QMP channels (DeviceModelChannel.hpp) and the console follower (ConsoleFollower.hpp).
+// Single-threaded: every entry point runs on the event loop, and every asynchronous step (xl,
+// timers, watches) comes back through it.
 #pragma once
 
 #include "ConsoleFollower.hpp"
