@@ -4,6 +4,7 @@
 
 #include "core/GuestStates.hpp"
 #include "core/Log.hpp"
+#include "core/ToolErrors.hpp"
 #include "core/XenPaths.hpp"
 
 #include <algorithm>
@@ -200,7 +201,7 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
         unlinkStub(*again);
         if (!r.ok()) {
             std::string reason =
-                "xl destroy " + std::to_string(stub) + " failed: " + lastLines(r.errors);
+                "xl destroy " + std::to_string(stub) + " failed: " + toolErrors(r.errors);
             registry_.fail(*again, reason);
             completeStop(*again, Error(ErrorCode::Internal, reason));
             return;

@@ -6,6 +6,7 @@
 #include "core/Log.hpp"
 #include "core/StubConfigWriter.hpp"
 #include "core/StubFlavour.hpp"
+#include "core/ToolErrors.hpp"
 #include "core/XenPaths.hpp"
 
 #include <algorithm>
@@ -139,7 +140,7 @@ void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const Tool
             });
             return;
         }
-        failSpawn(*guest, ErrorCode::SpawnFailed, "xl create failed: " + lastLines(result.errors));
+        failSpawn(*guest, ErrorCode::SpawnFailed, "xl create failed: " + toolErrors(result.errors));
         return;
     }
     deps_.toolstack.domid(attempt->stubName,
@@ -158,7 +159,7 @@ void GuestManager::onStubDomid(const std::shared_ptr<Attempt>& attempt, const To
     if (!stub) {
         failSpawn(*guest, ErrorCode::SpawnFailed,
                   "cannot find " + attempt->stubName +
-                      " after xl create: " + lastLines(result.errors));
+                      " after xl create: " + toolErrors(result.errors));
         destroyOrphanNamed(attempt->stubName);
         return;
     }
@@ -207,7 +208,7 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
         Guest* again = current(attempt);
         if (!again || r.ok())
             return;
-        failSpawn(*again, ErrorCode::SpawnFailed, "xl unpause failed: " + lastLines(r.errors));
+        failSpawn(*again, ErrorCode::SpawnFailed, "xl unpause failed: " + toolErrors(r.errors));
     });
 }
 
@@ -359,7 +360,7 @@ void GuestManager::destroyStub(DomId stub, std::function<void(const ToolResult&)
     consoles_.stop(stub);
     deps_.toolstack.destroy(stub, [stub, then = std::move(then)](const ToolResult& r) {
         if (!r.ok())
-            logWarning({"", std::nullopt, stub, ""}, "xl destroy failed: " + lastLines(r.errors));
+            logWarning({"", std::nullopt, stub, ""}, "xl destroy failed: " + toolErrors(r.errors));
         if (then)
             then(r);
     });

@@ -22,6 +22,25 @@ def test_xl_create_failing_fails_the_guest_with_xl_s_message(sim_host):
         assert "no memory left in the simulated pool" in d.log()
 
 
+def test_a_failed_xl_create_is_explained_by_its_first_error_not_the_clean_up(sim_host):
+    # libxl names the cause first, then its clean-up of the half-built domain complains
+    # (what Debian's xl 4.17 printed on real Xen): the reason must keep the cause.
+    cause = "unable to add device with path /local/domain/0/backend/vbd/8/768"
+    clean_up = ["libxl: error: libxl_domain.c:1183:libxl__destroy_domid: Domain 8:Non-existant domain",
+                "libxl: error: libxl_domain.c:1137:domain_destroy_callback: Domain 8:Unable to destroy guest",
+                "libxl: error: libxl_domain.c:1064:domain_destroy_cb: Domain 8:Destruction of domain failed"]
+    sim_host.set_fault("xl-create-fail", "\n".join([cause] + clean_up), domain="hvmconfig-dm")
+    with Stubdomd(sim_host) as d:
+        sim_host.xl("create", HVM)
+        guest = d.wait_state("hvmconfig", "failed")
+        reason = d.prop(guest["path"], "StateReason")
+        assert reason.startswith("xl create failed: libxl: error: ")
+        assert reason.index(cause) < reason.index("Destruction of domain failed")
+        assert reason.endswith(clean_up[-1])
+        assert "Parsing config from" not in reason
+        assert cause in d.log()
+
+
 def test_a_stub_domain_that_never_runs_is_destroyed_after_the_timeout(sim_host):
     sim_host.set_fault("stubdom-never-running")
     with Stubdomd(sim_host, settings={"start_timeout_ms": 1500}) as d:
