@@ -325,6 +325,27 @@ def closed(fd):
 
 
 
+def stub_prints_and_ends(host, d, lines, end):
+    """A Linux stub (flavour linux, never running by itself) prints `lines` on its console,
+    as the sim's domains print (their console ring), then dies (end = "death": the
+    kernel's panic, the init's poweroff) or is left to time out; the guest's reason."""
+    d.write_config_dir_file("stubdom-lx", 'flavour = "linux"\n')
+    host.set_fault("stubdom-never-running", domain="lx-dm")
+    host.xl("create", HVM, 'name="lx"')
+    wait_for(lambda: "logging the stub domain's console" in d.log(),
+             what="stubdomd to follow the stub's console")
+    fd = os.open(host.dir / "console" / str(host.domid("lx-dm")), os.O_WRONLY | os.O_NONBLOCK)
+    os.write(fd, "".join(line + "\r\n" for line in lines).encode())
+    os.close(fd)
+    log = host.dir / "xenlog" / "qemu-dm-lx.log"
+    wait_for(lambda: lines[-1] in read(log), what="the stub's lines in its console log",
+             progress=lambda: read(log))
+    if end == "death":
+        host.xl("destroy", "lx-dm")
+    guest = d.wait_state("lx", "failed")
+    return d.prop(guest["path"], "StateReason")
+
+
 @pytest.mark.parametrize("end, why", [
     ("timeout", "lx-dm did not reach running within 6 s"),
     ("death", "died while starting"),
@@ -337,22 +358,48 @@ def test_a_linux_stub_that_fails_to_start_is_failed_with_its_last_console_lines(
     logs.mkdir(exist_ok=True)
     (logs / "qemu-dm-lx.log").write_text("an earlier stub's last words\n")
     with Stubdomd(sim_host, settings=linux_settings(sim_host, start_timeout_ms=6000)) as d:
-        d.write_config_dir_file("stubdom-lx", 'flavour = "linux"\n')
-        sim_host.set_fault("stubdom-never-running", domain="lx-dm")
-        sim_host.xl("create", HVM, 'name="lx"')
-        wait_for(lambda: "logging the stub domain's console" in d.log(),
-                 what="stubdomd to follow the stub's console")
-        s = sim_host.domid("lx-dm")
-        fd = os.open(sim_host.dir / "console" / str(s), os.O_WRONLY | os.O_NONBLOCK)
-        os.write(fd, b"stubdom-init: starting QEMU\r\n"
-                     b"stubdom-init: FAIL QEMU exited with status 1\r\n")
-        os.close(fd)
-        wait_for(lambda: "FAIL QEMU exited" in read(logs / "qemu-dm-lx.log"),
-                 what="the stub's lines in its console log")
-        if end == "death":
-            sim_host.xl("destroy", "lx-dm")
-        guest = d.wait_state("lx", "failed")
-        reason = d.prop(guest["path"], "StateReason")
+        reason = stub_prints_and_ends(sim_host, d, ["stubdom-init: starting QEMU",
+                                                    "stubdom-init: FAIL QEMU exited with status 1"],
+                                      end)
         assert why in reason
         assert reason.endswith("; its console ended with: stubdom-init: starting QEMU | "
                                "stubdom-init: FAIL QEMU exited with status 1"), reason
+
+
+# What a real Linux stub prints when it cannot be QEMU's home (lines from the kernel, from
+# stubimage/init and from QEMU 7.2), each ending the spawn its own way.
+STUB_FAILURES = {
+    "bad-image": ("death",
+                  ["Initramfs unpacking failed: junk within compressed archive",
+                   "Kernel panic - not syncing: No working init found.  Try passing init= "
+                   "option to kernel. See Linux Documentation/admin-guide/init.rst for guidance."]),
+    "rootfs-without-qemu": ("death",
+                            ["stubdom-init: domid 9, guest 8 (/vm/0b1c)",
+                             "stubdom-init: FAIL /usr/libexec/xen-qemu-system-i386 is not in "
+                             "this rootfs (rebuild it with stubdom-mkimage)"]),
+    "qemu-exits": ("death",
+                   ["stubdom-init: starting QEMU: -xen-domid 8 -no-shutdown -nodefaults",
+                    "xen-qemu-system-i386: -drive file=/dev/xvda,if=ide,index=0,media=disk,"
+                    "format=host_device,cache=writeback: Could not open '/dev/xvda': No such file "
+                    "or directory",
+                    "stubdom-init: FAIL QEMU exited with status 1 before its monitor was up"]),
+    "no-qmp": ("timeout",
+               ["stubdom-init: QEMU pid 93, monitor up",
+                "stubdom-init: vchan-socket-proxy pid 95 serves "
+                "/local/domain/9/device-model/8/qmp-vchan"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STUB_FAILURES))
+def test_each_way_a_linux_stub_fails_names_its_cause(sim_host, case):
+    """A bad image (the kernel finds no init), a rootfs without QEMU, a QEMU that exits at
+    once, a stub whose QEMU never answers: each ends in `failed` with the stub's own last
+    lines, not a bare timeout. The sim's stub cannot run the real init, so the lines the
+    real one prints go into its console ring."""
+    end, lines = STUB_FAILURES[case]
+    with Stubdomd(sim_host, settings=linux_settings(sim_host, start_timeout_ms=6000)) as d:
+        reason = stub_prints_and_ends(sim_host, d, lines, end)
+        cause = "died while starting" if end == "death" else "lx-dm did not reach running"
+        assert cause in reason, reason
+        assert reason.endswith("; its console ended with: " + " | ".join(lines)), reason
+        wait_for(lambda: sim_host.domid("lx-dm") is None, what="the failed stub to be gone")
