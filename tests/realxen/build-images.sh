@@ -184,7 +184,9 @@ fi
 
 # The linux stage: the project's own Linux stub-domain rootfs (stubdom-mkimage, from this
 # machine's packages; its kernel is the unpacked one above), a boot disk for the HVM guest,
-# and bash for Xen's block hotplug script (phy: disks). Only when asked (REALXEN_LINUX=1):
+# and bash and util-linux's flock for Xen's block hotplug script (phy: disks; its locking.sh
+# runs `flock`, which Debian's busybox lacks: "flock: command not found", the script exits 1
+# and libxl fails the stub's xl create). Only when asked (REALXEN_LINUX=1):
 # it adds ~30 s of image build and ~15 MiB to dom0's initramfs.
 if [[ "${REALXEN_LINUX:-0}" == 1 ]]; then
   mkdir -p "$root/realxen/linux"
@@ -194,6 +196,7 @@ if [[ "${REALXEN_LINUX:-0}" == 1 ]]; then
   rm -f "$out/linux-kernel.unused"
   "$here/make-boot-disk" "$root/realxen/linux/boot.img"
   add_bin "$root" /bin/bash
+  add_bin "$root" "$(command -v flock)"
 fi
 
 # The project, as `meson install --destdir` left it

@@ -72,6 +72,9 @@ wait_pid() {
 # timing KEY START: "REALXEN: TIME KEY=SECONDS" (the host log and the note read these)
 timing() { mark "TIME $1=$(echo "$(up) $2" | awk '{printf "%.1f", $1-$2}')"; }
 
+xen_logs() { # what libxl and the device models logged in dom0 (hotplug scripts, qemu-dm-*)
+  for _f in /var/log/xen/*.log; do [ -f "$_f" ] && tail -n 25 "$_f" | sed "s|^|  [${_f#/var/log/xen/}] |"; done
+}
 show_console() { # NAME [all]: what the domain printed on its console (xenconsoled --log=guest)
   _f=/var/log/xen/console/guest-$1.log
   [ -f "$_f" ] || { echo "  [$1] (no console log)"; return; }
@@ -266,7 +269,7 @@ C
   WAIT_PIDS="$daemon $xlpid"
   if ! wait_pid "xl create of $G (qemu-xen, stubdom-dm)" $xlpid || ! grep -q '^rc=0$' $CFG/$G.out; then
     cat $CFG/$G.out; xl list; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log | tail -30
-    s=$(domid_of $S) && show_console $S all
+    s=$(domid_of $S) && show_console $S all; xen_logs; xl info | grep -E "^(total|free)_memory"; free -m
     fail "linux xl create of $G"; xl destroy $G 2>/dev/null; losetup -d $loop; return
   fi
   g=$(domid_of $G); s=$(domid_of $S)
