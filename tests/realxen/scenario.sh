@@ -234,23 +234,47 @@ stub_running_or_dead() { # STUBNAME GUESTNAME DAEMONPID [XLPID]
 }
 dm_dir_gone() { ! xenstore-exists /local/domain/0/device-model/$1 2>/dev/null; }
 
+# What a Linux stub's `xl create -p` costs under TCG, piece by piece: the stub as stubdomd
+# generates it (256 MiB, the gzip'd rootfs, a phy: disk), without the disk (no block
+# hotplug script), and with the rootfs unpacked beforehand (no gunzip in libxc). Only with
+# realxen.linuxprobe=1 on dom0's command line: it answers "why is the stub not up within
+# libxl's 60 s", it proves nothing about stubdomd.
+linux_probe() { # LOOPDEV
+  zcat $LINUX_ROOTFS >/tmp/rootfs.cpio
+  for v in disk nodisk raw; do
+    { echo "name = \"probe-$v\""; echo "kernel = \"$STUB_KERNEL\""; echo "memory = $LINUX_MEM"
+      if [ $v = raw ]; then echo 'ramdisk = "/tmp/rootfs.cpio"'; else echo "ramdisk = \"$LINUX_ROOTFS\""; fi
+      [ $v = disk ] && echo "disk = [ 'phy:$1,hda,w' ]"; } >$CFG/probe-$v
+    t=$(up)
+    xl create -p $CFG/probe-$v >$CFG/probe-$v.out 2>&1 &
+    if wait_pid "xl create -p probe-$v" $! && [ $rc -eq 0 ]; then
+      timing linux_probe_${v}_create_s $t
+    else
+      cat $CFG/probe-$v.out; mark "INFO probe-$v: xl create -p failed (rc=$rc)"
+    fi
+    xl destroy probe-$v 2>/dev/null; wait_gone probe-$v
+  done
+  rm -f /tmp/rootfs.cpio
+}
+
 # --- the linux stage: a real device model in a real Linux stub domain ------------------------
 # An HVM guest whose device model is upstream QEMU (qemu-xen) in a Linux stub domain that
 # stubdomd spawns from the project's own image; libxl runs stubdom-dm as the guest's device
 # model and does its QMP handshake at /run/xen/qmp-libxl-G, the socket stubdomd's
-# vchan-socket-proxy serves. The guest boots a disk whose boot sector writes a line to COM1;
+# vchan-socket-proxy serves. The guest boots a disk whose boot sector writes a line to COM1
+# (the disk is a file in the stub's rootfs, named by its /etc/stubdom/qemu-args: no phy: disk);
 # the stub's QEMU puts COM1 on the stub's console, which xenconsoled logs in dom0.
 linux_stage() {
   G=rxlinux S=rxlinux-dm
   [ -f $LINUX_ROOTFS ] || { mark "INFO no Linux stub image in dom0 (qemu-system-xen not installed): linux stage skipped"; return; }
   [ -n "$STUBDOM_DM" ] || { fail "linux stage needs stubdom-dm installed"; return; }
   loop=$(losetup -f) && losetup "$loop" /realxen/linux/boot.img || { fail "linux losetup"; return; }
+  tr ' ' '\n' </proc/cmdline | grep -qx 'realxen.linuxprobe=1' && linux_probe $loop
   cat >$XD/stubdom-$G <<C
 flavour = "linux"
 kernel = "$STUB_KERNEL"
 ramdisk = "$LINUX_ROOTFS"
 memory = $LINUX_MEM
-disk = [ 'phy:$loop,hda,w' ]
 C
   cat >$CFG/$G <<C
 type = "hvm"
