@@ -118,7 +118,8 @@ skeleton "$root"
 install -m 755 "$here/dom0-init" "$root/init"
 
 # Xen userspace
-for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenstore-control; do
+# vchan-socket-proxy: stubdomd runs it in dom0 as the QMP proxy of a Linux stub domain
+for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenstore-control vchan-socket-proxy; do
   add_bin "$root" "$XENLIB/bin/$b"
 done
 ln -s ../lib/xen-4.17/bin/xl "$root/usr/sbin/xl"
