@@ -25,7 +25,7 @@ setsid timeout -k 5 "$limit" "$qemu" -accel tcg,thread=multi -cpu qemu64,+svm,+n
   -m 2048 -smp 2 -display none -vga none -monitor none -nodefaults -no-user-config \
   -serial "file:$log" -no-reboot \
   -kernel "$dir/xen.elf" \
-  -append "dom0_mem=768M,max:768M console=com1 com1=115200,8n1 noreboot" \
+  -append "dom0_mem=768M,max:768M console=com1 com1=115200,8n1 noreboot ${REALXEN_XEN_ARGS:-}" \
   -initrd "$dir/vmlinuz console=hvc0 loglevel=4 $dom0_args,$dir/dom0.cpio" \
   </dev/null >"$dir/qemu.out" 2>&1 &
 pid=$!
