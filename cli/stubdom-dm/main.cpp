@@ -25,6 +25,11 @@ constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 // On SIGTERM the toolstack waits for us a little, not for a slow stop.
 constexpr stubdom::Timeout kStopTimeout{std::chrono::seconds(10)};
+// Attach answers when the stub domain runs or fails, which stubdomd bounds itself
+// (start_timeout_ms). The bus's default of 25 s is shorter than a Linux stub's start under
+// emulation (seen on real Xen in TCG: "cannot attach: Method call timed out" while the stub
+// was still booting); signals still reach us meanwhile.
+constexpr stubdom::Timeout kAttachTimeout{std::chrono::hours(1)};
 
 std::string describe(const DmArgs& args) {
     std::string text = "domain " + std::to_string(args.domid);
@@ -89,7 +94,8 @@ public:
         client_.watch();
         client_.attachAsync(
             args_.domid, attachOptions(args_.display),
-            [this](const std::string& path, std::exception_ptr e) { attached(path, e); });
+            [this](const std::string& path, std::exception_ptr e) { attached(path, e); },
+            kAttachTimeout);
 
         while (!exit_) {
             auto bus = client_.pollInfo();
