@@ -20,8 +20,11 @@ void GuestManager::adoptExisting() {
     // gone is destroyed; a stub domain a killed run left mid-spawn, never linked, is
     // destroyed too (see halfMadeStub).
     std::set<DomId> present;
-    for (const DomainInfo& info : domains)
+    for (const DomainInfo& info : domains) {
         present.insert(info.domid);
+        if (info.paused)
+            pausedAtStart_.insert(info.domid);
+    }
     std::map<std::string, DomId> unlinkedStubs; // by the guest's name
     for (const DomainInfo& info : domains) {
         if (info.domid == 0)
@@ -46,6 +49,7 @@ void GuestManager::adoptExisting() {
     for (const DomainInfo& info : domains)
         if (!registry_.seen().count(info.domid))
             discover(info, true);
+    pausedAtStart_.clear();
     for (const auto& [guestName, domid] : unlinkedStubs) {
         logWarning({guestName, std::nullopt, domid, ""},
                    "destroying " + guestName + "-dm, left unlinked by an interrupted spawn");
@@ -164,10 +168,16 @@ bool GuestManager::adoptStubs(Guest& g) {
 
     if (adopted) {
         registry_.seen()[*adopted].kind = Kind::Stub;
-        registry_.transition(g, GuestState::Running, "adopted from a previous run",
+        // Facts, not a memory of the previous run: both paused is what Pause leaves (a
+        // guest alone paused is what `xl pause` does, and it stays running to stubdomd).
+        const bool paused = pausedAtStart_.count(g.view.domid) && pausedAtStart_.count(*adopted);
+        registry_.transition(g, paused ? GuestState::Paused : GuestState::Running,
+                             paused ? "found paused with its stub domain when stubdomd started"
+                                    : "adopted from a previous run",
                              [&](GuestView& v) { v.stubDomid = *adopted; });
         g.runningSince = deps_.timers.now();
-        logInfo(fieldsOf(g), "adopted running stub domain");
+        logInfo(fieldsOf(g), paused ? "adopted paused stub domain (the guest is paused too)"
+                                    : "adopted running stub domain");
         try {
             showDisplay(g, *adopted, false); // its password was handed over at its start
         } catch (const Error& e) {

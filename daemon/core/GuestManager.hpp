@@ -202,6 +202,10 @@ private:
     SpawnSlots slots_;    // the queue, the slots in use, the memory ledger, the gate
     PauseControl pauses_; // the pause order and the guests paused for a host sleep
     bool rescanScheduled_ = false;
+    // The domains the hypervisor listed as paused when this run began, for adoption
+    // only (emptied once it is done): a guest adopted with its stub domain, both paused,
+    // was paused through a previous run (or both by hand) and is shown as paused.
+    std::set<DomId> pausedAtStart_;
     DisplaySources* displaySources_ = nullptr;
     DeviceModelChannel channel_; // the QMP channels of Linux stub domains
     ConsoleFollower consoles_;   // the stubs' console logs

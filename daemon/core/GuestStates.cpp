@@ -56,7 +56,7 @@ const std::array<StateRow, 10>& stateTable() {
 
 bool isInitialState(GuestState state) {
     return state == S::Unmanaged || state == S::Pending || state == S::Running ||
-           state == S::Failed;
+           state == S::Paused || state == S::Failed;
 }
 
 bool isAllowedTransition(GuestState from, GuestState to) {

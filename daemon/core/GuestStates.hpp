@@ -12,7 +12,7 @@ namespace stubdomd {
 
 // A guest's first state, before it is announced: what discovery found (no stub config:
 // unmanaged; a bad one or a dom0 device model: failed; to be spawned: pending) or what
-// adoption took over (running).
+// adoption took over (running, or paused when the guest and its stub domain both are).
 bool isInitialState(GuestState state);
 // Whether `to` may follow `from`. A state may follow itself only where its reason can
 // change while it lasts: unmanaged and failed (the configuration read again), pending

@@ -280,6 +280,30 @@ def test_pause_and_resume_through_busctl_and_stubdomctl(sim_host):
         assert "guest hvmconfig is not running (it is stopped)" in r.stderr
 
 
+def test_a_restarted_stubdomd_finds_a_paused_guest_paused_and_resumes_it(sim_host):
+    """What the hypervisor says, not a memory of the previous run: a guest paused with its
+    stub domain is adopted as paused, and Resume unpauses the stub, then the guest. A
+    guest paused alone (`xl pause`) stays running to stubdomd, as before."""
+    with Stubdomd(sim_host) as d:
+        guest = start_guests(sim_host, d, "hvmconfig", "second")["hvmconfig"]
+        assert ctl(sim_host, "pause", "hvmconfig").returncode == 0
+        sim_host.xl("pause", "second")
+    g, s = guest["domid"], guest["stub_domid"]
+    d = Stubdomd(sim_host)
+    d.write_config_dir_file("stubdom-second", (EXAMPLES / "stubdom-hvmconfig").read_text())
+    with d:
+        again = d.wait_state("hvmconfig", "paused")
+        assert (again["domid"], again["stub_domid"]) == (g, s)
+        assert d.wait_state("second", "running")
+        before = len(pause_log(sim_host))
+        r = ctl(sim_host, "resume", "hvmconfig")
+        assert r.returncode == 0, r.stderr
+        assert pause_log(sim_host)[before:] == [f"unpause {s}", f"unpause {g}"]
+        assert d.guests()["hvmconfig"]["state"] == "running"
+        assert not paused(sim_host, g) and not paused(sim_host, s)
+        assert "adopted paused stub domain (the guest is paused too)" in d.log()
+
+
 def test_a_caller_that_is_not_root_is_refused(sim_host):
     with Stubdomd(sim_host) as d:
         guest = start_guests(sim_host, d, "hvmconfig")["hvmconfig"]

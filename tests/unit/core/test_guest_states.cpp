@@ -83,7 +83,7 @@ TEST_CASE("a guest's first state is what discovery or adoption found") {
     for (S state : kAll) {
         INFO(toString(state));
         const bool first = state == S::Unmanaged || state == S::Pending || state == S::Running ||
-                           state == S::Failed;
+                           state == S::Paused || state == S::Failed;
         CHECK(isInitialState(state) == first);
     }
 }
