@@ -139,6 +139,15 @@ std::variant<DomainFacts, ProbeRefusal> DomainProbe::probe(DomId domid) {
     DomainFacts facts;
     facts.domid = domid;
 
+    // libxl writes a new domain's nodes in two transactions and introduces it only after
+    // the second: a domain seen in between (another domain's event made us look) lacks
+    // its memory nodes, and a stub built from it would get the wrong size.
+    if (!store_.introduced(domid))
+        return ProbeRefusal{"domain " + std::to_string(domid) +
+                                " is not introduced to xenstored yet (the toolstack is still "
+                                "writing its nodes)",
+                            true};
+
     auto nameOrRefusal = name(domid);
     if (auto* refusal = std::get_if<ProbeRefusal>(&nameOrRefusal))
         return *refusal;

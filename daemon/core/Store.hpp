@@ -41,6 +41,9 @@ public:
     virtual void setPermissions(const std::string& path, const std::vector<Permission>& perms) = 0;
     // XS_SET_TARGET: the stub domain gets the guest's privileges in the store.
     virtual void setTarget(DomId stub, DomId guest) = 0;
+    // XS_IS_DOMAIN_INTRODUCED: the toolstack has told xenstored about the domain, which
+    // libxl does only after its last write of the domain's nodes.
+    virtual bool introduced(DomId domid) = 0;
 
     // A watch calls the one who set it: `callback` runs from the event loop with the
     // path that changed (once on registration, as xenstore fires it), until unwatch().

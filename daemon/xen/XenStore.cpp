@@ -137,6 +137,17 @@ void XenStore::setTarget(DomId stub, DomId guest) {
                          "domain " + std::to_string(stub) + " -> " + std::to_string(guest));
 }
 
+bool XenStore::introduced(DomId domid) {
+    ++requests_;
+    // The call answers false on an error too; errno tells the two apart.
+    errno = 0;
+    if (xs_is_domain_introduced(handle_.get(), domid))
+        return true;
+    if (errno != 0)
+        throw storeError("is_domain_introduced", "domain " + std::to_string(domid));
+    return false;
+}
+
 namespace {
 std::string tokenOf(Store::WatchId id) {
     return "w" + std::to_string(id);

@@ -36,6 +36,7 @@ public:
     std::optional<std::vector<Permission>> permissions(const std::string& path) override;
     void setPermissions(const std::string& path, const std::vector<Permission>& perms) override;
     void setTarget(DomId stub, DomId guest) override;
+    bool introduced(DomId domid) override;
     WatchId watch(const std::string& path, WatchCallback callback) override;
     void unwatch(WatchId id) override;
 

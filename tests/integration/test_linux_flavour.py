@@ -6,10 +6,11 @@ unchanged; bad input fails the guest with a clear reason and no hang."""
 
 import json
 import os
+import subprocess
 
 import pytest
 
-from simhost import sim_host, wait_for  # noqa: F401  (fixture)
+from simhost import communicate, sim_host, wait_for  # noqa: F401  (fixture)
 from stubdomd import BUILD_ROOT, EXAMPLES, Stubdomd
 
 HVM = str(EXAMPLES / "hvmconfig")
@@ -154,6 +155,38 @@ def test_linux_guest_runs_with_dm_argv_beside_an_unchanged_ioemu_guest(sim_host)
                  what="stubdomd to close the gone stub's console")
         assert d.guests()["hvmconfig"]["state"] == "running"
         assert sim_host.domid("hvmconfig-dm") == hs
+
+
+def test_a_guest_is_taken_only_once_the_toolstack_has_introduced_it(sim_host, tmp_path):
+    """libxl writes a new domain's nodes in two transactions and introduces the domain only
+    after the second, which holds memory/videoram: the Linux stub's size. Another domain's
+    event in between makes stubdomd look at the host; the half-written guest must wait (a
+    CI run once gave its stub 264 MiB, 256 plus the 8 MiB fallback, instead of 272)."""
+    hold = tmp_path / "hold"
+    os.mkfifo(hold)
+    with Stubdomd(sim_host) as d:
+        d.write_config_dir_file("stubdom-lx", linux_stub(sim_host))
+        sim_host.set_fault("xl-create-hold", str(hold), domain="lx")
+        creating = sim_host.spawn("xl", "create", HVM, 'name="lx"', "videoram=16",
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lx = wait_for(lambda: sim_host.domid("lx"), what="lx listed by the hypervisor",
+                      progress=creating.poll)
+        assert sim_host.xs_read(f"/local/domain/{lx}/name") == "lx"
+        assert sim_host.xs_read(f"/local/domain/{lx}/memory/videoram") is None
+
+        # A guest created meanwhile: its stub domain's introduction wakes stubdomd, which
+        # lists the hypervisor's domains, lx among them.
+        sim_host.xl("create", HVM)
+        d.wait_state("hvmconfig", "running")
+        assert "lx" not in d.guests()
+
+        with open(hold, "w"):
+            pass  # the test's end of the FIFO closes: xl goes on
+        out, err = communicate(creating, "xl create lx to finish")
+        assert creating.returncode == 0, err
+        d.wait_state("lx", "running")
+        cfg = (sim_host.dir / "stubdomd-run" / "lx-dm.cfg").read_text()
+        assert "\nmemory = 272\n" in cfg
 
 
 def test_flavour_key_and_default_flavour_choose_the_stub(sim_host):

@@ -71,6 +71,17 @@ TEST_CASE("DomainProbe::probe carries the uuid and the refusals of uuid()") {
         CHECK(std::get<ProbeRefusal>(result).retryLater);
         CHECK(std::get<ProbeRefusal>(result).reason == "/local/domain/7/vm does not exist yet");
     }
+    SECTION("every node written, but not introduced yet: retry") {
+        // Between libxl's two transactions name and vm exist, the memory nodes do not.
+        store.put("/local/domain/7/vm", "/vm/" + kUuid);
+        store.notIntroduced.insert(7);
+        auto result = probe.probe(7);
+        REQUIRE(std::holds_alternative<ProbeRefusal>(result));
+        CHECK(std::get<ProbeRefusal>(result).retryLater);
+        CHECK(std::get<ProbeRefusal>(result).reason ==
+              "domain 7 is not introduced to xenstored yet (the toolstack is still writing its "
+              "nodes)");
+    }
 }
 
 TEST_CASE("DomainProbe::name: a dom0-owned domain name, or why not") {

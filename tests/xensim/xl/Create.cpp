@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace xensim {
 
@@ -93,6 +95,24 @@ void checkKernel(const Host& host, const GuestSpec& g) {
                  "libxl: error: libxl_create.c: cannot (re-)build domain: -3");
 }
 
+// The fault xl-create-hold stops between libxl's two transactions, where a daemon that
+// looks too early sees a domain without its memory nodes, until the test writes to and
+// closes the FIFO the fault names (a blocking open and read: no clock involved).
+void holdIfAsked(const Host& host, const GuestSpec& g) {
+    std::string fifo;
+    if (!host.fault("xl-create-hold", g.name, &fifo))
+        return;
+    int fd = open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail(kExitFailure,
+             "xensim: xl-create-hold: cannot open " + fifo + ": " + std::strerror(errno));
+    char buf[64];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        ;
+    close(fd);
+}
+
 uint32_t allocateDomain(const Host& host, const GuestSpec& g) {
     DomainTable table(host, true);
     if (table.find(g.name))
@@ -143,7 +163,9 @@ int mainCreate(const Args& args) {
     XenStore xs;
     uint32_t domid = allocateDomain(host, g);
     try {
-        writeDomainTree(xs, domid, g);
+        makeDomainTree(xs, domid, g);
+        holdIfAsked(host, g);
+        finishDomainTree(xs, domid, g);
         addDevices(xs, domid, g);
         if (!xs.introduce(domid, kStoreMfn, kStorePort))
             fail(kExitCreateFailed, "libxl: error: libxl_dom.c: Domain " + std::to_string(domid) +

@@ -22,7 +22,7 @@ std::string startTime() {
 
 } // namespace
 
-void writeDomainTree(XenStore& xs, uint32_t domid, const GuestSpec& g) {
+void makeDomainTree(XenStore& xs, uint32_t domid, const GuestSpec& g) {
     std::string dom = "/local/domain/" + std::to_string(domid);
     std::string vm = "/vm/" + uuidString(g.uuid);
     std::string libxl = "/libxl/" + std::to_string(domid);
@@ -65,7 +65,11 @@ void writeDomainTree(XenStore& xs, uint32_t domid, const GuestSpec& g) {
         xs.write(dom + "/control/platform-feature-xs_reset_watches", "1", t);
         xs.write(libxl + "/type", g.hvm ? "hvm" : "pv", t);
     });
+}
 
+void finishDomainTree(XenStore& xs, uint32_t domid, const GuestSpec& g) {
+    std::string dom = "/local/domain/" + std::to_string(domid);
+    std::string vm = "/vm/" + uuidString(g.uuid);
     std::vector<std::pair<std::string, std::string>> local{
         {"memory/static-max", std::to_string(g.maxmemKib())},
         {"memory/target", std::to_string(g.memoryMiB * 1024)},

@@ -14,7 +14,12 @@ namespace xensim {
 constexpr unsigned kStorePort = 1;
 constexpr unsigned long kStoreMfn = 0xfefff;
 
-void writeDomainTree(XenStore& xs, uint32_t domid, const GuestSpec& spec);
+// libxl__domain_make's transaction: the directories, name, vm, uuid. The domain is listed
+// by the hypervisor from here on, without its memory nodes.
+void makeDomainTree(XenStore& xs, uint32_t domid, const GuestSpec& spec);
+// libxl__build_post's transaction: memory, domid, store, cpus, platform, image; the
+// toolstack introduces the domain to xenstored right after it.
+void finishDomainTree(XenStore& xs, uint32_t domid, const GuestSpec& spec);
 void removeDomainTree(XenStore& xs, uint32_t domid);
 
 } // namespace xensim
