@@ -4,6 +4,7 @@
 #include "core/Log.hpp"
 #include "host/HostFiles.hpp"
 #include "host/WriteAll.hpp"
+#include "loop/Drain.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -86,29 +87,21 @@ void ConsoleLogger::drain(DomId stub, short /*revents*/) {
     if (it == copies_.end())
         return;
     Copy& copy = it->second;
-    char buffer[4096];
-    // A bounded number of reads per wake-up, so a chatty stub cannot starve the loop.
-    for (int round = 0; round < 16; ++round) {
-        const ssize_t n = ::read(copy.tty.get(), buffer, sizeof buffer);
-        if (n > 0) {
-            if (!writeAll(copy.log.get(), buffer, static_cast<std::size_t>(n))) {
-                logWarning(stubFields(stub), "writing " + copy.logPath + ": " +
-                                                 std::strerror(errno) +
-                                                 "; no longer logging the console");
-                stop(stub);
-                return;
-            }
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        // EOF or EIO (with POLLHUP): xenconsoled closed the pty, the stub domain is gone.
+    // A bounded number of reads per wake-up, so a chatty stub cannot starve the loop; if
+    // more is waiting, poll() says so again on the next turn of the loop.
+    const DrainEnd end = drainNonBlocking(
+        copy.tty.get(),
+        [&](const char* data, std::size_t n) {
+            if (writeAll(copy.log.get(), data, n))
+                return true;
+            logWarning(stubFields(stub), "writing " + copy.logPath + ": " + std::strerror(errno) +
+                                             "; no longer logging the console");
+            return false;
+        },
+        16);
+    // Ended: EOF or EIO (with POLLHUP), xenconsoled closed the pty, the stub domain is gone.
+    if (end == DrainEnd::Ended || end == DrainEnd::Refused)
         stop(stub);
-        return;
-    }
-    // More is waiting: poll() says so again on the next turn of the loop.
 }
 
 } // namespace stubdomd

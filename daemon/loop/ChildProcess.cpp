@@ -1,6 +1,7 @@
 #include "loop/ChildProcess.hpp"
 
 #include "core/Log.hpp"
+#include "loop/Drain.hpp"
 #include "loop/Spawn.hpp"
 
 #include <fcntl.h>
@@ -49,24 +50,17 @@ void ChildProcess::signal(int signo) {
 }
 
 void ChildProcess::onOutput() {
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = ::read(output_.get(), buffer, sizeof buffer);
-        if (n > 0) {
-            pending_.append(buffer, static_cast<std::size_t>(n));
-            logLines(false);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        // End of file (every writer is gone) or an error: stop reading.
-        logLines(true);
-        loop_.removeFd(output_.get());
-        output_.reset();
+    const DrainEnd end = drainNonBlocking(output_.get(), [this](const char* data, std::size_t n) {
+        pending_.append(data, n);
+        logLines(false);
+        return true;
+    });
+    if (end == DrainEnd::WouldBlock)
         return;
-    }
+    // End of file (every writer is gone) or an error: stop reading.
+    logLines(true);
+    loop_.removeFd(output_.get());
+    output_.reset();
 }
 
 void ChildProcess::logLines(bool flush) {

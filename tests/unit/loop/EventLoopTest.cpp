@@ -17,28 +17,10 @@
 using namespace stubdomd;
 using namespace std::chrono_literals;
 using stubdomd::test::LogCapture;
+using stubdomd::test::Pipe;
 using stubdomd::test::runWithin;
 
 namespace {
-
-struct Pipe {
-    UniqueFd read, write;
-    Pipe() {
-        int fds[2];
-        REQUIRE(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
-        read.reset(fds[0]);
-        write.reset(fds[1]);
-    }
-    void put(const std::string& data) const {
-        REQUIRE(::write(write.get(), data.data(), data.size()) ==
-                static_cast<ssize_t>(data.size()));
-    }
-    std::string take() const {
-        char buffer[256];
-        ssize_t n = ::read(read.get(), buffer, sizeof buffer);
-        return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
-    }
-};
 
 bool isBlocked(int signo) {
     sigset_t current;
