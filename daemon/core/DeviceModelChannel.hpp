@@ -7,6 +7,7 @@
 #include "DeviceModelMonitor.hpp"
 #include "Log.hpp"
 #include "Store.hpp"
+#include "Types.hpp"
 
 #include <map>
 #include <string>
@@ -22,6 +23,9 @@ public:
     // The monitor must outlive the channel. Without one, no channel is ever open.
     void setMonitor(DeviceModelMonitor& monitor) { monitor_ = &monitor; }
     bool available() const { return monitor_ != nullptr; }
+    // Whether a guest of this flavour gets a channel: only a Linux stub domain's upstream
+    // qemu speaks QMP, and only when there is a monitor.
+    bool serves(Flavour flavour) const { return available() && flavour == Flavour::Linux; }
     DeviceModelMonitor& monitor() { return *monitor_; }
 
     // Opens the channel of `stub`, serving `guest`. Throws Error(SpawnFailed) as the

@@ -1,9 +1,7 @@
-// The engine's side of display control: applying the rules of Display.hpp when a
-// guest's configs are (re)read, the password and the VNC port of a linked stub domain,
-// and the SetDisplay / SetDisplayPassword commands.
-#include "core/GuestManagerInternal.hpp"
+#include "core/DisplayControl.hpp"
 
 #include "core/Excerpt.hpp"
+#include "core/GuestStates.hpp"
 #include "core/Log.hpp"
 #include "core/XenPaths.hpp"
 
@@ -11,8 +9,6 @@
 #include <cstdlib>
 
 namespace stubdomd {
-
-using namespace internal;
 
 namespace {
 
@@ -33,17 +29,15 @@ std::optional<std::int32_t> parsePort(const std::optional<std::string>& text) {
 
 } // namespace
 
-// Decides the guest's display set-up from its configs and stored choice. Throws
-// Error(InvalidDisplay) or Error(InvalidConfig) (an unreadable guest config).
-void GuestManager::resolveDisplay(Guest& guest) {
+void DisplayControl::resolve(Guest& guest) {
     std::optional<GuestDisplayConfig> config;
     StoredDisplay stored;
     DisplayInputs in;
     in.stub = &*guest.spec;
-    if (displaySources_) {
-        config = displaySources_->guestConfig(guest.view.name);
-        stored = displaySources_->stored(guest.view.uuid);
-        in.environment = displaySources_->environment();
+    if (sources_) {
+        config = sources_->guestConfig(guest.view.name);
+        stored = sources_->stored(guest.view.uuid);
+        in.environment = sources_->environment();
     }
     // What the toolstack created the guest with beats a config file edited since.
     if (guest.toolstackDisplay)
@@ -62,11 +56,9 @@ void GuestManager::resolveDisplay(Guest& guest) {
     });
 }
 
-// loadSpec's step for the display: false (and the guest failed with the reason) when
-// the set-up breaks a rule; Reload and Start try again, as for a bad stub config.
-bool GuestManager::applyDisplayRules(Guest& guest) {
+bool DisplayControl::applyRules(Guest& guest) {
     try {
-        resolveDisplay(guest);
+        resolve(guest);
         return true;
     } catch (const Error& e) {
         guest.configError = true;
@@ -78,30 +70,29 @@ bool GuestManager::applyDisplayRules(Guest& guest) {
     }
 }
 
-// The stub domain is linked (or adopted): hand it the password before it unpauses,
-// say where to connect, and watch for the port a dom0 vfb backend picks.
-void GuestManager::showDisplay(Guest& guest, DomId stub, bool writePassword) {
+void DisplayControl::show(Guest& guest, DomId stub, bool writePassword) {
     if (!guest.display)
         return;
     const DisplayPlan& plan = *guest.display;
     // Upstream qemu in a Linux stub domain reads no password from xenstore: it gets it
     // over QMP once it runs (handPasswordToMonitor), as libxl gives it to qemu-xen.
-    const bool overQmp = plan.mode == DisplayMode::VncStubdom && speaksQmp(guest);
+    const bool overQmp =
+        plan.mode == DisplayMode::VncStubdom && channel_.serves(guest.view.flavour);
     if (writePassword && !overQmp &&
         (plan.mode == DisplayMode::VncStubdom || plan.mode == DisplayMode::VncDom0)) {
-        std::optional<std::string> password = displayPassword(guest);
+        std::optional<std::string> password = this->password(guest);
         if (password && plan.mode == DisplayMode::VncStubdom) {
             // qemu-traditional reads /vm/<uuid>/vncpasswd of its guest (and empties it);
             // only the stub domain may read it, not the guest that /vm/<uuid> is shared with.
             const std::string node = "/vm/" + guest.view.uuid + "/vncpasswd";
-            deps_.store.write(node, *password);
-            deps_.store.setPermissions(node, {{0, Access::None}, {stub, Access::Read}});
+            store_.write(node, *password);
+            store_.setPermissions(node, {{0, Access::None}, {stub, Access::Read}});
         } else if (password) {
             // The dom0 vfb backend reads vncpasswd in its backend directory; xl made it
             // at create time, so this overrides a vfb's own vncpasswd= too.
             const std::string node = vfbBackend(stub) + "/vncpasswd";
-            deps_.store.write(node, *password);
-            deps_.store.setPermissions(node, {{0, Access::None}});
+            store_.write(node, *password);
+            store_.setPermissions(node, {{0, Access::None}});
         }
     }
     registry_.mutate(guest, [&](GuestView& v) {
@@ -109,24 +100,24 @@ void GuestManager::showDisplay(Guest& guest, DomId stub, bool writePassword) {
         v.displayPort = plan.port;
     });
     if (plan.portFromStore) {
-        guest.watchedVnc = stub;
-        guest.vncWatch = deps_.store.watch(paths::vncPort(stub),
-                                           [this, g = guest.view.domid](const std::string&) {
-                                               if (Guest* again = registry_.byDomid(g))
-                                                   readVncPort(*again);
-                                           });
+        const DomId g = guest.view.domid;
+        vncWatches_[g] = {stub, store_.watch(paths::vncPort(stub), [this, g](const std::string&) {
+                              if (Guest* again = registry_.byDomid(g))
+                                  readVncPort(*again);
+                          })};
     }
 }
 
 // console/vnc-port lies in the stub domain's own subtree, where its vfb backend (dom0)
 // or the stub itself writes it: the value is only ever shown to clients, and then only
 // when one of those two wrote it and it is a port number.
-void GuestManager::readVncPort(Guest& guest) {
-    if (!guest.watchedVnc || guest.view.stubDomid != guest.watchedVnc)
+void DisplayControl::readVncPort(Guest& guest) {
+    auto watched = vncWatches_.find(guest.view.domid);
+    if (watched == vncWatches_.end() || guest.view.stubDomid != watched->second.stub)
         return;
-    const std::string path = paths::vncPort(guest.watchedVnc);
-    const auto text =
-        valueOrLoggedRefusal(probe_.readOwnedByStub(path, guest.watchedVnc), fieldsOf(guest));
+    const DomId stub = watched->second.stub;
+    const std::string path = paths::vncPort(stub);
+    const auto text = valueOrLoggedRefusal(probe_.readOwnedByStub(path, stub), fieldsOf(guest));
     const auto port = parsePort(text);
     if (text && !port)
         logWarning(fieldsOf(guest),
@@ -134,12 +125,11 @@ void GuestManager::readVncPort(Guest& guest) {
     registry_.mutate(guest, [&](GuestView& v) { v.displayPort = port.value_or(-1); });
 }
 
-// SetDisplayPassword's stored password, else the one the configs set.
-std::optional<std::string> GuestManager::displayPassword(const Guest& guest) const {
+std::optional<std::string> DisplayControl::password(const Guest& guest) const {
     std::optional<std::string> password =
         guest.display ? guest.display->ioemuPassword : std::nullopt;
-    if (displaySources_)
-        if (auto stored = displaySources_->stored(guest.view.uuid).password)
+    if (sources_)
+        if (auto stored = sources_->stored(guest.view.uuid).password)
             password = stored;
     return password;
 }
@@ -147,32 +137,33 @@ std::optional<std::string> GuestManager::displayPassword(const Guest& guest) con
 // Whether a Linux stub domain's qemu starts with VNC password auth (-vnc ...,password=on,
 // as libxl starts qemu-xen when the config has a password): upstream qemu takes a
 // password over QMP only then, and without one set it lets nobody in.
-bool GuestManager::startsWithVncPassword(const Guest& guest) const {
-    if (!speaksQmp(guest) || !guest.display || guest.display->mode != DisplayMode::VncStubdom)
+bool DisplayControl::startsWithVncPassword(const Guest& guest) const {
+    if (!channel_.serves(guest.view.flavour) || !guest.display ||
+        guest.display->mode != DisplayMode::VncStubdom)
         return false;
-    auto password = displayPassword(guest);
-    return password && !password->empty();
+    auto stored = password(guest);
+    return stored && !stored->empty();
 }
 
 // A Linux stub domain's qemu serving VNC now runs: give it the password, as libxl's
 // device_model_postconfig does (change-vnc-password). A failure is logged; the guest
 // runs on (without a password qemu refuses VNC clients when started with password=on).
-void GuestManager::handPasswordToMonitor(Guest& guest) {
+void DisplayControl::handPasswordToMonitor(Guest& guest) {
     if (!channel_.stubOf(guest.view.domid) || !channel_.passwordAuth(guest.view.domid))
         return;
-    std::optional<std::string> password;
+    std::optional<std::string> secret;
     try {
-        password = displayPassword(guest);
+        secret = password(guest);
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("reading the stored VNC password: ") + e.what());
         return;
     }
-    if (!password || password->empty())
+    if (!secret || secret->empty())
         return;
     const LogFields fields = fieldsOf(guest);
     try {
         channel_.monitor().setVncPassword(
-            guest.view.domid, *password, [fields](const std::optional<Error>& error) {
+            guest.view.domid, *secret, [fields](const std::optional<Error>& error) {
                 if (error)
                     logWarning(fields, std::string("handing the VNC password "
                                                    "to the device model: ") +
@@ -184,50 +175,50 @@ void GuestManager::handPasswordToMonitor(Guest& guest) {
     }
 }
 
-void GuestManager::forgetDisplay(Guest& guest, GuestView& view) {
+void DisplayControl::forget(Guest& guest, GuestView& view) {
     view.displayAddress.clear();
     view.displayPort = -1;
-    if (!guest.watchedVnc)
+    auto watched = vncWatches_.find(guest.view.domid);
+    if (watched == vncWatches_.end())
         return;
-    const Store::WatchId watch = guest.vncWatch;
-    guest.watchedVnc = 0;
-    guest.vncWatch = 0;
+    const Store::WatchId watch = watched->second.watch;
+    vncWatches_.erase(watched);
     try {
-        deps_.store.unwatch(watch);
+        store_.unwatch(watch);
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("removing the VNC port watch: ") + e.what());
     }
 }
 
-void GuestManager::setDisplay(const std::string& uuid, const DisplayChoice& choice) {
-    Guest& guest = guestByUuid(uuid);
-    if (!displaySources_)
+void DisplayControl::setChoice(Guest& guest, const DisplayChoice& choice) {
+    const std::string& uuid = guest.view.uuid;
+    if (!sources_)
         throw Error(ErrorCode::NotSupported, "display choices cannot be stored");
-    auto spec = deps_.specs.load(guest.view.name);
+    auto spec = specs_.load(guest.view.name);
     if (!spec)
         throw Error(ErrorCode::InvalidState,
                     "guest " + guest.view.name + " has no stub-domain configuration " +
                         settings_.xenConfigDir + "/stubdom-" + guest.view.name);
     // Checked against the configs as they are now, so a refused choice is never stored.
-    std::optional<GuestDisplayConfig> config = displaySources_->guestConfig(guest.view.name);
+    std::optional<GuestDisplayConfig> config = sources_->guestConfig(guest.view.name);
     DisplayInputs in;
     in.stub = &*spec;
     in.guest = guest.toolstackDisplay ? &*guest.toolstackDisplay : config ? &*config : nullptr;
     in.choice = &choice;
-    in.environment = displaySources_->environment();
+    in.environment = sources_->environment();
     planDisplay(in);
-    StoredDisplay stored = displaySources_->stored(uuid);
+    StoredDisplay stored = sources_->stored(uuid);
     stored.choice = choice;
-    displaySources_->store(uuid, stored);
+    sources_->store(uuid, stored);
     logInfo(fieldsOf(guest), "display set to " + std::string(toString(choice.mode)) +
                                  " for the next start of the stub domain");
 }
 
-void GuestManager::setDisplayPassword(const std::string& uuid, const std::string& password) {
-    Guest& guest = guestByUuid(uuid);
-    if (!displaySources_)
+void DisplayControl::setPassword(Guest& guest, const std::string& password) {
+    const std::string& uuid = guest.view.uuid;
+    if (!sources_)
         throw Error(ErrorCode::NotSupported, "display passwords cannot be stored");
-    StoredDisplay stored = displaySources_->stored(uuid);
+    StoredDisplay stored = sources_->stored(uuid);
     DisplayMode mode = stored.choice ? stored.choice->mode : guest.view.displayMode;
     if (mode != DisplayMode::VncStubdom && mode != DisplayMode::VncDom0)
         throw Error(ErrorCode::InvalidDisplay,
@@ -236,7 +227,7 @@ void GuestManager::setDisplayPassword(const std::string& uuid, const std::string
     if (password.find('\0') != std::string::npos || password.find('\n') != std::string::npos)
         throw Error(ErrorCode::InvalidDisplay, "a VNC password cannot contain NUL or newline");
     stored.password = password.empty() ? std::nullopt : std::optional<std::string>(password);
-    displaySources_->store(uuid, stored);
+    sources_->store(uuid, stored);
     const bool set =
         !password.empty() ||
         (guest.display && (guest.display->ioemuPassword || guest.display->passwordInConfig));
@@ -248,8 +239,8 @@ void GuestManager::setDisplayPassword(const std::string& uuid, const std::string
 
 // GetDisplay: for a running Linux stub domain whose qemu serves VNC (vnc-stubdom), where
 // qemu says it listens (query-vnc); otherwise what the plan and the store say.
-void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
-    Guest& guest = guestByUuid(uuid);
+void DisplayControl::get(Guest& guest, GuestService::DisplayDone done) {
+    const std::string uuid = guest.view.uuid;
     if (!channel_.stubOf(guest.view.domid) || guest.view.state != GuestState::Running ||
         guest.view.displayMode != DisplayMode::VncStubdom) {
         done(std::nullopt, guest.view);
@@ -284,10 +275,8 @@ void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
 // goes to qemu at once (change-vnc-password); the call answers when qemu has it. The
 // stored password serves the next start, as for every other guest; so does an empty
 // one, and any password for a qemu started without password auth (qemu refuses it).
-void GuestManager::setDisplayPassword(const std::string& uuid, const std::string& password,
-                                      Completion done) {
-    setDisplayPassword(uuid, password);
-    Guest& guest = guestByUuid(uuid);
+void DisplayControl::setPassword(Guest& guest, const std::string& password, Completion done) {
+    setPassword(guest, password);
     if (!channel_.stubOf(guest.view.domid) || !channel_.passwordAuth(guest.view.domid) ||
         password.empty() || guest.view.state != GuestState::Running) {
         if (channel_.stubOf(guest.view.domid) && !password.empty() &&
@@ -308,30 +297,24 @@ void GuestManager::setDisplayPassword(const std::string& uuid, const std::string
         });
 }
 
-void GuestManager::attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
-                                     Completion done) {
-    if (!registry_.guests().count(domid) && !registry_.stubLinks().count(domid))
-        rescan();
-    if (Guest* guest = registry_.byDomid(domid)) {
-        guest->toolstackDisplay = toolstack;
-        // libxl gives a dom0 qemu "-vnc 127.0.0.1:0 -vncunused" when the config says
-        // nothing about VNC; that default means nothing for a stub domain, so it is
-        // taken as the guest not saying (a loopback vnclisten in a config is refused).
-        GuestDisplayConfig& said = *guest->toolstackDisplay;
-        if (said.vnc.value_or(false) && (!said.vnclisten || isLoopback(said.vnclisten->substr(
-                                                                0, said.vnclisten->rfind(':'))))) {
-            said.vnc.reset();
-            said.vnclisten.reset();
-            said.vncunused.reset();
-            said.vncdisplay.reset();
-        }
-        // A queued guest was judged on its config file alone: judge it again on what
-        // the toolstack said (attach() then reports a refusal). A failed one is judged
-        // again by attach() itself.
-        if (guest->spec && guest->view.state == GuestState::Pending)
-            applyDisplayRules(*guest);
+// libxl gives a dom0 qemu "-vnc 127.0.0.1:0 -vncunused" when the config says nothing
+// about VNC; that default means nothing for a stub domain, so it is taken as the guest not
+// saying (a loopback vnclisten in a config is refused).
+void DisplayControl::takeToolstackSay(Guest& guest, const GuestDisplayConfig& toolstack) {
+    guest.toolstackDisplay = toolstack;
+    GuestDisplayConfig& said = *guest.toolstackDisplay;
+    if (said.vnc.value_or(false) &&
+        (!said.vnclisten || isLoopback(said.vnclisten->substr(0, said.vnclisten->rfind(':'))))) {
+        said.vnc.reset();
+        said.vnclisten.reset();
+        said.vncunused.reset();
+        said.vncdisplay.reset();
     }
-    attach(domid, std::move(done));
+    // A queued guest was judged on its config file alone: judge it again on what the
+    // toolstack said (attach then reports a refusal). A failed one is judged again by
+    // attach itself.
+    if (guest.spec && guest.view.state == GuestState::Pending)
+        applyRules(guest);
 }
 
 } // namespace stubdomd

@@ -1,7 +1,7 @@
 // Adoption: what a restarted stubdomd finds of the run before it, which may have been
 // killed (SIGKILL) anywhere in its work. What runs is adopted, what was half made is
 // destroyed and made again, and nothing is doubled.
-#include "core/GuestManagerInternal.hpp"
+#include "core/GuestManager.hpp"
 
 #include "core/Excerpt.hpp"
 #include "core/Log.hpp"
@@ -12,18 +12,20 @@
 
 namespace stubdomd {
 
-using namespace internal;
-
 void GuestManager::adoptExisting() {
     std::vector<DomainInfo> domains = deps_.hypervisor.listDomains();
     // First the links: which stub domains serve which guests. A stub whose guest is
     // gone is destroyed; a stub domain a killed run left mid-spawn, never linked, is
     // destroyed too (see halfMadeStub).
     std::set<DomId> present;
+    // The domains the hypervisor lists as paused as this run begins: a guest adopted with
+    // its stub domain, both paused, was paused through a previous run (or both by hand)
+    // and is shown as paused.
+    std::set<DomId> pausedAtStart;
     for (const DomainInfo& info : domains) {
         present.insert(info.domid);
         if (info.paused)
-            pausedAtStart_.insert(info.domid);
+            pausedAtStart.insert(info.domid);
     }
     std::map<std::string, DomId> unlinkedStubs; // by the guest's name
     for (const DomainInfo& info : domains) {
@@ -48,8 +50,7 @@ void GuestManager::adoptExisting() {
     }
     for (const DomainInfo& info : domains)
         if (!registry_.seen().count(info.domid))
-            discover(info, true);
-    pausedAtStart_.clear();
+            discover(info, &pausedAtStart);
     for (const auto& [guestName, domid] : unlinkedStubs) {
         logWarning({guestName, std::nullopt, domid, ""},
                    "destroying " + guestName + "-dm, left unlinked by an interrupted spawn");
@@ -96,11 +97,8 @@ std::optional<std::string> GuestManager::halfMadeStub(const DomainInfo& info) {
     // Its guest is ours, or is gone (it may go while no stubdomd runs) and still has a
     // stub-domain configuration.
     std::optional<StubSpec> spec;
-    auto guest =
-        std::find_if(registry_.guests().begin(), registry_.guests().end(),
-                     [&](const auto& entry) { return entry.second->view.name == guestName; });
-    if (guest != registry_.guests().end()) {
-        spec = guest->second->spec;
+    if (const Guest* guest = registry_.byName(guestName)) {
+        spec = guest->spec;
     } else {
         try {
             spec = deps_.specs.load(guestName);
@@ -144,12 +142,9 @@ std::optional<DomId> GuestManager::recordedStub(const Guest& guest) {
 // that one if it never reached running, is destroyed, and the guest is spawned again
 // once they are gone (the new stub domain takes the same name). False when the guest
 // has no linked stub domain at all.
-bool GuestManager::adoptStubs(Guest& g) {
+bool GuestManager::adoptStubs(Guest& g, const std::set<DomId>& pausedAtStart) {
     const DomId guestDomid = g.view.domid;
-    std::vector<DomId> linked;
-    for (const auto& [stub, guest] : registry_.stubLinks())
-        if (guest == guestDomid)
-            linked.push_back(stub);
+    const std::vector<DomId> linked = registry_.stubsOf(guestDomid);
     if (linked.empty())
         return false;
 
@@ -170,7 +165,7 @@ bool GuestManager::adoptStubs(Guest& g) {
         registry_.seen()[*adopted].kind = Kind::Stub;
         // Facts, not a memory of the previous run: both paused is what Pause leaves (a
         // guest alone paused is what `xl pause` does, and it stays running to stubdomd).
-        const bool paused = pausedAtStart_.count(g.view.domid) && pausedAtStart_.count(*adopted);
+        const bool paused = pausedAtStart.count(g.view.domid) && pausedAtStart.count(*adopted);
         registry_.transition(g, paused ? GuestState::Paused : GuestState::Running,
                              paused ? "found paused with its stub domain when stubdomd started"
                                     : "adopted from a previous run",
@@ -179,7 +174,7 @@ bool GuestManager::adoptStubs(Guest& g) {
         logInfo(fieldsOf(g), paused ? "adopted paused stub domain (the guest is paused too)"
                                     : "adopted running stub domain");
         try {
-            showDisplay(g, *adopted, false); // its password was handed over at its start
+            display_.show(g, *adopted, false); // its password was handed over at its start
         } catch (const Error& e) {
             logWarning(fieldsOf(g), std::string("display of the adopted stub domain: ") + e.what());
         }

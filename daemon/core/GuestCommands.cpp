@@ -1,6 +1,6 @@
 // What happens on request (Start, Stop, Restart, Attach, Reload) and when a stub
 // domain dies on its own (the on_stubdom_death policy).
-#include "core/GuestManagerInternal.hpp"
+#include "core/GuestManager.hpp"
 
 #include "core/GuestStates.hpp"
 #include "core/Log.hpp"
@@ -11,7 +11,11 @@
 
 namespace stubdomd {
 
-using namespace internal;
+namespace {
+// A stub domain that ran this long before dying counts as a fresh failure for the
+// `restart` policy's limit, not as one more in a crash loop.
+constexpr auto kRestartForgiveness = std::chrono::seconds(60);
+} // namespace
 
 // ---------------------------------------------------------------------------
 // A stub domain died on its own
@@ -109,9 +113,9 @@ void GuestManager::applyStubDeathPolicy(Guest& guest, DomId stub, const std::str
 // Commands (GuestService)
 
 GuestManager::Guest& GuestManager::guestByUuid(const std::string& uuid) {
-    for (auto& [domid, guest] : registry_.guests())
-        if (guest->announced && guest->view.uuid == uuid)
-            return *guest;
+    Guest* guest = registry_.byUuid(uuid);
+    if (guest && guest->announced)
+        return *guest;
     throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
 }
 
@@ -253,7 +257,7 @@ void GuestManager::restart(const std::string& uuid, Completion done) {
                                                   settings_.xenConfigDir + "/stubdom-" +
                                                   guest.view.name);
     guest.spec = spec;
-    resolveDisplay(guest); // a display choice that breaks a rule is refused here too
+    display_.resolve(guest); // a display choice that breaks a rule is refused here too
     // Stopping cancels the start waiters of the old stub domain; this one waits for
     // the new stub domain, so it joins after.
     // A queued guest stops at once, so the restart must be asked for before.

@@ -1,6 +1,6 @@
 // Discovery: the watches, the domain-list diff, the trust rule applied to new
 // domains, adoption of what a previous run left, and teardown when domains go.
-#include "core/GuestManagerInternal.hpp"
+#include "core/GuestManager.hpp"
 
 #include "core/Excerpt.hpp"
 #include "core/Log.hpp"
@@ -11,9 +11,14 @@
 
 namespace stubdomd {
 
-using namespace internal;
-
 namespace {
+
+// How long a dead stub domain's guest has to go away too before the stub's death is
+// taken as a crash (see stubGone).
+constexpr auto kStubDeathGrace = std::chrono::milliseconds(1000);
+// How long to keep waiting while that guest stays paused (as libxl leaves a guest it is
+// destroying) before the stub's death is taken as a crash after all.
+constexpr auto kStubDeathPatience = std::chrono::seconds(30);
 
 struct PvBoot {
     std::string uuid;
@@ -73,29 +78,16 @@ void GuestManager::rescan() {
         logError({}, std::string("cannot list domains: ") + e.what());
         return;
     }
-    // Both sides are ordered by domid: one merge walk finds the new, the gone and
-    // the known ones whose flags may have changed.
-    registry_.listed().clear();
-    for (const DomainInfo& info : domains)
-        registry_.listed().insert(info.domid);
-    std::vector<DomId> gone;
-    auto seenIt = registry_.seen().begin();
-    for (const DomainInfo& info : domains) {
-        while (seenIt != registry_.seen().end() && seenIt->first < info.domid)
-            gone.push_back((seenIt++)->first);
-        if (seenIt != registry_.seen().end() && seenIt->first == info.domid) {
-            const Seen& known = (seenIt++)->second;
-            if (known.pvRetry && known.kind == Kind::Ignored && !info.dying && !info.shutdown)
-                discoverPv(info);
-            else
-                domainFlagsChanged(info);
-        } else {
-            discover(info, false);
-        }
+    const Registry::ListDiff diff = registry_.takeList(domains);
+    for (const auto& [info, listing] : diff.listed) {
+        if (listing == Registry::Listing::New)
+            discover(info, nullptr);
+        else if (listing == Registry::Listing::RetryPv)
+            discoverPv(info);
+        else
+            domainFlagsChanged(info);
     }
-    for (; seenIt != registry_.seen().end(); ++seenIt)
-        gone.push_back(seenIt->first);
-    for (DomId domid : gone)
+    for (DomId domid : diff.gone)
         domainGone(domid);
 }
 
@@ -118,10 +110,10 @@ void GuestManager::loadSpec(Guest& guest) {
         return;
     }
     registry_.mutate(guest, [&](GuestView& v) { v.flavour = guest.spec->flavour; });
-    applyDisplayRules(guest);
+    display_.applyRules(guest);
 }
 
-void GuestManager::discover(const DomainInfo& info, bool adopting) {
+void GuestManager::discover(const DomainInfo& info, const std::set<DomId>* pausedAtStart) {
     Seen& seen = registry_.seen()[info.domid];
     seen.hvm = info.hvm;
     if (info.domid == 0) {
@@ -154,13 +146,11 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     }
     // One uuid is one guest (and one D-Bus object). A second domain with it is looked at
     // again once the first is gone (libxl's local migration briefly runs both).
-    for (const auto& [domid, known] : registry_.guests()) {
-        if (known->view.uuid != facts.uuid)
-            continue;
+    if (const Guest* known = registry_.byUuid(facts.uuid)) {
         logWarning({"", info.domid, std::nullopt, ""},
                    "ignoring domain " + std::to_string(info.domid) +
                        " for now: " + paths::vm(info.domid) + " is /vm/" + facts.uuid +
-                       ", already the uuid of domain " + std::to_string(domid) + " (" +
+                       ", already the uuid of domain " + std::to_string(known->view.domid) + " (" +
                        known->view.name + ")");
         registry_.seen().erase(info.domid);
         return;
@@ -196,7 +186,7 @@ void GuestManager::discover(const DomainInfo& info, bool adopting) {
     }
 
     // A stub domain linked by a previous run of stubdomd is adopted, never doubled.
-    if (adopting && g.spec && adoptStubs(g))
+    if (pausedAtStart && g.spec && adoptStubs(g, *pausedAtStart))
         return;
 
     bool managed = g.spec && g.view.state != GuestState::Failed;
@@ -315,6 +305,7 @@ void GuestManager::guestGone(DomId guestDomid) {
     if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
         unlinkStub(guest);
     closeMonitor(guest);
+    display_.dropGone(guestDomid);
     pauses_.forget(guest.view.uuid);
     completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
     completeStop(guest, std::nullopt);

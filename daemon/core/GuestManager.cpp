@@ -1,6 +1,6 @@
 // The facade's own parts: construction, the teardown step of a stub, the waiters of
 // Start and Stop, and GuestService's queries answered by the registry.
-#include "core/GuestManagerInternal.hpp"
+#include "core/GuestManager.hpp"
 
 #include "core/GuestStates.hpp"
 #include "core/Log.hpp"
@@ -10,33 +10,12 @@
 
 namespace stubdomd {
 
-using namespace internal;
-
-namespace internal {
-std::string lastLines(const std::string& text, std::size_t maxLines) {
-    std::string trimmed = text;
-    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' '))
-        trimmed.pop_back();
-    std::size_t pos = trimmed.size();
-    for (std::size_t n = 0; n < maxLines && pos != std::string::npos; ++n)
-        pos = pos == 0 ? std::string::npos : trimmed.rfind('\n', pos - 1);
-    std::string tail = pos == std::string::npos ? trimmed : trimmed.substr(pos + 1);
-    std::replace(tail.begin(), tail.end(), '\n', ' ');
-    return tail.empty() ? "(no message)" : tail;
-}
-
-std::string seconds(std::chrono::milliseconds ms) {
-    auto whole = ms.count() / 1000;
-    auto tenths = (ms.count() % 1000) / 100;
-    return std::to_string(whole) + (tenths ? "." + std::to_string(tenths) : "") + " s";
-}
-
-} // namespace internal
-
 GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
     : settings_(settings), deps_(std::move(deps)), probe_(deps_.store),
       linker_(deps_.store, deps_.hypervisor), slots_(settings_.maxParallelSpawns),
-      pauses_(deps_.hypervisor), channel_(deps_.store), consoles_(deps_.store, settings_.logDir) {}
+      pauses_(deps_.hypervisor), channel_(deps_.store),
+      display_(settings_, deps_.store, probe_, registry_, channel_, deps_.specs),
+      consoles_(deps_.store, settings_.logDir) {}
 
 GuestManager::~GuestManager() {
     for (auto& [domid, guest] : registry_.guests()) {
@@ -51,27 +30,23 @@ GuestManager::~GuestManager() {
 // The state machine
 
 void GuestManager::releaseStub(Guest& guest, GuestView& view) {
-    forgetDisplay(guest, view); // where to connect exists only with a stub domain
-    closeMonitor(guest);        // its QMP proxy goes with it
+    display_.forget(guest, view); // where to connect exists only with a stub domain
+    closeMonitor(guest);          // its QMP proxy goes with it
     view.stubDomid = 0;
 }
 
 // ---------------------------------------------------------------------------
 // The QMP channel of a Linux stub domain: the engine's steps over DeviceModelChannel
 
-bool GuestManager::speaksQmp(const Guest& guest) const {
-    return channel_.available() && guest.view.flavour == Flavour::Linux;
-}
-
 // Throws Error(SpawnFailed) when the proxy cannot be started: as for libxl, a Linux
 // stub domain without its QMP channel is a failed spawn.
 void GuestManager::openMonitor(Guest& guest, DomId stub) {
-    if (!speaksQmp(guest))
+    if (!channel_.serves(guest.view.flavour))
         return;
     channel_.open(guest.view.name, guest.view.domid, stub);
     // Decided as linkRequest decided it; for an adopted stub domain, from the password
     // stored now, which is what its start was given unless it changed since.
-    channel_.setPasswordAuth(guest.view.domid, startsWithVncPassword(guest));
+    channel_.setPasswordAuth(guest.view.domid, display_.startsWithVncPassword(guest));
 }
 
 void GuestManager::closeMonitor(Guest& guest) {
@@ -120,6 +95,35 @@ void GuestManager::addObserver(GuestObserver& observer) {
 
 void GuestManager::removeObserver(GuestObserver& observer) {
     registry_.removeObserver(observer);
+}
+
+// ---------------------------------------------------------------------------
+// Display commands (GuestService), answered by the display component
+
+void GuestManager::setDisplay(const std::string& uuid, const DisplayChoice& choice) {
+    display_.setChoice(guestByUuid(uuid), choice);
+}
+
+void GuestManager::setDisplayPassword(const std::string& uuid, const std::string& password) {
+    display_.setPassword(guestByUuid(uuid), password);
+}
+
+void GuestManager::setDisplayPassword(const std::string& uuid, const std::string& password,
+                                      Completion done) {
+    display_.setPassword(guestByUuid(uuid), password, std::move(done));
+}
+
+void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
+    display_.get(guestByUuid(uuid), std::move(done));
+}
+
+void GuestManager::attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
+                                     Completion done) {
+    if (!registry_.guests().count(domid) && !registry_.stubLinks().count(domid))
+        rescan();
+    if (Guest* guest = registry_.byDomid(domid))
+        display_.takeToolstackSay(*guest, toolstack);
+    attach(domid, std::move(done));
 }
 
 } // namespace stubdomd

@@ -1,7 +1,8 @@
 // The engine of DESIGN.md sections 3 and 4: the discovery diff, the spawn pipeline, the
 // commands and the teardown, over components with their own state — the registry (the
 // guests and the state machine, Registry.hpp), the spawn slots (SpawnSlots.hpp), the
-// QMP channels (DeviceModelChannel.hpp) and the console follower (ConsoleFollower.hpp).
+// QMP channels (DeviceModelChannel.hpp), the displays (DisplayControl.hpp) and the console
+// follower (ConsoleFollower.hpp).
 // Single-threaded: every entry point runs on the event loop, and every asynchronous step (xl,
 // timers, watches) comes back through it.
 #pragma once
@@ -10,7 +11,7 @@
 #include "ConsoleLogs.hpp"
 #include "DeviceModelChannel.hpp"
 #include "DeviceModelMonitor.hpp"
-#include "Display.hpp"
+#include "DisplayControl.hpp"
 #include "DomainProbe.hpp"
 #include "GuestService.hpp"
 #include "HostSleep.hpp"
@@ -63,7 +64,7 @@ public:
     void setSpawnGate(SpawnGate& gate);
     // Where the guests' own configs, stored display choices and the X display come from.
     // Set before start(); without it, display set-ups come from the stub configs alone.
-    void setDisplaySources(DisplaySources& sources) { displaySources_ = &sources; }
+    void setDisplaySources(DisplaySources& sources) { display_.setSources(sources); }
     // The QMP channel of Linux stub domains. Set before start(); it must outlive the
     // manager. Without one, Linux stub domains run without a monitor.
     void setDeviceModelMonitor(DeviceModelMonitor& monitor) { channel_.setMonitor(monitor); }
@@ -119,8 +120,9 @@ private:
     void rescan();
     void adoptExisting();
     std::optional<std::string> halfMadeStub(const DomainInfo& info);
-    bool adoptStubs(Guest& guest);
-    void discover(const DomainInfo& info, bool adopting);
+    bool adoptStubs(Guest& guest, const std::set<DomId>& pausedAtStart);
+    // pausedAtStart: while adopting (start()), the domains listed as paused then; else null.
+    void discover(const DomainInfo& info, const std::set<DomId>* pausedAtStart);
     void discoverPv(const DomainInfo& info);
     void domainFlagsChanged(const DomainInfo& info);
     void domainGone(DomId domid);
@@ -171,18 +173,7 @@ private:
     void resumeGuest(Guest& guest, const std::string& reason);
     void failAfterStubDeath(Guest& guest, const std::string& death, const std::string& reason);
 
-    // Display (DisplayControl.cpp)
-    bool applyDisplayRules(Guest& guest);
-    void resolveDisplay(Guest& guest);
-    void showDisplay(Guest& guest, DomId stub, bool writePassword);
-    void readVncPort(Guest& guest);
-    void forgetDisplay(Guest& guest, GuestView& view);
-    std::optional<std::string> displayPassword(const Guest& guest) const;
-    bool startsWithVncPassword(const Guest& guest) const;
-    void handPasswordToMonitor(Guest& guest);
-
     // The QMP channel of a Linux stub domain (GuestManager.cpp, over DeviceModelChannel)
-    bool speaksQmp(const Guest& guest) const;
     void openMonitor(Guest& guest, DomId stub);
     void closeMonitor(Guest& guest);
 
@@ -202,12 +193,8 @@ private:
     SpawnSlots slots_;    // the queue, the slots in use, the memory ledger, the gate
     PauseControl pauses_; // the pause order and the guests paused for a host sleep
     bool rescanScheduled_ = false;
-    // The domains the hypervisor listed as paused when this run began, for adoption
-    // only (emptied once it is done): a guest adopted with its stub domain, both paused,
-    // was paused through a previous run (or both by hand) and is shown as paused.
-    std::set<DomId> pausedAtStart_;
-    DisplaySources* displaySources_ = nullptr;
     DeviceModelChannel channel_; // the QMP channels of Linux stub domains
+    DisplayControl display_;     // the display set-ups, VNC passwords and VNC-port watches
     ConsoleFollower consoles_;   // the stubs' console logs
 };
 

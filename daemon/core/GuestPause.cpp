@@ -1,7 +1,7 @@
 // Pause and Resume on request, and the host sleep's pause of every running guest
 // (SleepTarget). The order and the set of guests paused for a sleep are PauseControl's;
 // this is what it means for a guest's state.
-#include "core/GuestManagerInternal.hpp"
+#include "core/GuestManager.hpp"
 
 #include "core/Log.hpp"
 
@@ -70,10 +70,7 @@ std::size_t GuestManager::pauseForSleep() {
 std::size_t GuestManager::resumeAfterSleep() {
     std::size_t resumed = 0;
     for (const std::string& uuid : pauses_.takeSleepSet()) {
-        Guest* guest = nullptr;
-        for (auto& [domid, g] : registry_.guests())
-            if (g->view.uuid == uuid)
-                guest = g.get();
+        Guest* guest = registry_.byUuid(uuid);
         if (!guest || guest->view.state != GuestState::Paused)
             continue; // gone, or resumed by hand meanwhile
         try {

@@ -22,6 +22,58 @@ Registry::Guest* Registry::byDomid(DomId domid) {
     return it == guests_.end() ? nullptr : it->second.get();
 }
 
+Registry::Guest* Registry::byUuid(const std::string& uuid) {
+    for (auto& [domid, guest] : guests_)
+        if (guest->view.uuid == uuid)
+            return guest.get();
+    return nullptr;
+}
+
+Registry::Guest* Registry::byName(const std::string& name) {
+    for (auto& [domid, guest] : guests_)
+        if (guest->view.name == name)
+            return guest.get();
+    return nullptr;
+}
+
+std::vector<DomId> Registry::stubsOf(DomId guest) const {
+    std::vector<DomId> linked;
+    for (const auto& [stub, served] : stubs_)
+        if (served == guest)
+            linked.push_back(stub);
+    return linked;
+}
+
+void Registry::linkStub(DomId stub, DomId guest) {
+    stubs_[stub] = guest;
+    seen_[stub].kind = Kind::Stub;
+}
+
+// Both sides are ordered by domid: one merge walk finds the new, the gone and the known
+// ones whose flags may have changed.
+Registry::ListDiff Registry::takeList(const std::vector<DomainInfo>& domains) {
+    ListDiff diff;
+    listed_.clear();
+    for (const DomainInfo& info : domains)
+        listed_.insert(info.domid);
+    auto seenIt = seen_.begin();
+    for (const DomainInfo& info : domains) {
+        while (seenIt != seen_.end() && seenIt->first < info.domid)
+            diff.gone.push_back((seenIt++)->first);
+        if (seenIt != seen_.end() && seenIt->first == info.domid) {
+            const Seen& known = (seenIt++)->second;
+            const bool retry =
+                known.pvRetry && known.kind == Kind::Ignored && !info.dying && !info.shutdown;
+            diff.listed.emplace_back(info, retry ? Listing::RetryPv : Listing::Known);
+        } else {
+            diff.listed.emplace_back(info, Listing::New);
+        }
+    }
+    for (; seenIt != seen_.end(); ++seenIt)
+        diff.gone.push_back(seenIt->first);
+    return diff;
+}
+
 Registry::Guest& Registry::add(DomId domid, std::unique_ptr<Guest> guest) {
     Guest& added = *guest;
     guests_[domid] = std::move(guest);

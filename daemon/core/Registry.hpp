@@ -6,6 +6,7 @@
 
 #include "Display.hpp"
 #include "GuestService.hpp"
+#include "Hypervisor.hpp"
 #include "Log.hpp"
 #include "Store.hpp"
 #include "StubSpec.hpp"
@@ -43,8 +44,6 @@ struct EngineGuest {
     ErrorCode configErrorCode = ErrorCode::InvalidConfig; // InvalidDisplay for display rules
     std::optional<DisplayPlan> display;                   // the set-up of the next/current stub
     std::optional<GuestDisplayConfig> toolstackDisplay;   // what the toolstack told stubdom-dm
-    DomId watchedVnc = 0; // non-zero while console/vnc-port of this stub is watched
-    Store::WatchId vncWatch = 0;
     std::shared_ptr<SpawnAttempt> attempt;
     std::vector<Completion> startWaiters;
     std::vector<Completion> stopWaiters;
@@ -98,6 +97,23 @@ public:
     std::map<DomId, Seen>& seen() { return seen_; }
     std::set<DomId>& listed() { return listed_; }
     Guest* byDomid(DomId domid);
+    // The guest with this uuid (one uuid is one guest: discovery sees to it), or name.
+    Guest* byUuid(const std::string& uuid);
+    Guest* byName(const std::string& name);
+    // The stub domains linked to the guest.
+    std::vector<DomId> stubsOf(DomId guest) const;
+    // From now on `stub` serves `guest`, and is seen as a stub domain.
+    void linkStub(DomId stub, DomId guest);
+
+    // A new domain list against what was seen, kept as listed(): each listed domain in
+    // domid order, new, known, or a PV domain libxl had not finished writing when it was
+    // first seen; and the domids seen before that are no longer listed.
+    enum class Listing { New, Known, RetryPv };
+    struct ListDiff {
+        std::vector<std::pair<DomainInfo, Listing>> listed;
+        std::vector<DomId> gone;
+    };
+    ListDiff takeList(const std::vector<DomainInfo>& domains);
 
     // A new guest, not yet announced: nobody hears of it until announce().
     Guest& add(DomId domid, std::unique_ptr<Guest> guest);

@@ -1,6 +1,6 @@
 // What a spawn needs beyond the stub config: the guest's memory as the toolstack recorded
 // it, the flavour's images on disk, and the device-model arguments of the link step.
-#include "core/GuestManagerInternal.hpp"
+#include "core/GuestManager.hpp"
 
 #include "core/Excerpt.hpp"
 #include "core/LinuxDeviceModel.hpp"
@@ -87,7 +87,7 @@ LinkRequest GuestManager::linkRequest(const Guest& guest, DomId stub) {
         display.videoRamMiB = video;
     // libxl's "-vnc ...,password=on" when the guest has a VNC password: qemu then
     // takes it over QMP (change-vnc-password) once it runs.
-    if (display.vnc && startsWithVncPassword(guest))
+    if (display.vnc && display_.startsWithVncPassword(guest))
         *display.vnc += ",password=on";
     request.deviceModelArgv = linuxDeviceModelArgv(
         identity, {display, guestRamMiB(guest, video), guest.spec->diskDevices});

@@ -1,6 +1,6 @@
 // The spawn pipeline: queue, memory check, xl create -p, link, unpause, wait
 // for running; and the clean-up of attempts that were overtaken by events.
-#include "core/GuestManagerInternal.hpp"
+#include "core/GuestManager.hpp"
 
 #include "core/ConsoleTail.hpp"
 #include "core/Log.hpp"
@@ -13,7 +13,29 @@
 
 namespace stubdomd {
 
-using namespace internal;
+namespace {
+
+// The last few lines of a command's output, on one line (xl domid answers on its last).
+std::string lastLines(const std::string& text, std::size_t maxLines) {
+    std::string trimmed = text;
+    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' '))
+        trimmed.pop_back();
+    std::size_t pos = trimmed.size();
+    for (std::size_t n = 0; n < maxLines && pos != std::string::npos; ++n)
+        pos = pos == 0 ? std::string::npos : trimmed.rfind('\n', pos - 1);
+    std::string tail = pos == std::string::npos ? trimmed : trimmed.substr(pos + 1);
+    std::replace(tail.begin(), tail.end(), '\n', ' ');
+    return tail.empty() ? "(no message)" : tail;
+}
+
+// "30 s", "2.5 s"
+std::string seconds(std::chrono::milliseconds ms) {
+    auto whole = ms.count() / 1000;
+    auto tenths = (ms.count() % 1000) / 100;
+    return std::to_string(whole) + (tenths ? "." + std::to_string(tenths) : "") + " s";
+}
+
+} // namespace
 
 // ---------------------------------------------------------------------------
 // The spawn pipeline
@@ -169,12 +191,11 @@ void GuestManager::onStubDomid(const std::shared_ptr<Attempt>& attempt, const To
 
 void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     DomId g = guest.view.domid;
-    registry_.stubLinks()[stub] = g;
-    registry_.seen()[stub].kind = Kind::Stub;
+    registry_.linkStub(stub, g);
     registry_.transition(guest, GuestState::Linking, "", [&](GuestView& v) { v.stubDomid = stub; });
     try {
         linker_.link(linkRequest(guest, stub));
-        showDisplay(guest, stub, true);
+        display_.show(guest, stub, true);
         // libxl starts the QMP proxy of a Linux stub domain before unpausing it.
         openMonitor(guest, stub);
     } catch (const Error& e) {
@@ -255,7 +276,7 @@ void GuestManager::becameRunning(Guest& guest) {
     guest.runningSince = deps_.timers.now();
     registry_.transition(guest, GuestState::Running, "");
     logInfo(fieldsOf(guest), "stub domain is running");
-    handPasswordToMonitor(guest);
+    display_.handPasswordToMonitor(guest);
     auto attempt = guest.attempt;
     endAttempt(attempt);
     completeStart(guest, std::nullopt);

@@ -125,3 +125,57 @@ TEST_CASE("registry: counts, a stub's domid finds its guest, and removal is told
     registry.remove(6);
     CHECK(seen.events.back() == "removed web");
 }
+
+TEST_CASE("registry: a guest by uuid or name, a stub linked to it, and its stubs") {
+    Registry registry;
+    addGuest(registry, 5, "web");
+    addGuest(registry, 7, "db");
+    REQUIRE(registry.byUuid("db-uuid"));
+    CHECK(registry.byUuid("db-uuid")->view.domid == 7);
+    CHECK(registry.byName("web")->view.domid == 5);
+    CHECK_FALSE(registry.byUuid("nobody-uuid"));
+    CHECK_FALSE(registry.byName("nobody"));
+
+    CHECK(registry.stubsOf(5).empty());
+    registry.linkStub(9, 5);
+    registry.linkStub(12, 5);
+    registry.linkStub(10, 7);
+    CHECK(registry.stubsOf(5) == std::vector<DomId>{9, 12});
+    CHECK(registry.stubLinks().at(10) == 7);
+    CHECK(registry.seen().at(9).kind == Registry::Kind::Stub);
+}
+
+TEST_CASE("registry: a domain list against what was seen: new, known, PV retry and gone") {
+    Registry registry;
+    registry.seen()[0] = {Registry::Kind::Ignored, "domain 0 is dom0", false, false};
+    registry.seen()[3] = {Registry::Kind::Guest, "", true, false};
+    registry.seen()[4] = {Registry::Kind::Ignored, "not an HVM guest", false, true};
+    registry.seen()[6] = {Registry::Kind::Stub, "", false, false};
+    registry.seen()[8] = {Registry::Kind::Ignored, "not an HVM guest", false, true};
+
+    auto domain = [](DomId domid, bool shutdown = false) {
+        DomainInfo info;
+        info.domid = domid;
+        info.shutdown = shutdown;
+        return info;
+    };
+    // 6 is gone; 8 is shutting down, so not worth a second look as a PV domain.
+    const auto diff = registry.takeList(
+        {domain(0), domain(3), domain(4), domain(5), domain(8, true), domain(11)});
+    using L = Registry::Listing;
+    std::vector<std::pair<DomId, L>> listed;
+    for (const auto& [info, listing] : diff.listed)
+        listed.emplace_back(info.domid, listing);
+    CHECK(listed == std::vector<std::pair<DomId, L>>{{0, L::Known},
+                                                     {3, L::Known},
+                                                     {4, L::RetryPv},
+                                                     {5, L::New},
+                                                     {8, L::Known},
+                                                     {11, L::New}});
+    CHECK(diff.gone == std::vector<DomId>{6});
+    CHECK(registry.listed() == std::set<DomId>{0, 3, 4, 5, 8, 11});
+
+    // Seen after the last one listed: gone too.
+    registry.seen()[20] = {};
+    CHECK(registry.takeList({domain(0)}).gone == std::vector<DomId>{3, 4, 6, 8, 20});
+}
