@@ -67,7 +67,8 @@ SOURCE_ROOT = Path(os.environ.get("SOURCE_ROOT", Path(__file__).resolve().parent
 BUILD = Path(os.environ.get("XENSIM_BUILD", SOURCE_ROOT / "build" / "tests" / "xensim"))
 
 # Names of the fault switches (tests/xensim/README.md).
-FAULTS = ("xl-create-fail", "stubdom-never-running", "stubdom-crash-ms", "free-memory-kib",
+FAULTS = ("xl-create-fail", "stubdom-never-running", "stubdom-crash-ms", "stubdom-oom-ms",
+          "stubdom-console-flood", "free-memory-kib",
           "qmp-garbage", "qmp-never-greet", "qmp-stall")
 SETTINGS = ("boot-delay-ms", "dm-timeout-ms")
 

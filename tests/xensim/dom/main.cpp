@@ -48,6 +48,43 @@ void console(const char* dir, const Stub& s, const std::string& text) {
     close(fd);
 }
 
+// A stub that floods its console (a guest making its QEMU print without end, XSA-180):
+// `bytes` of numbered lines, then "flood done". Unlike console(), it waits for room in the
+// ring, as a real console ring makes its writer wait: every byte reaches the reader.
+void flood(const char* dir, const Stub& s, long long bytes) {
+    std::string ring = std::string(dir) + "/console/" + std::to_string(s.domid);
+    int fd = open(ring.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    std::string filler(90, 'f');
+    long long sent = 0;
+    for (long long n = 0; sent < bytes; ++n) {
+        std::string line = "flood " + std::to_string(n) + " " + filler + "\r\n";
+        if (write(fd, line.data(), line.size()) < 0)
+            break; // the console went with the domain
+        sent += static_cast<long long>(line.size());
+    }
+    std::string done = "flood done\r\n";
+    ssize_t n = write(fd, done.data(), done.size());
+    (void)n;
+    close(fd);
+    std::printf("xensim-dom: fault stubdom-console-flood: %lld bytes written\n", sent);
+}
+
+// What a Linux stub's kernel prints when its OOM killer kills QEMU (the line of
+// qubes-issues #3821), and the panic that follows once its init, which waits on QEMU,
+// exits: the domain crashes.
+void outOfMemory(const char* dir, const Stub& s) {
+    console(dir, s,
+            "[   41.873412] Out of memory: Killed process 231 (qemu-system-i38) "
+            "total-vm:301456kB, anon-rss:182340kB, file-rss:0kB, shmem-rss:0kB, UID:0 "
+            "pgtables:520kB oom_score_adj:0");
+    console(dir, s,
+            "[   41.902877] Kernel panic - not syncing: Attempted to kill init! "
+            "exitcode=0x00000009");
+}
+
 std::vector<xs_permissions> perms(xs_handle* xs, const std::string& path) {
     unsigned n = 0;
     std::unique_ptr<xs_permissions, decltype(&std::free)> p(
@@ -278,6 +315,23 @@ int main(int argc, char** argv) {
         reportVnc(xs.get(), dir, *stub);
     } else if (neverRunning) {
         std::printf("xensim-dom: fault stubdom-never-running: not reporting running\n");
+    }
+    if (long long bytes = xsim_fault_number(dir, "stubdom-console-flood", stub->name.c_str(), -1);
+        bytes >= 0 && xsim::findDomain(dir, domid))
+        flood(dir, *stub, bytes);
+    long long oomMs = xsim_fault_number(dir, "stubdom-oom-ms", stub->name.c_str(), -1);
+    if (oomMs >= 0 && (crashMs < 0 || oomMs <= crashMs)) {
+        std::this_thread::sleep_until(start + std::chrono::milliseconds(oomMs));
+        if (!xsim::findDomain(dir, domid))
+            return 0;
+        outOfMemory(dir, *stub);
+        // The console's copy reaches the pty before the domain is gone, as on Xen, where
+        // the ring is read before the crash is handled.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::printf("xensim-dom: fault stubdom-oom-ms: domain %u runs out of memory\n", domid);
+        if (xsim_dom_shutdown(dir, domid, XSIM_SHUTDOWN_CRASH))
+            std::perror("xensim-dom: crash");
+        return 0;
     }
     if (crashMs >= 0) {
         std::this_thread::sleep_until(crashAt);
