@@ -2,6 +2,7 @@
 
 #include "core/Errors.hpp"
 #include "core/Log.hpp"
+#include "core/MemorySize.hpp"
 #include "core/StubFlavour.hpp"
 #include "host/TextFile.hpp"
 #include "xen/XluConfig.hpp"
@@ -18,9 +19,16 @@ namespace stubdomd {
 namespace {
 
 constexpr std::string_view kPrefix = "stubdom-";
-constexpr std::string_view kKnownKeys[] = {
-    "kernel", "ramdisk", "stubdomain_kernel", "stubdomain_ramdisk", "memory", "vif", "disk",
-    "vfb",    "flavour"};
+constexpr std::string_view kKnownKeys[] = {"kernel",
+                                           "ramdisk",
+                                           "stubdomain_kernel",
+                                           "stubdomain_ramdisk",
+                                           "memory",
+                                           "stubdomain_memory",
+                                           "vif",
+                                           "disk",
+                                           "vfb",
+                                           "flavour"};
 
 // libxl's disk struct owns strings that xlu_disk_parse fills in.
 class Disk {
@@ -52,7 +60,8 @@ public:
         hints.kernel = spec.kernel = string(hints.kernelKey.c_str());
         hints.ramdiskKey = either("ramdisk", "stubdomain_ramdisk");
         hints.ramdisk = spec.ramdisk = string(hints.ramdiskKey.c_str());
-        spec.memoryMiB = memory();
+        const std::string memoryKey = either("memory", "stubdomain_memory");
+        spec.memoryMiB = memory(memoryKey);
         spec.vifs = list("vif");
         spec.disks = list("disk");
         spec.diskDevices = parseDisks(spec.disks);
@@ -69,6 +78,11 @@ public:
         if (const auto* conflict = std::get_if<FlavourConflict>(&chosen))
             fail(conflict->key, conflict->message);
         spec.flavour = std::get<Flavour>(chosen);
+        if (spec.memoryMiB && *spec.memoryMiB < minimumStubMemoryMiB(spec.flavour))
+            fail(memoryKey, "'" + memoryKey + "' is " + std::to_string(*spec.memoryMiB) +
+                                " MiB; the " + std::string(toString(spec.flavour)) +
+                                " stub domain needs at least " +
+                                std::to_string(minimumStubMemoryMiB(spec.flavour)) + " MiB");
         return spec;
     }
 
@@ -98,15 +112,18 @@ private:
         return value;
     }
 
-    std::optional<std::uint64_t> memory() const {
-        const auto text = string("memory");
+    // A number is MiB, as xl's `memory`; a string may carry a unit (MemorySize.hpp).
+    std::optional<std::uint64_t> memory(const std::string& key) const {
+        const auto text = string(key.c_str());
         if (!text)
             return std::nullopt;
-        long value = 0;
-        const int error = xlu_cfg_get_long(config_.get(), "memory", &value, 1);
-        if (error || value < 1)
-            fail("memory", "'memory' must be a positive integer (MiB), got \"" + *text + "\"");
-        return static_cast<std::uint64_t>(value);
+        const auto mib = parseMemoryMiB(*text);
+        if (!mib)
+            fail(key, "'" + key +
+                          "' must be a size in MiB, plainly or with a unit (500, \"500M\", "
+                          "\"512MiB\", \"1G\"), got \"" +
+                          *text + "\"");
+        return mib;
     }
 
     std::vector<std::string> list(const char* key) const { return config_.list(key); }

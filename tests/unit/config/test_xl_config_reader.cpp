@@ -127,10 +127,11 @@ TEST_CASE("a syntax error gives libxlutil's file:line message", "[xlconfig]") {
 }
 
 TEST_CASE("wrong values are errors naming file, line and key", "[xlconfig]") {
+    const std::string sizes = "must be a size in MiB, plainly or with a unit (500, \"500M\", "
+                              "\"512MiB\", \"1G\"), got ";
     CHECK_THAT(errorOf("kernel = '/k'\nmemory = 'lots'\n"),
-               Equals(kSource + ":2: 'memory' must be a positive integer (MiB), got \"lots\""));
-    CHECK_THAT(errorOf("memory = 0\n"),
-               Equals(kSource + ":1: 'memory' must be a positive integer (MiB), got \"0\""));
+               Equals(kSource + ":2: 'memory' " + sizes + "\"lots\""));
+    CHECK_THAT(errorOf("memory = 0\n"), Equals(kSource + ":1: 'memory' " + sizes + "\"0\""));
     CHECK_THAT(errorOf("memory = [ 32 ]\n"),
                Equals(kSource + ":1: 'memory' must be a string, got a list"));
     CHECK_THAT(errorOf("\n\n\nflavour = 'pv'\n"),
@@ -320,4 +321,29 @@ TEST_CASE("a NUL byte in a config is refused with its line, before libxlutil see
         CHECK(e.code() == ErrorCode::InvalidConfig);
         CHECK_THAT(e.what(), Equals("/etc/xen/g:2: a NUL byte; an xl config is text"));
     }
+}
+
+namespace {
+StubSpec parse(const std::string& text) {
+    return XlConfigReader::parse(text, kSource, "g");
+}
+} // namespace
+
+TEST_CASE("stubdomain_memory takes a unit, and the flavour's minimum", "[xlconfig]") {
+    CHECK(parse("stubdomain_memory = \"500M\"\n").memoryMiB == 500u);
+    CHECK(parse("stubdomain_memory = \"512MiB\"\n").memoryMiB == 512u);
+    CHECK(parse("stubdomain_memory = \"1G\"\n").memoryMiB == 1024u);
+    CHECK(parse("stubdomain_memory = 300\n").memoryMiB == 300u);
+    CHECK(parse("memory = \"64 MB\"\n").memoryMiB == 64u);
+    CHECK_THAT(errorOf("\nstubdomain_memory = \"500Q\"\n"),
+               StartsWith(kSource + ":2: 'stubdomain_memory' must be a size in MiB"));
+    CHECK_THAT(errorOf("stubdomain_memory = \"1000K\"\n"), Contains("got \"1000K\""));
+    CHECK_THAT(
+        errorOf("flavour = 'linux'\nstubdomain_memory = \"64M\"\n"),
+        Equals(kSource +
+               ":2: 'stubdomain_memory' is 64 MiB; the linux stub domain needs at least 128 MiB"));
+    CHECK_THAT(
+        errorOf("memory = 8\n"),
+        Equals(kSource + ":1: 'memory' is 8 MiB; the ioemu stub domain needs at least 16 MiB"));
+    CHECK_THAT(errorOf("memory = 64\nstubdomain_memory = \"64M\"\n"), Contains("keep one"));
 }
