@@ -62,7 +62,7 @@ int run(const Settings& settings) {
     ChildLauncher launcher(loop);
     HelperSupervisor helpers(settings.helpers, loop, launcher,
                              [&settings] { return checkExports(settings); });
-    ConsoleLogger consoles(loop); // before the engine, which holds it
+    ConsoleLogger consoles(loop, settings.stubLogMaxBytes); // before the engine, which holds it
     XenStore store;
     XenCtrl hypervisor;
     XlToolstack toolstack(loop, settings);

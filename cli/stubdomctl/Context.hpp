@@ -29,6 +29,7 @@ void addHelperCommands(CLI::App& app, Context& context);
 void addMonitorCommand(CLI::App& app, Context& context);
 void addPvGrubCommands(CLI::App& app, Context& context);
 void addDisplayCommands(CLI::App& app, Context& context);
+void addLogsCommand(CLI::App& app, Context& context);
 
 // A guest or helper the user named does not exist: reported as its message alone.
 struct NotFound : std::runtime_error {

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     stubdomctl::addGuestCommands(app, context);
     stubdomctl::addDisplayCommands(app, context);
+    stubdomctl::addLogsCommand(app, context);
     stubdomctl::addManagerCommands(app, context);
     stubdomctl::addHelperCommands(app, context);
     stubdomctl::addMonitorCommand(app, context);

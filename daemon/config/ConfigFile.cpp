@@ -48,6 +48,7 @@ constexpr std::string_view kTopKeys[] = {
     "qmp_socket_dir",
     "qmp_timeout_ms",
     "log_dir",
+    "stub_log_max_bytes",
     "pause_on_host_sleep",
 };
 
@@ -157,7 +158,8 @@ public:
             fail("'" + path + "' must be " + kind + ", got " + describe(value));
         const auto number = value.get<std::uint64_t>();
         if (number < min)
-            fail("'" + path + "' must be " + kind + ", got " + describe(value));
+            fail("'" + path + "' must be " + (min > 1 ? "at least " + std::to_string(min) : kind) +
+                 ", got " + describe(value));
         if (number > max)
             fail("'" + path + "' must be at most " + std::to_string(max) + ", got " +
                  describe(value));
@@ -246,6 +248,9 @@ public:
                 result.linuxStubRootfs = string(v, key);
             } else if (key == "log_dir") {
                 result.logDir = string(v, key);
+            } else if (key == "stub_log_max_bytes") {
+                // 1 TiB: far above any sane log, low enough to be no unit mistake.
+                result.stubLogMaxBytes = integer(v, key, kConsoleLogMinMaxBytes, 1ull << 40);
             } else if (key == "default_flavour") {
                 // pv-grub names a kind of guest stubdomd lists, not a stub domain it spawns.
                 std::optional<Flavour> flavour;

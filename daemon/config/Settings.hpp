@@ -2,6 +2,7 @@
 // Defaults are those of DESIGN.md section 7.
 #pragma once
 
+#include "core/ConsoleLogs.hpp"
 #include "core/Types.hpp"
 
 #include <chrono>
@@ -53,6 +54,8 @@ struct Settings {
     std::uint64_t linuxStubMemoryMiB = 256;
     // Where each stub domain's console 0 (its log) goes: qemu-dm-<guest>.log, as libxl.
     std::string logDir = "/var/log/xen";
+    // What one guest's log may take on disk, its rotated `.1` included.
+    std::uint64_t stubLogMaxBytes = kConsoleLogDefaultMaxBytes;
     std::chrono::milliseconds startTimeout{30000};     // unpause until `running`
     std::chrono::milliseconds toolstackTimeout{60000}; // one xl command
     unsigned maxParallelSpawns = 4;

@@ -31,6 +31,10 @@ public:
     // Watches the stub's console/tty and, once it names a pty, hands it to the logs, and
     // says which log. A stub followed already, or no logs, is left as it is: nullopt.
     std::optional<std::string> follow(const std::string& guestName, DomId stub);
+    // ConsoleLogs::openFollower for the guest's log; -1 without logs.
+    int openFollower(const std::string& guestName) {
+        return logs_ ? logs_->openFollower(logOf(guestName)) : -1;
+    }
     // Ends the watch for the tty and the copying, whichever is going on.
     void stop(DomId stub);
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace stubdomd {
 
@@ -16,6 +17,12 @@ namespace stubdomd {
 // nothing after `from`.
 std::string consoleTail(const std::string& path, std::uint64_t from = 0, std::size_t maxLines = 6,
                         std::size_t maxBytes = 4096);
+
+// The last `maxLines` lines of a guest's console log `path`, its rotated `path`.1 first:
+// carriage returns and control characters (but tabs) dropped, each line cut to
+// `maxLineBytes` and valid UTF-8, as D-Bus strings must be. Empty when neither exists.
+std::vector<std::string> lastConsoleLines(const std::string& path, std::size_t maxLines,
+                                          std::size_t maxLineBytes = 1024);
 
 // The size of the file at `path`; 0 when it does not exist or cannot be read.
 std::uint64_t fileSize(const std::string& path);

@@ -2,8 +2,10 @@
 // domain dies on its own (the on_stubdom_death policy).
 #include "core/GuestManager.hpp"
 
+#include "core/ConsoleTail.hpp"
 #include "core/GuestStates.hpp"
 #include "core/Log.hpp"
+#include "core/StubDeath.hpp"
 #include "core/ToolErrors.hpp"
 #include "core/XenPaths.hpp"
 
@@ -28,13 +30,23 @@ void GuestManager::failAfterStubDeath(Guest& guest, const std::string& death,
     logError(fieldsOf(guest), reason);
 }
 
-void GuestManager::stubDied(Guest& guest, DomId stub) {
+void GuestManager::stubDied(Guest& guest, DomId stub, std::optional<unsigned> shutdownReason) {
     bool wasRunning = guest.view.state == GuestState::Running;
     bool wasPaused = guest.view.state == GuestState::Paused;
+    // Why, read before the stub is destroyed: the hypervisor's reason, and its console's
+    // last lines (the log file outlives the copying).
+    const std::string tail =
+        consoles_.logging() ? consoleTail(consoles_.logOf(guest.view.name), guest.consoleLogFrom)
+                            : "";
+    const StubDeath death = explainStubDeath(shutdownReason, tail);
     stopWatching(guest);
     destroyStub(stub); // a crashed domain lingers until destroyed
     unlinkStub(guest);
-    std::string what = guest.view.name + "-dm (domid " + std::to_string(stub) + ") died";
+    const std::string died =
+        guest.view.name + "-dm (domid " + std::to_string(stub) + ") died: " + death.summary;
+    std::string what = died;
+    if (!tail.empty())
+        what += "; its console ended with: " + tail;
     if (wasPaused) {
         guest.deathWhilePaused = std::make_pair(stub, what);
         registry_.transition(guest, GuestState::Paused,
@@ -46,15 +58,17 @@ void GuestManager::stubDied(Guest& guest, DomId stub) {
                                  v.lastError = what;
                              });
         logWarning(fieldsOf(guest), what + " while the guest was paused");
-        return;
-    }
-    if (!wasRunning) {
+    } else if (!wasRunning) {
         registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
-        failSpawn(guest, ErrorCode::SpawnFailed, what + " while starting");
-        return;
+        // failSpawn quotes the console itself.
+        failSpawn(guest, ErrorCode::SpawnFailed, died + " while starting");
+    } else {
+        registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
+        applyStubDeathPolicy(guest, stub, what);
     }
-    registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
-    applyStubDeathPolicy(guest, stub, what);
+    // After LastError is set: a VM manager that reads it on the signal sees this death.
+    if (Guest* still = registry_.byDomid(guest.view.domid))
+        registry_.stubFailed(*still, toString(death.cause), what);
 }
 
 // on_stubdom_death, for a running guest whose stub domain `stub` is already released.
@@ -111,6 +125,25 @@ void GuestManager::applyStubDeathPolicy(Guest& guest, DomId stub, const std::str
 
 // ---------------------------------------------------------------------------
 // Commands (GuestService)
+
+std::string GuestManager::consoleLog(const std::string& uuid) const {
+    const auto view = registry_.find(uuid);
+    if (!view || view->uuid != uuid)
+        throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
+    if (!consoles_.logging())
+        throw Error(ErrorCode::NotSupported, "stub consoles are not logged");
+    return consoles_.logOf(view->name);
+}
+
+int GuestManager::followConsoleLog(const std::string& uuid) {
+    const std::string log = consoleLog(uuid); // throws for an unknown guest, no logs
+    const int fd = consoles_.openFollower(registry_.find(uuid)->name);
+    if (fd < 0)
+        throw Error(ErrorCode::Busy, "cannot follow " + log +
+                                         " now (too many followers, or "
+                                         "out of descriptors)");
+    return fd;
+}
 
 GuestManager::Guest& GuestManager::guestByUuid(const std::string& uuid) {
     Guest* guest = registry_.byUuid(uuid);

@@ -265,7 +265,8 @@ void GuestManager::domainFlagsChanged(const DomainInfo& info) {
     } else if (it->second.kind == Kind::Stub) {
         it->second.kind = Kind::Ignored;
         it->second.why = "a dead stub domain";
-        stubGone(info.domid, true);
+        stubGone(info.domid, true,
+                 info.shutdown ? std::optional<unsigned>(info.shutdownReason) : std::nullopt);
     }
 }
 
@@ -312,7 +313,8 @@ void GuestManager::guestGone(DomId guestDomid) {
     registry_.remove(guestDomid);
 }
 
-void GuestManager::stubGone(DomId stubDomid, bool stillListed) {
+void GuestManager::stubGone(DomId stubDomid, bool stillListed,
+                            std::optional<unsigned> shutdownReason) {
     auto link = registry_.stubLinks().find(stubDomid);
     if (link == registry_.stubLinks().end())
         return;
@@ -324,7 +326,7 @@ void GuestManager::stubGone(DomId stubDomid, bool stillListed) {
         // The toolstack destroys a guest's stub domain before the guest itself (libxl
         // does), so a stub that vanishes may only be the first half of the guest's
         // destruction. Judge it once the grace is over, on a fresh domain list.
-        judgeStubDeath(guestDomid, stubDomid, deps_.timers.now());
+        judgeStubDeath(guestDomid, stubDomid, deps_.timers.now(), shutdownReason);
     } else if (stillListed && (!guest || guest->view.stubDomid != stubDomid)) {
         destroyStub(stubDomid);
     }
@@ -334,8 +336,9 @@ void GuestManager::stubGone(DomId stubDomid, bool stillListed) {
 // pauses the guest, destroys the stub, then the guest, which can take seconds on a
 // busy host. Judge after a grace, on a fresh domain list, and keep waiting (within a
 // bound) while the guest stays paused.
-void GuestManager::judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since) {
-    deps_.timers.after(kStubDeathGrace, [this, guestDomid, stubDomid, since] {
+void GuestManager::judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since,
+                                  std::optional<unsigned> shutdownReason) {
+    deps_.timers.after(kStubDeathGrace, [this, guestDomid, stubDomid, since, shutdownReason] {
         rescan();
         Guest* guest = registry_.byDomid(guestDomid);
         if (!guest || guest->view.stubDomid != stubDomid ||
@@ -345,10 +348,10 @@ void GuestManager::judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time
         // until it is resumed.
         if (guest->paused && guest->view.state != GuestState::Paused &&
             deps_.timers.now() - since < kStubDeathPatience) {
-            judgeStubDeath(guestDomid, stubDomid, since);
+            judgeStubDeath(guestDomid, stubDomid, since, shutdownReason);
             return;
         }
-        stubDied(*guest, stubDomid);
+        stubDied(*guest, stubDomid, shutdownReason);
     });
 }
 

@@ -101,6 +101,8 @@ public:
                             Completion done) override;
     void attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
                            Completion done) override;
+    std::string consoleLog(const std::string& uuid) const override;
+    int followConsoleLog(const std::string& uuid) override;
     void addObserver(GuestObserver& observer) override;
     void removeObserver(GuestObserver& observer) override;
 
@@ -127,8 +129,11 @@ private:
     void domainFlagsChanged(const DomainInfo& info);
     void domainGone(DomId domid);
     void guestGone(DomId guestDomid);
-    void stubGone(DomId stubDomid, bool stillListed);
-    void judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since);
+    // `shutdownReason`: the hypervisor's, when the stub was seen shut down (not gone at once).
+    void stubGone(DomId stubDomid, bool stillListed,
+                  std::optional<unsigned> shutdownReason = std::nullopt);
+    void judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since,
+                        std::optional<unsigned> shutdownReason);
     void loadSpec(Guest& guest);
     std::optional<long> dom0DeviceModelPid(const Guest& guest);
     std::optional<DomId> recordedStub(const Guest& guest);
@@ -165,7 +170,7 @@ private:
     Guest& guestByUuid(const std::string& uuid);
     void startGuest(Guest& guest, Completion done);
     void stopGuest(Guest& guest, Completion done);
-    void stubDied(Guest& guest, DomId stub);
+    void stubDied(Guest& guest, DomId stub, std::optional<unsigned> shutdownReason);
     void applyStubDeathPolicy(Guest& guest, DomId stub, const std::string& what);
 
     // Pause and resume (GuestPause.cpp): the guest and its stub, in PauseControl's order.

@@ -23,6 +23,11 @@ public:
     // `fields` is a GuestField mask of what changed since the last notification.
     virtual void guestChanged(const GuestView& guest, std::uint32_t fields) = 0;
     virtual void guestRemoved(const GuestView& guest) = 0;
+    // The guest's stub domain died on its own (not stopped, not with its guest): `cause`
+    // is "oom", "qemu-exited", "crashed", "shutdown" or "destroyed", `message` what
+    // LastError now says. Observers that do not care need not listen.
+    virtual void stubFailed(const GuestView& /*guest*/, const std::string& /*cause*/,
+                            const std::string& /*message*/) {}
 };
 
 // Completion of a slow command: nullopt on success, or the error to report.
@@ -82,6 +87,13 @@ public:
         attach(domid, std::move(done));
     }
 
+    // The file a guest's stub consoles are logged to (with its rotated `.1`); throws
+    // Error(NoSuchGuest), or Error(NotSupported) when consoles are not logged.
+    virtual std::string consoleLog(const std::string& uuid) const;
+    // A read-only descriptor following that log (ConsoleLogs::openFollower), owned by the
+    // caller; throws Error as consoleLog, or Error(Busy) when no more can be made.
+    virtual int followConsoleLog(const std::string& uuid);
+
     virtual void addObserver(GuestObserver& observer) = 0;
     virtual void removeObserver(GuestObserver& observer) = 0;
 };
@@ -97,6 +109,12 @@ inline void GuestService::pause(const std::string&, Completion) {
 }
 inline void GuestService::resume(const std::string&, Completion) {
     throw Error(ErrorCode::NotSupported, "pausing guests is not supported");
+}
+inline std::string GuestService::consoleLog(const std::string&) const {
+    throw Error(ErrorCode::NotSupported, "stub consoles are not logged");
+}
+inline int GuestService::followConsoleLog(const std::string&) {
+    throw Error(ErrorCode::NotSupported, "stub consoles are not logged");
 }
 inline void GuestService::getDisplay(const std::string& uuid, DisplayDone done) {
     auto view = findGuest(uuid);

@@ -15,6 +15,7 @@ struct DomainInfo {
     bool shutdown = false; // shut down or crashed, not yet destroyed
     bool paused = false;
     std::uint64_t memoryKiB = 0;
+    unsigned shutdownReason = 0; // SHUTDOWN_* (public/sched.h), meaningful when `shutdown`
 };
 
 class Hypervisor {

@@ -133,6 +133,14 @@ void Registry::notify(Guest& guest, const GuestView& before) {
         countsMayHaveChanged();
 }
 
+void Registry::stubFailed(const Guest& guest, const std::string& cause,
+                          const std::string& message) {
+    if (!guest.announced)
+        return;
+    for (auto* observer : observers_)
+        observer->stubFailed(guest.view, cause, message);
+}
+
 void Registry::announce(Guest& guest) {
     guest.announced = true;
     for (auto* observer : observers_)

@@ -133,6 +133,8 @@ public:
     void fail(Guest& guest, const std::string& reason) { fail(guest, reason, reason); }
     // Any other change of the view (never its state), and its notification.
     void mutate(Guest& guest, const ViewEdit& change);
+    // The guest's stub domain died on its own: observers hear why (StubDeath.hpp's cause).
+    void stubFailed(const Guest& guest, const std::string& cause, const std::string& message);
 
     Counts counts() const;
     // Called whenever counts() may have changed (sd_notify STATUS=).

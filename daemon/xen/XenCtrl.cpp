@@ -47,6 +47,7 @@ std::vector<DomainInfo> XenCtrl::listDomains() {
             info.dying = raw.flags & XEN_DOMINF_dying;
             info.shutdown = raw.flags & XEN_DOMINF_shutdown;
             info.paused = raw.flags & XEN_DOMINF_paused;
+            info.shutdownReason = (raw.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
             info.memoryKiB = raw.tot_pages * kibPerPage;
             domains.push_back(info);
         }

@@ -140,6 +140,18 @@ void DbusServer::guestChanged(const GuestView& guest, std::uint32_t fields) {
     }
 }
 
+void DbusServer::stubFailed(const GuestView& guest, const std::string& cause,
+                            const std::string& message) {
+    auto it = guestObjects_.find(guest.uuid);
+    if (it == guestObjects_.end())
+        return;
+    try {
+        it->second->emitStubFailed(cause, message);
+    } catch (const std::exception& e) {
+        logError(fieldsOf(guest), std::string("cannot signal a stub's failure: ") + e.what());
+    }
+}
+
 void DbusServer::guestRemoved(const GuestView& guest) {
     auto it = guestObjects_.find(guest.uuid);
     if (it == guestObjects_.end())

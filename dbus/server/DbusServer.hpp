@@ -55,6 +55,8 @@ private:
     // GuestObserver
     void guestAdded(const GuestView& guest) override;
     void guestChanged(const GuestView& guest, std::uint32_t fields) override;
+    void stubFailed(const GuestView& guest, const std::string& cause,
+                    const std::string& message) override;
     void guestRemoved(const GuestView& guest) override;
     // HelperObserver
     void helperChanged(const HelperView& helper, std::uint32_t fields) override;

@@ -1,5 +1,6 @@
 #include "dbus/server/GuestObject.hpp"
 
+#include "core/ConsoleTail.hpp"
 #include "core/Display.hpp"
 #include "core/Excerpt.hpp"
 #include "dbus/Names.hpp"
@@ -119,6 +120,38 @@ void GuestObject::SetDisplay(sdbus::Result<>&& result, std::string mode,
                       [service = &context_.guests, uuid = view_.uuid, reply, choice] {
                           service->setDisplay(uuid, choice);
                           reply.succeed();
+                      });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+void GuestObject::GetConsoleLog(sdbus::Result<std::vector<std::string>>&& result, uint32_t lines) {
+    AsyncReply<std::vector<std::string>> reply(context_.replies, std::move(result));
+    try {
+        // A bound keeps the reply far below the bus's message limit (10000 lines of at
+        // most 1 KiB).
+        constexpr uint32_t kMaxLines = 10000;
+        if (lines == 0 || lines > kMaxLines)
+            throw Error(ErrorCode::InvalidArgs, "GetConsoleLog: lines must be 1 to " +
+                                                    std::to_string(kMaxLines) + ", got " +
+                                                    std::to_string(lines));
+        const std::string log = context_.guests.consoleLog(view_.uuid);
+        authorizeThen(context_, getObject(), kActionManage, reply,
+                      [reply, log, lines] { reply.succeed(lastConsoleLines(log, lines)); });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+void GuestObject::OpenConsoleLog(sdbus::Result<sdbus::UnixFd>&& result) {
+    AsyncReply<sdbus::UnixFd> reply(context_.replies, std::move(result));
+    try {
+        context_.guests.consoleLog(view_.uuid); // NoSuchGuest, NotSupported before polkit
+        authorizeThen(context_, getObject(), kActionManage, reply,
+                      [service = &context_.guests, uuid = view_.uuid, reply] {
+                          reply.succeed(
+                              sdbus::UnixFd(service->followConsoleLog(uuid), sdbus::adopt_fd));
                       });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());

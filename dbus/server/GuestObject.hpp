@@ -34,6 +34,8 @@ private:
     void SetDisplay(sdbus::Result<>&& result, std::string mode,
                     std::map<std::string, sdbus::Variant> options) override;
     void SetDisplayPassword(sdbus::Result<>&& result, std::string password) override;
+    void GetConsoleLog(sdbus::Result<std::vector<std::string>>&& result, uint32_t lines) override;
+    void OpenConsoleLog(sdbus::Result<sdbus::UnixFd>&& result) override;
 
     std::string Name() override;
     std::string UUID() override;

@@ -269,6 +269,16 @@ void Client::reload(std::optional<Timeout> timeout) {
     impl_->call(names::kManagerPath, names::kManagerInterface, "Reload", timeout);
 }
 
+std::vector<std::string> Client::consoleLog(const std::string& nameOrUuid, std::uint32_t lines) {
+    auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "GetConsoleLog", {}, lines);
+    return read<std::vector<std::string>>(reply);
+}
+
+int Client::followConsoleLog(const std::string& nameOrUuid) {
+    auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "OpenConsoleLog", {});
+    return read<sdbus::UnixFd>(reply).release();
+}
+
 DisplayInfo Client::getDisplay(const std::string& nameOrUuid) {
     auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "GetDisplay", {});
     auto options = read<Options>(reply);

@@ -372,9 +372,9 @@ def test_every_method_with_a_wrong_signature_is_invalid_args(env):
             name, message = raw_error(conn, paths[iface], iface, method, signature, args)
             assert name == INVALID_ARGS, f"{iface}.{method}({signature}): {name}: {message}"
             tried += 1
-    # Manager 7, Guest 8 (Pause and Resume among them), Helper 3 methods: the XML must
-    # not have been misread.
-    assert len(interface_methods()) == 18 and tried > 30
+    # Manager 7, Guest 10 (Pause, Resume, GetConsoleLog and OpenConsoleLog among them),
+    # Helper 3 methods: the XML must not have been misread.
+    assert len(interface_methods()) == 20 and tried > 30
     # sd-bus's own Properties.Get reads its two strings and ignores what follows, so
     # only the short and mistyped calls are InvalidArgs there.
     for signature, args in wrong_calls(["s", "s"]):

@@ -90,6 +90,13 @@ public:
     PvGrubConfig pvGrubConfig(const PvGrubRequest& request);
     PvGrubReport pvGrubCheck(const std::string& path);
 
+    // The last `lines` (1 to 10000) lines of the guest's stub console log, oldest first
+    // (GetConsoleLog; AccessDenied unless root or polkit's org.xen.Stubdom.manage).
+    std::vector<std::string> consoleLog(const std::string& nameOrUuid, std::uint32_t lines);
+    // A read-only descriptor on which the stub console's new output arrives
+    // (OpenConsoleLog); EOF when stubdomd cut it off. The caller owns and closes it.
+    int followConsoleLog(const std::string& nameOrUuid);
+
     // Display (InvalidDisplay when a choice breaks a rule or the mode has no password).
     DisplayInfo getDisplay(const std::string& nameOrUuid);
     // For the next start of the stub domain; restart() applies it.

@@ -411,3 +411,13 @@ TEST_CASE("a number no double holds is an error naming the file", "[config]") {
     CHECK_THAT(errorOf(R"({"max_parallel_spawns": 8e999})"),
                Equals(kFile + ": JSON: number overflow parsing '8e999'"));
 }
+
+TEST_CASE("the stub logs' cap: a default of a few MiB, a floor, a clear error", "[config]") {
+    CHECK(Settings{}.stubLogMaxBytes == 4 * 1024 * 1024);
+    CHECK(parseSettings(R"({"stub_log_max_bytes": 65536})", kFile).stubLogMaxBytes == 65536);
+    CHECK_THAT(errorOf(R"({"stub_log_max_bytes": 100})"),
+               Equals(kFile + ": 'stub_log_max_bytes' must be at least 16384, got number 100"));
+    CHECK_THAT(errorOf(R"({"stub_log_max_bytes": "4M"})"),
+               Equals(kFile + ": 'stub_log_max_bytes' must be a positive integer, got string "
+                              "\"4M\""));
+}

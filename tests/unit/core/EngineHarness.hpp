@@ -105,6 +105,7 @@ struct Harness {
     }
     void crashDomain(DomId d) {
         hypervisor.domains[d].shutdown = true;
+        hypervisor.domains[d].shutdownReason = 3; // SHUTDOWN_crash
         store.fireSpecial(paths::kReleaseDomain);
         settle();
         timers.advance(std::chrono::milliseconds(1000)); // the stub-death grace

@@ -184,6 +184,8 @@ TEST_CASE("the on_stubdom_death policy decides what a stub domain's death does")
         CHECK(h.hypervisor.crashed.empty());
         CHECK(h.view("g").state == GuestState::Failed);
         CHECK(h.view("g").stateReason.find("on_stubdom_death = leave") != std::string::npos);
+        CHECK(h.view("g").lastError.find("died: crashed (Xen shutdown reason crash)") !=
+              std::string::npos);
     }
     SECTION("restart brings a new stub domain, up to max_restarts in a row") {
         h.settings.onStubdomDeath = StubDeathPolicy::Restart;
