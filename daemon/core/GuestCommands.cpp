@@ -42,8 +42,8 @@ void GuestManager::stubDied(Guest& guest, DomId stub, std::optional<unsigned> sh
     stopWatching(guest);
     destroyStub(stub); // a crashed domain lingers until destroyed
     unlinkStub(guest);
-    const std::string died =
-        guest.view.name + "-dm (domid " + std::to_string(stub) + ") died: " + death.summary;
+    const std::string stubName = guest.view.name + "-dm (domid " + std::to_string(stub) + ")";
+    const std::string died = stubName + " died: " + death.summary;
     std::string what = died;
     if (!tail.empty())
         what += "; its console ended with: " + tail;
@@ -61,7 +61,8 @@ void GuestManager::stubDied(Guest& guest, DomId stub, std::optional<unsigned> sh
     } else if (!wasRunning) {
         registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
         // failSpawn quotes the console itself.
-        failSpawn(guest, ErrorCode::SpawnFailed, died + " while starting");
+        failSpawn(guest, ErrorCode::SpawnFailed,
+                  stubName + " died while starting: " + death.summary);
     } else {
         registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
         applyStubDeathPolicy(guest, stub, what);
