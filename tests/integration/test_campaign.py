@@ -233,7 +233,7 @@ def log_counts(log: str) -> dict[str, int]:
         "spawn failures logged": len(re.findall(
             r"xl create failed|did not reach running|died while starting|not enough free memory",
             log)),
-        "stub deaths while running": len(re.findall(r"-dm \(domid \d+\) died;", log)),
+        "stub deaths while running": len(re.findall(r"-dm \(domid \d+\) died: ", log)),
         "half-started stubs respawned after a restart": log.count(
             "never reached running; destroying it and respawning"),
         "leftovers destroyed after a restart": log.count("left unlinked by an interrupted spawn")
