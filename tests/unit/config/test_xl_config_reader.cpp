@@ -75,7 +75,7 @@ TEST_CASE("a guest without a stub config has none", "[xlconfig]") {
 TEST_CASE("every stub-config key is read", "[xlconfig]") {
     const StubSpec spec = XlConfigReader::parse("kernel = '/k'\n"
                                                 "ramdisk = \"/r\"\n"
-                                                "memory = 48\n"
+                                                "memory = 160\n"
                                                 "vif = [ 'ip=172.30.206.1' ]\n"
                                                 "vfb = [ 'type=vnc', 'type=sdl' ]\n"
                                                 "flavour = 'linux'\n",
@@ -83,7 +83,7 @@ TEST_CASE("every stub-config key is read", "[xlconfig]") {
     CHECK(spec.sourceFile == kSource);
     CHECK(spec.kernel == "/k");
     CHECK(spec.ramdisk == "/r");
-    CHECK(spec.memoryMiB == 48u);
+    CHECK(spec.memoryMiB == 160u);
     CHECK(spec.vifs == std::vector<std::string>{"ip=172.30.206.1"});
     CHECK(spec.disks.empty());
     CHECK(spec.vfbs == std::vector<std::string>{"type=vnc", "type=sdl"});
