@@ -1,6 +1,7 @@
 // Why a stub domain died (StubDeath.hpp), a stub's memory as administrators write it
 // (MemorySize.hpp) and the lines of a rotated console log (ConsoleTail.hpp).
 #include "core/ConsoleTail.hpp"
+#include "core/Excerpt.hpp"
 #include "core/MemorySize.hpp"
 #include "core/StubDeath.hpp"
 
@@ -86,7 +87,7 @@ TEST_CASE("a rotated console log reads as one stream, oldest first", "[console]"
     std::ofstream(path, std::ios::binary) << "\xff\xfe" << std::string(2000, 'x') << "\n";
     const auto cut = lastConsoleLines(path, 1, 100);
     REQUIRE(cut.size() == 1);
-    CHECK(cut[0].rfind("??xx", 0) == 0);
+    CHECK(validUtf8(cut[0])); // what D-Bus demands of a string
     CHECK_THAT(cut[0], Contains("bytes in all"));
     std::remove((path + ".1").c_str());
     std::remove(path.c_str());
