@@ -165,3 +165,39 @@ TEST_CASE("a log directory that cannot be made is reported once", "[host][consol
     REQUIRE(warnings.lines.size() == 1);
     CHECK_THAT(warnings.lines[0], Catch::Contains(blocker) && Catch::Contains("said once"));
 }
+
+TEST_CASE("a follower gets what is logged next, and is cut off when it falls behind",
+          "[host][console]") {
+    TempDir dir;
+    const std::string path = dir.path() + "/qemu-dm-f.log";
+    EventLoop loop;
+    ConsoleLogger logger(loop, 64 * 1024 * 1024);
+    Pty pty;
+    logger.follow(DomId{13}, pty.slave, path);
+    UniqueFd follower(logger.openFollower(path));
+    REQUIRE(follower);
+    const std::string hello = "hello follower\n";
+    REQUIRE(writeAll(pty.master.get(), hello.data(), hello.size()));
+    runUntil(loop, [&] { return contentOf(path).find("hello follower") != std::string::npos; });
+    char got[64] = {};
+    REQUIRE(::read(follower.get(), got, sizeof got) == static_cast<ssize_t>(hello.size()));
+    CHECK(std::string(got) == hello);
+    // Nobody reads it now: past a socket buffer, the daemon lets it go rather than wait.
+    const std::string chunk(4000, 'z');
+    std::uint64_t logged = 0;
+    for (int i = 0; i < 400; ++i) {
+        REQUIRE(writeAll(pty.master.get(), chunk.data(), chunk.size()));
+        logged += chunk.size();
+        runUntil(loop, [&] { return sizeOf(path) >= hello.size() + logged; });
+    }
+    // Non-blocking: a follower that was not cut off fails the test instead of hanging it.
+    REQUIRE(::fcntl(follower.get(), F_SETFL, O_NONBLOCK) == 0);
+    std::vector<char> sink(1 << 20);
+    ssize_t n = 0;
+    std::uint64_t received = 0;
+    while ((n = ::read(follower.get(), sink.data(), sink.size())) > 0)
+        received += static_cast<std::uint64_t>(n);
+    CHECK(n == 0); // EOF: cut off
+    CHECK(received < logged);
+    logger.stop(DomId{13});
+}
