@@ -3,18 +3,20 @@
 #   OUT/xen.elf      Debian's Xen 4.17 hypervisor, uncompressed (QEMU's multiboot loader takes it)
 #   OUT/vmlinuz      Debian's kernel (dom0 and, inside the dom0 initramfs, the stub domain's)
 #   OUT/dom0.cpio    the dom0 initramfs: busybox, the Xen userspace and its libraries, the Xen
-#                    kernel modules, dbus-daemon + busctl, the project installed in DESTDIR,
-#                    the stub domain's kernel + initramfs, the scenario
+#                    kernel modules, dbus-daemon + busctl, the project's Debian packages from
+#                    DEBS installed by dpkg, the stub domain's kernel + initramfs, the scenario
 #   OUT/stub.cpio    the stub domain's initramfs (also inside dom0.cpio)
-# Usage: build-images.sh --out DIR [--destdir DIR] [--link-helper PATH]
+# Usage: build-images.sh --out DIR [--debs DIR] [--link-helper PATH]
+#   --debs DIR  scripts/build-debs's output: stubdomd and libstubdom-client0 are installed
+#               (and stubdom-mkimage, for the linux stage); without it dom0 has no stubdomd
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-out= destdir= link_helper=
+out= debs= link_helper=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out=$2; shift ;;
-    --destdir) destdir=$2; shift ;;
+    --debs) debs=$2; shift ;;
     --link-helper) link_helper=$2; shift ;;
     *) echo "build-images: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -65,10 +67,10 @@ add_file() { # ROOT SRC [DST]
   cp -L --preserve=mode "$src" "$r$dst"
 }
 
-add_libs() { # ROOT ELF  (its ldd libraries; LD_LIBRARY_PATH may point into a destdir)
+add_libs() { # ROOT ELF  (its ldd libraries; LD_LIBRARY_PATH may point into ROOT)
   local r=$1 f=$2 lib
   for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\//{print $1}'); do
-    case "$lib" in "${destdir:-/nonexistent}"/*) continue ;; esac  # in the image already
+    case "$lib" in "$r"/*) continue ;; esac  # in the image already (a package's library)
     add_file "$r" "$lib"
   done
 }
@@ -183,6 +185,37 @@ if [[ -n "$link_helper" ]]; then
   [[ -x "$qmp_helper" ]] && add_bin "$root" "$qmp_helper" /realxen/bin/realxen-qmp
 fi
 
+# The project, as an administrator installs it: its Debian packages (scripts/build-debs),
+# installed by dpkg into the image's root with their maintainer scripts run chrooted there.
+# The image's own dpkg database starts empty: everything else in it is copied from this
+# machine's files (ldd above), not installed from packages, so the packages' dependencies
+# are met but unknown to dpkg (--force-depends). The postinst finds no systemd and no
+# deb-systemd-helper in dom0 and enables nothing, as on a dom0 without systemd.
+if [[ -n "$debs" ]]; then
+  pkgs=(stubdomd libstubdom-client0)
+  [[ "${REALXEN_LINUX:-0}" == 1 ]] && pkgs+=(stubdom-mkimage)
+  files=()
+  for p in "${pkgs[@]}"; do
+    f=$(compgen -G "$debs/${p}_*.deb" | sort -V | tail -n1) ||
+      { echo "build-images: no ${p}_*.deb in $debs (scripts/build-debs)" >&2; exit 1; }
+    files+=("$f")
+  done
+  mkdir -p "$root"/var/lib/dpkg/{info,updates,triggers}
+  : >"$root/var/lib/dpkg/status"
+  : >"$root/var/lib/dpkg/available"
+  # the maintainer scripts' shell (the other applets are linked below)
+  ln -sf busybox "$root/usr/bin/sh"
+  dpkg --root="$root" --force-depends -i "${files[@]}" >"$out/dpkg.log" 2>&1 || {
+    cat "$out/dpkg.log" >&2; echo "build-images: dpkg -i into dom0's root failed" >&2; exit 1; }
+  grep -E '^(Setting up|Unpacking) ' "$out/dpkg.log" | sed 's/^/build-images: dpkg: /'
+  # the libraries the packages' programs need, from this machine (as for the Xen tools)
+  while IFS= read -r f; do
+    [[ -f "$root$f" && ! -L "$root$f" ]] || continue
+    head -c4 "$root$f" | grep -q 'ELF' || continue
+    LD_LIBRARY_PATH=$root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH) add_libs "$root" "$root$f"
+  done < <(cat "$root"/var/lib/dpkg/info/*.list)
+fi
+
 # The linux stage: the project's own Linux stub-domain rootfs (stubdom-mkimage, from this
 # machine's packages; its kernel is the unpacked one above), a boot disk for the HVM guest,
 # and bash and util-linux's flock for Xen's block hotplug script (phy: disks; its locking.sh
@@ -197,7 +230,10 @@ if [[ "${REALXEN_LINUX:-0}" == 1 ]]; then
   mkdir -p "$root/realxen/linux"
   "$here/make-boot-disk" "$root/realxen/linux/boot.img"
   printf '%s\n' -drive file=/realxen-boot.img,if=ide,index=0,media=disk,format=raw >"$out/qemu-args"
-  "$here/../../stubimage/stubdom-mkimage" --init "$here/../../stubimage/init" \
+  # the packaged builder, with its packaged /init, run on this machine's packages
+  [[ -x "$root/usr/sbin/stubdom-mkimage" ]] ||
+    { echo "build-images: the linux stage needs stubdom-mkimage installed from --debs" >&2; exit 1; }
+  "$root/usr/sbin/stubdom-mkimage" --init "$root/usr/lib/stubdomd/stubimage/init" \
     --add "$root/realxen/linux/boot.img:/realxen-boot.img" --add "$out/qemu-args:/etc/stubdom/qemu-args" \
     --kernel-out "$out/linux-kernel.unused" --rootfs-out "$root/realxen/linux/rootfs" |
     sed 's/^/build-images: /'
@@ -205,22 +241,6 @@ if [[ "${REALXEN_LINUX:-0}" == 1 ]]; then
   add_bin "$root" /bin/bash
   add_bin "$root" "$(command -v flock)"
 fi
-
-# The project, as `meson install --destdir` left it
-if [[ -n "$destdir" && -d "$destdir" ]]; then
-  cp -a "$destdir"/. "$root"/
-  libpath=$(find "$destdir" -name '*.so*' -printf '%h\n' 2>/dev/null | sort -u | tr '\n' ':')
-  while IFS= read -r -d '' f; do
-    if head -c4 "$f" | grep -q 'ELF'; then
-      LD_LIBRARY_PATH=$libpath add_libs "$root" "$f"
-      # debug info would make dom0's rootfs too big to unpack ("Initramfs unpacking failed")
-      strip --strip-debug "$root/${f#"$destdir"/}" 2>/dev/null || true
-    fi
-  done < <(find "$destdir" -type f -print0)
-  # where the project's libraries live inside the image
-  find "$destdir" -name '*.so*' -printf '/%P\n' | xargs -r -n1 dirname | sort -u >"$root/realxen/ld-paths"
-fi
-[[ -f "$root/realxen/ld-paths" ]] || : >"$root/realxen/ld-paths"
 
 busybox_links "$root"
 mkcpio "$root" "$out/dom0.cpio"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The realxen test: builds the images, boots Xen 4.17 in QEMU, reads the scenario's markers.
 # Usage: run.sh [--build-dir DIR] [--link-helper PATH] [--out DIR] [--timeout SECONDS]
-#   --build-dir   the meson build dir whose `meson install` goes into dom0 (default: build-rx)
+#   --build-dir   the meson build dir (default: build-rx); the Debian packages of this tree,
+#                 built into BUILD/debs by scripts/build-debs --reuse (or found there, built by
+#                 the install+deb suite), are installed into dom0 with dpkg
 #   --link-helper realxen-link, built by meson in BUILD/tests/realxen (default: found there)
 #   --out         where images and the serial log go (default: BUILD/tests/realxen/realxen-run)
 #   --require     a missing prerequisite fails (exit 1) instead of skipping (-Drealxen=enabled)
@@ -20,7 +22,7 @@ while [[ $# -gt 0 ]]; do
     --timeout) limit=$2; shift ;;
     --require) require=1 ;;
     --linux) linux=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "realxen: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -36,6 +38,9 @@ for f in /usr/lib/xen-4.17/bin/xl /usr/lib/xen-4.17/bin/xenstored /usr/bin/xenst
   [[ -x $f ]] || skip "$f missing (scripts/install-deps --realxen)"
 done
 command -v busybox >/dev/null || [[ -x /bin/busybox ]] || skip "busybox missing (busybox-static)"
+for c in dpkg-buildpackage dh; do
+  command -v $c >/dev/null || skip "$c missing (scripts/install-deps --realxen)"
+done
 if [[ $linux -eq 1 ]]; then
   [[ -x /usr/libexec/xen-qemu-system-i386 ]] || skip "/usr/libexec/xen-qemu-system-i386 missing (qemu-system-xen)"
   export REALXEN_LINUX=1
@@ -50,16 +55,18 @@ mkdir -p "$out"
 stage=$(mktemp -d "${TMPDIR:-/tmp}/realxen.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 t0=$(date +%s.%N)
-# The project as it would be installed; nothing installed yet is fine.
-if ! meson install -C "$build" --destdir "$stage/destdir" --no-rebuild --quiet >"$stage/install.log" 2>&1; then
-  cat "$stage/install.log" >&2; echo "realxen: FAIL meson install --destdir" >&2; exit 1
+# The project as an administrator installs it: its Debian packages. Built once per tree:
+# the install+deb suite's test builds the same into the same directory.
+if ! "$src/scripts/build-debs" --reuse "$build/debs" >"$stage/debs.log" 2>&1; then
+  cat "$stage/debs.log" >&2; echo "realxen: FAIL scripts/build-debs" >&2; exit 1
 fi
-mkdir -p "$stage/destdir"
-echo "realxen: project install: $(find "$stage/destdir" -type f | wc -l) files; $(find "$stage/destdir" -type f -name stubdomd -printf '%P ' ; true)"
-"$here/build-images.sh" --out "$out" --destdir "$stage/destdir" --link-helper "$helper"
+sed 's/^/realxen: /' "$stage/debs.log"
+t_debs=$(date +%s.%N)
+"$here/build-images.sh" --out "$out" --debs "$build/debs" --link-helper "$helper"
 t1=$(date +%s.%N)
-printf 'realxen: images built in %.1fs\nrealxen_images_s=%.1f\n' "$(echo "$t1 $t0" | awk '{print $1-$2}')" \
-  "$(echo "$t1 $t0" | awk '{print $1-$2}')"
+printf 'realxen: packages ready in %.1fs, images built in %.1fs\nrealxen_debs_s=%.1f\nrealxen_images_s=%.1f\n' \
+  "$(echo "$t_debs $t0" | awk '{print $1-$2}')" "$(echo "$t1 $t_debs" | awk '{print $1-$2}')" \
+  "$(echo "$t_debs $t0" | awk '{print $1-$2}')" "$(echo "$t1 $t_debs" | awk '{print $1-$2}')"
 
 set +e
 "$here/boot.sh" "$out" "$limit"
