@@ -1,24 +1,38 @@
-"""meson benchmark: the cost of the D-Bus API with 500 guests (issue 4).
+"""meson benchmark: the D-Bus API's cost beside the floor of the bus and beside libvirt-dbus.
 
-On the simulated host, stubdomd lists 500 guests. They are created without stub-domain
-configurations, so they are *unmanaged* guests: listed, exported and announced like any
-other, but no stub domain is spawned (spawning 500 with the fake xl would take long and
-measure xl, not D-Bus). Then python-dbus, on one connection, times four kinds of call
-to the same daemon — org.freedesktop.DBus.Peer.Ping, Manager.ListGuests,
-ObjectManager.GetManagedObjects and Properties.Get of one guest's State, 2,500 each in
-blocks of 50 that take turns — and prints the median and p99 of each as a ratio to Ping's (Ping answers without reaching our
-code: the ratio is the daemon's own cost, with the client's python overhead on both
-sides). Because the client's decoding of a big reply weighs in the ratio, it also
-prints the daemon's own CPU time per call of each kind (from /proc/PID/stat, in clock
-ticks summed over all blocks of a kind), and the daemon's VmRSS before and after those 10,000 calls (plus one untimed
-call per block).
+On the simulated host, stubdomd lists N guests (20 and 200; STUBDOMD_BENCH_DBUS_SIZES="500
+1000" for the issue's sizes). They are created without stub-domain configurations, so they
+are *unmanaged* guests: listed, exported and announced like any other, but no stub domain is
+spawned (that would measure xl, not D-Bus). On the same bus, with the same policy, run:
 
-Prints one line per figure; asserts nothing about time.
-Arguments: [guests] [calls of each kind] (default 500 and 2500).
+- the floor (tests/bench/dbus_floor.cpp): a minimal sd-bus server that answers ListGuests
+  and GetManagedObjects with the replies it captured from this stubdomd (same content and
+  size), copying them into each reply: what marshalling that reply costs with sd-bus,
+  nothing else;
+- the peer: Debian's libvirt-dbus (--system) with libvirt's test:///default driver holding
+  the same number of domains (its own "test" domain and N-1 created through
+  DomainCreateXML). Its comparable calls: Connect.ListDomains for ListGuests, a
+  Properties.Get of one domain's Name for one of a guest's State, and "every domain with its
+  properties" the only way libvirt-dbus allows (no ObjectManager): ListDomains, then
+  Properties.GetAll of each domain, for GetManagedObjects.
+
+One python-dbus connection times every kind of call in blocks that take turns (so a burst of
+load on the shared machine hits every kind alike; each block starts with one untimed call),
+and prints per kind the median and p99, the server's own CPU time per call (from
+/proc/PID/stat, summed over its blocks), and the ratios: `*_ratio_to_floor=` and
+`*_ratio_to_libvirt_dbus=` (client-seen medians) with the CPU ratios beside them. Ping of each
+server is the bus's round trip. stubdomd's VmRSS before and after the calls. The 1-minute load
+average is printed beside every size: the figures are one run on a shared 2-core machine.
+
+libvirt-dbus missing: its figures are skipped, and a line says why. Asserts nothing about
+time. STUBDOMD_BENCH_DBUS_CALLS sets the timed calls per kind (default 500).
+Argument: the floor server's executable (meson passes it).
 """
 
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,12 +42,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
 import dbus  # noqa: E402
 
-from simhost import SimHost, wait_for  # noqa: E402
+from simhost import SimHost, cpu_ticks, wait_for  # noqa: E402
 from stubdomd import EXAMPLES, Stubdomd  # noqa: E402
 
 BUS_NAME = "org.xen.Stubdom"
+FLOOR_NAME = "org.xen.StubdomFloor"
 MANAGER_PATH = "/org/xen/Stubdom"
+LIBVIRT_NAME = "org.libvirt"
+LIBVIRT_TEST = "/org/libvirt/Test"
+LIBVIRT_DBUS = "/usr/sbin/libvirt-dbus"
 BLOCK = 50
+TIMEOUT = 600  # a reply's timeout: 1000 guests on a loaded machine; nothing is timed by it
 
 
 def vm_rss_kib(pid: int) -> int:
@@ -44,9 +63,7 @@ def vm_rss_kib(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """The process's user + system CPU time (clock ticks, usually 10 ms)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_ticks(pid) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -54,15 +71,87 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def main():
-    guests = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    per_kind = int(sys.argv[2]) if len(sys.argv) > 2 else 2500
+def load() -> str:
+    return "load_average={:.2f}/{:.2f}/{:.2f}".format(*os.getloadavg())
+
+
+class Kind:
+    """One kind of call to one server: its samples and the server's CPU over them."""
+
+    def __init__(self, name: str, pid: int, call, per_block: int = BLOCK):
+        self.name, self.pid, self.call, self.per_block = name, pid, call, per_block
+        self.samples: list[float] = []
+        self.cpu = 0.0
+
+    def block(self):
+        self.call()  # untimed: the previous block's big reply must not weigh on this one
+        cpu0 = cpu_seconds(self.pid)
+        for _ in range(self.per_block):
+            t0 = time.perf_counter()
+            self.call()
+            self.samples.append(time.perf_counter() - t0)
+        self.cpu += cpu_seconds(self.pid) - cpu0
+
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    def cpu_per_call(self) -> float:
+        return self.cpu / len(self.samples)
+
+    def report(self):
+        print(f"{self.name} median_us={self.median() * 1e6:.0f} "
+              f"p99_us={percentile(self.samples, 99) * 1e6:.0f} "
+              f"server_cpu_us_per_call={self.cpu_per_call() * 1e6:.0f} "
+              f"calls={len(self.samples)}", flush=True)
+
+
+def ratio(name: str, a: Kind, b: Kind):
+    print(f"{name}={a.median() / b.median():.2f} "
+          f"cpu_{name}={a.cpu_per_call() / max(b.cpu_per_call(), 1e-9):.2f} "
+          f"({a.name} vs {b.name})", flush=True)
+
+
+def start_ready(host: SimHost, argv, what: str):
+    proc = host.spawn(*argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    if line.strip() != "ready":
+        raise AssertionError(f"{what} did not start: {line}{proc.stdout.read()}")
+    return proc
+
+
+def libvirt_dbus(host: SimHost, conn, guests: int):
+    """libvirt-dbus on the host's bus holding `guests` test domains, or None with a reason
+    printed."""
+    if not Path(LIBVIRT_DBUS).exists():
+        print(f"libvirt_dbus=skipped reason={LIBVIRT_DBUS} is missing "
+              f"(scripts/install-deps --bench installs libvirt-dbus)", flush=True)
+        return None
+    log = open(host.dir / "libvirt-dbus.log", "w")
+    proc = host.spawn(LIBVIRT_DBUS, "--system", stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+
+    def owned():
+        return proc.poll() is not None or conn.name_has_owner(LIBVIRT_NAME)
+    wait_for(owned, what="libvirt-dbus to own org.libvirt", progress=lambda: cpu_ticks(proc.pid))
+    if proc.poll() is not None:
+        print(f"libvirt_dbus=skipped reason=it exited with {proc.returncode}: "
+              f"{(host.dir / 'libvirt-dbus.log').read_text()[-500:]!r}", flush=True)
+        return None
+    for i in range(guests - 1):  # test:///default starts with its own domain "test"
+        xml = (f"<domain type='test'><name>v{i:04d}</name><memory>32768</memory>"
+               f"<os><type>hvm</type></os></domain>")
+        conn.call_blocking(LIBVIRT_NAME, LIBVIRT_TEST, "org.libvirt.Connect", "DomainCreateXML",
+                           "su", [xml, 0], timeout=TIMEOUT)
+    return proc
+
+
+def run(floor_exe: str, guests: int, per_kind: int):
     # 32 MiB per guest; the default 4 GiB host holds about a hundred.
-    with SimHost(total_mem_kib=64 * 1024 * 1024) as host:
+    with SimHost(total_mem_kib=(guests * 40 + 2048) * 1024) as host:
         conf = host.dir / "no-stub-configs"
         conf.mkdir()
         with Stubdomd(host, config_dir=conf) as d:
-            names = [f"u{i:03d}" for i in range(guests)]
+            names = [f"u{i:04d}" for i in range(guests)]
             started = time.monotonic()
 
             def create(name):
@@ -72,76 +161,102 @@ def main():
                 list(pool.map(create, names))
             conn = dbus.bus.BusConnection(host.env["DBUS_SYSTEM_BUS_ADDRESS"])
 
-            def list_guests():
-                return conn.call_blocking(BUS_NAME, MANAGER_PATH, "org.xen.Stubdom.Manager",
-                                          "ListGuests", "", [], timeout=120)
-            rows = wait_for(lambda: len(list_guests()) == guests and list_guests(), timeout=600,
-                            interval=0.5, what=f"{guests} guests listed")
-            print(f"guests={guests} unmanaged (created without stub configs: listed, "
-                  f"exported, no stub domain) created_in_s={time.monotonic() - started:.1f}",
-                  flush=True)
+            def call(name, path, interface, member, signature="", args=()):
+                return lambda: conn.call_blocking(name, path, interface, member, signature,
+                                                  list(args), timeout=TIMEOUT)
+            list_guests = call(BUS_NAME, MANAGER_PATH, "org.xen.Stubdom.Manager", "ListGuests")
+            rows = wait_for(lambda: len(list_guests()) == guests and list_guests(),
+                            what=f"{guests} guests listed")
+            print(f"guests={guests} unmanaged (listed and exported, no stub domain) "
+                  f"created_in_s={time.monotonic() - started:.1f} {load()}", flush=True)
             assert all(str(r[2]) == "unmanaged" for r in rows)
             path = str(rows[0][5])
 
-            calls = {
-                "Ping": lambda: conn.call_blocking(BUS_NAME, MANAGER_PATH,
-                                                   "org.freedesktop.DBus.Peer", "Ping", "", [],
-                                                   timeout=120),
-                "ListGuests": list_guests,
-                "GetManagedObjects": lambda: conn.call_blocking(
-                    BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
-                    "GetManagedObjects", "", [], timeout=120),
-                "PropertyGet": lambda: conn.call_blocking(
-                    BUS_NAME, path, "org.freedesktop.DBus.Properties", "Get", "ss",
-                    ["org.xen.Stubdom.Guest", "State"], timeout=120),
-            }
-            assert len(calls["GetManagedObjects"]()) >= guests  # warm-up, and a check
-            for call in calls.values():
-                call()
+            floor = start_ready(host, [floor_exe, FLOOR_NAME, BUS_NAME, MANAGER_PATH],
+                                "the floor server")
+            libvirt = libvirt_dbus(host, conn, guests)
             pid = d.proc.pid
-            rss_before = vm_rss_kib(pid)
-            samples: dict[str, list[float]] = {name: [] for name in calls}
-            daemon_cpu: dict[str, float] = {name: 0.0 for name in calls}
-            # Blocks of BLOCK calls of one kind, the kinds taking turns, so that a burst
-            # of load on the machine hits every kind alike. Each block starts with one
-            # untimed call: the call right after a GetManagedObjects reply (150 KB) is
-            # slow for any destination, the bus daemon's own GetId included, so it
-            # would measure the previous block, not this one.
-            total = 0
-            for _ in range(max(1, per_kind // BLOCK)):
-                for name, call in calls.items():
-                    call()
-                    total += 1
-                    cpu0 = cpu_seconds(pid)
-                    for _ in range(BLOCK):
-                        t0 = time.perf_counter()
-                        call()
-                        samples[name].append(time.perf_counter() - t0)
-                    daemon_cpu[name] += cpu_seconds(pid) - cpu0
-                    total += BLOCK
-            rss_after = vm_rss_kib(pid)
-            untimed = total - sum(len(v) for v in samples.values())
+            om = "org.freedesktop.DBus.ObjectManager"
+            kinds = [
+                Kind("stubdomd.Ping", pid,
+                     call(BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping")),
+                Kind("stubdomd.ListGuests", pid, list_guests),
+                Kind("stubdomd.GetManagedObjects", pid,
+                     call(BUS_NAME, MANAGER_PATH, om, "GetManagedObjects")),
+                Kind("stubdomd.PropertyGet", pid,
+                     call(BUS_NAME, path, "org.freedesktop.DBus.Properties", "Get", "ss",
+                          ["org.xen.Stubdom.Guest", "State"])),
+                Kind("floor.Ping", floor.pid,
+                     call(FLOOR_NAME, MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping")),
+                Kind("floor.ListGuests", floor.pid,
+                     call(FLOOR_NAME, MANAGER_PATH, "org.xen.Stubdom.Manager", "ListGuests")),
+                Kind("floor.GetManagedObjects", floor.pid,
+                     call(FLOOR_NAME, MANAGER_PATH, om, "GetManagedObjects")),
+            ]
+            by = {k.name: k for k in kinds}
+            assert len(by["floor.ListGuests"].call()) == guests
+            assert len(by["floor.GetManagedObjects"].call()) == len(
+                by["stubdomd.GetManagedObjects"].call())
+            if libvirt:
+                list_domains = call(LIBVIRT_NAME, LIBVIRT_TEST, "org.libvirt.Connect",
+                                    "ListDomains", "u", [0])
+                domains = list_domains()
+                assert len(domains) == guests, f"libvirt-dbus lists {len(domains)} domains"
+                props = "org.freedesktop.DBus.Properties"
 
-            ping_median = statistics.median(samples["Ping"])
-            ping_p99 = percentile(samples["Ping"], 99)
-            print(f"Ping median_us={ping_median * 1e6:.0f}", flush=True)
-            print(f"Ping p99_us={ping_p99 * 1e6:.0f}", flush=True)
-            for name in calls:
-                print(f"{name} stubdomd_cpu_us_per_call="
-                      f"{daemon_cpu[name] / len(samples[name]) * 1e6:.0f}", flush=True)
-            for name in ("ListGuests", "GetManagedObjects", "PropertyGet"):
-                median = statistics.median(samples[name])
-                p99 = percentile(samples[name], 99)
-                print(f"{name} median_ratio_to_ping={median / ping_median:.2f} "
-                      f"(median_us={median * 1e6:.0f})", flush=True)
-                print(f"{name} p99_ratio_to_ping={p99 / ping_p99:.2f} "
-                      f"(p99_us={p99 * 1e6:.0f}; {p99 / ping_median:.1f}x Ping's median)",
-                      flush=True)
-            print(f"stubdomd VmRSS_before_kib={rss_before} (after {guests} guests)", flush=True)
-            print(f"stubdomd VmRSS_after_kib={rss_after} (after {total} more calls, {untimed} of them untimed; "
-                  f"growth {rss_after - rss_before:+d} KiB)", flush=True)
+                def every_domain():
+                    return {p: conn.call_blocking(LIBVIRT_NAME, p, props, "GetAll", "s",
+                                                  ["org.libvirt.Domain"], timeout=TIMEOUT)
+                            for p in list_domains()}
+                # One "every domain" call is guests+1 round trips: fewer per block.
+                kinds += [
+                    Kind("libvirt.Ping", libvirt.pid,
+                         call(LIBVIRT_NAME, LIBVIRT_TEST, "org.freedesktop.DBus.Peer", "Ping")),
+                    Kind("libvirt.ListDomains", libvirt.pid, list_domains),
+                    Kind("libvirt.PropertyGet", libvirt.pid,
+                         call(LIBVIRT_NAME, str(domains[0]), props, "Get", "ss",
+                              ["org.libvirt.Domain", "Name"])),
+                    Kind("libvirt.EveryDomainWithProperties", libvirt.pid, every_domain,
+                         per_block=max(2, BLOCK * 20 // guests)),
+                ]
+                by = {k.name: k for k in kinds}
+            for k in kinds:  # warm-up
+                k.call()
+            rss_before = vm_rss_kib(pid)
+            for _ in range(max(1, per_kind // BLOCK)):
+                for k in kinds:
+                    k.block()
+            rss_after = vm_rss_kib(pid)
+            print(f"guests={guests} {load()}", flush=True)
+            for k in kinds:
+                k.report()
+            ratio("ListGuests_ratio_to_floor", by["stubdomd.ListGuests"], by["floor.ListGuests"])
+            ratio("GetManagedObjects_ratio_to_floor", by["stubdomd.GetManagedObjects"],
+                  by["floor.GetManagedObjects"])
+            ratio("Ping_ratio_to_floor", by["stubdomd.Ping"], by["floor.Ping"])
+            if libvirt:
+                ratio("ListGuests_ratio_to_libvirt_dbus", by["stubdomd.ListGuests"],
+                      by["libvirt.ListDomains"])
+                ratio("PropertyGet_ratio_to_libvirt_dbus", by["stubdomd.PropertyGet"],
+                      by["libvirt.PropertyGet"])
+                ratio("GetManagedObjects_ratio_to_libvirt_dbus", by["stubdomd.GetManagedObjects"],
+                      by["libvirt.EveryDomainWithProperties"])
+                ratio("Ping_ratio_to_libvirt_dbus", by["stubdomd.Ping"], by["libvirt.Ping"])
+                print(f"libvirt_dbus VmRSS_kib={vm_rss_kib(libvirt.pid)}", flush=True)
+            print(f"stubdomd VmRSS_before_kib={rss_before} VmRSS_after_kib={rss_after} "
+                  f"growth_kib={rss_after - rss_before:+d} rss_kib_{guests}={rss_after}",
+                  flush=True)
             assert d.proc.poll() is None, "stubdomd died during the benchmark"
             conn.close()
+
+
+def main():
+    floor_exe = sys.argv[1] if len(sys.argv) > 1 else shutil.which("stubdomd-bench-floor")
+    if not floor_exe:
+        raise SystemExit("usage: bench_dbus.py FLOOR-SERVER-EXECUTABLE")
+    per_kind = int(os.environ.get("STUBDOMD_BENCH_DBUS_CALLS", "500"))
+    for n in os.environ.get("STUBDOMD_BENCH_DBUS_SIZES", "20 200").split():
+        run(floor_exe, int(n), per_kind)
 
 
 if __name__ == "__main__":
