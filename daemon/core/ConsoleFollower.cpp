@@ -18,7 +18,10 @@ std::optional<std::string> ConsoleFollower::follow(const std::string& guestName,
     const std::string log = logOf(guestName);
     pending_[stub].log = log;
     try {
-        // A watch fires once when set: a tty published already is read at once.
+        // xenconsoled publishes the tty as xl creates the domain, so it is usually there
+        // already: read first, and watch only when it is not (two requests, not four).
+        if (readTty(stub))
+            return log;
         pending_[stub].watch = store_.watch(paths::consoleTty(stub),
                                             [this, stub](const std::string&) { readTty(stub); });
     } catch (const Error& e) {
@@ -30,17 +33,18 @@ std::optional<std::string> ConsoleFollower::follow(const std::string& guestName,
     return log;
 }
 
-void ConsoleFollower::readTty(DomId stub) {
+bool ConsoleFollower::readTty(DomId stub) {
     auto pending = pending_.find(stub);
     if (pending == pending_.end())
-        return;
+        return false;
     const auto path =
         valueOrLoggedRefusal(probe_.readTrusted(paths::consoleTty(stub)), stubFields(stub));
     if (!path || path->empty())
-        return; // xenconsoled has not made the pty yet
+        return false; // xenconsoled has not made the pty yet
     const std::string log = pending->second.log;
     stop(stub);
     logs_->follow(stub, *path, log);
+    return true;
 }
 
 void ConsoleFollower::stop(DomId stub) {
@@ -51,7 +55,8 @@ void ConsoleFollower::stop(DomId stub) {
         const Store::WatchId id = pending->second.watch;
         pending_.erase(pending);
         try {
-            store_.unwatch(id);
+            if (id) // none while the first read runs
+                store_.unwatch(id);
         } catch (const Error& e) {
             logWarning(stubFields(stub), std::string("removing the console watch: ") + e.what());
         }

@@ -39,7 +39,8 @@ public:
     void stop(DomId stub);
 
 private:
-    void readTty(DomId stub);
+    // Follows the tty if it is published (and trusted); true then.
+    bool readTty(DomId stub);
 
     struct Pending {
         std::string log;
