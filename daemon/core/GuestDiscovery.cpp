@@ -218,6 +218,12 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     Seen& seen = registry_.seen()[info.domid];
     seen.why = "not an HVM guest";
     seen.pvRetry = false;
+    // Perhaps our own stub domain, not yet named by `xl domid`: looked at once it is.
+    if (stubsBeingCreated_ > 0) {
+        seen.pvRetry = true;
+        pvProbeDeferred_ = true;
+        return;
+    }
     // Known as a PV domain all the same (Attach answers NotHvm), looked at again on the
     // next event when a node is not written yet: the domain's own @introduceDomain comes
     // after libxl's writes.
@@ -304,7 +310,7 @@ void GuestManager::guestGone(DomId guestDomid) {
     if (guest.view.stubDomid && registry_.listed().count(guest.view.stubDomid))
         destroyStub(guest.view.stubDomid);
     if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
-        unlinkStub(guest);
+        unlinkStub(guest, true);
     closeMonitor(guest);
     display_.dropGone(guestDomid);
     pauses_.forget(guest.view.uuid);

@@ -143,12 +143,16 @@ private:
     void pump();
     void holdQueue(const std::string& why);
     void beginSpawn(Guest& guest);
+    void createStub(const std::shared_ptr<Attempt>& attempt, const std::string& configPath);
+    void stubCreationEnded();
     void onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
     void onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
     void linkAndUnpause(Guest& guest, DomId stub);
-    void checkRunning(Guest& guest);
-    bool deviceModelRunning(Guest& guest, DomId stub);
-    void becameRunning(Guest& guest);
+    void checkRunning(Guest& guest, const std::string& changed);
+    // The state path that says `running`, if one does (only `changed` when it is one).
+    std::optional<std::string> deviceModelRunning(Guest& guest, DomId stub,
+                                                  const std::string& changed = {});
+    void becameRunning(Guest& guest, const std::string& where);
     void failSpawn(Guest& guest, ErrorCode code, const std::string& why);
     Guest* current(const std::shared_ptr<Attempt>& attempt);
     void overtaken(const std::shared_ptr<Attempt>& attempt);
@@ -156,7 +160,8 @@ private:
     void abortAttempt(Guest& guest);
     void destroyStub(DomId stub, std::function<void(const ToolResult&)> then = {});
     void destroyOrphanNamed(const std::string& name);
-    void unlinkStub(Guest& guest);
+    // guestGone: the guest's own trees go with it (StubLinker::unlinkGone).
+    void unlinkStub(Guest& guest, bool guestGone = false);
     void stopWatching(Guest& guest);
     void followConsole(Guest& guest, DomId stub);
 
@@ -198,6 +203,11 @@ private:
     SpawnSlots slots_;    // the queue, the slots in use, the memory ledger, the gate
     PauseControl pauses_; // the pause order and the guests paused for a host sleep
     bool rescanScheduled_ = false;
+    // Stub domains between `xl create -p` and `xl domid` naming them: a new PV domain may
+    // be one of them, so discovery probes it only once none is (pvProbeDeferred_: one was
+    // held back, and a rescan is due when the last creation ends).
+    unsigned stubsBeingCreated_ = 0;
+    bool pvProbeDeferred_ = false;
     DeviceModelChannel channel_; // the QMP channels of Linux stub domains
     DisplayControl display_;     // the display set-ups, VNC passwords and VNC-port watches
     ConsoleFollower consoles_;   // the stubs' console logs

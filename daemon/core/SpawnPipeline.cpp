@@ -121,13 +121,31 @@ void GuestManager::beginSpawn(Guest& guest) {
     if (std::string caveat = slots_.caveat(); !caveat.empty())
         logWarning(fieldsOf(guest), caveat);
     logInfo(fieldsOf(guest), "creating " + attempt->stubName + " from " + configPath);
+    createStub(attempt, configPath);
+}
+
+// Counted until `xl domid` names the new stub domain: discovery holds back its probe of a
+// PV domain that appears meanwhile (discoverPv), which would otherwise spend four reads
+// on our own new stub domain as a possible PV-GRUB guest.
+void GuestManager::createStub(const std::shared_ptr<Attempt>& attempt,
+                              const std::string& configPath) {
+    ++stubsBeingCreated_;
     deps_.toolstack.create(configPath, true,
                            [this, attempt](const ToolResult& r) { onCreated(attempt, r); });
+}
+
+void GuestManager::stubCreationEnded() {
+    if (--stubsBeingCreated_ == 0 && pvProbeDeferred_) {
+        pvProbeDeferred_ = false;
+        scheduleRescan(); // the PV domains held back are probed now
+    }
 }
 
 void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
     slots_.giveBack(attempt->reservedKiB);
     Guest* guest = current(attempt);
+    if (!result.ok() || !guest)
+        stubCreationEnded(); // else once `xl domid` has answered
     if (!guest) {
         if (result.ok())
             destroyOrphanNamed(attempt->stubName);
@@ -148,11 +166,7 @@ void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const Tool
                         endAttempt(attempt);
                         return;
                     }
-                    std::string configPath =
-                        settings_.runtimeDir + "/" + attempt->stubName + ".cfg";
-                    deps_.toolstack.create(
-                        configPath, true,
-                        [this, attempt](const ToolResult& again) { onCreated(attempt, again); });
+                    createStub(attempt, settings_.runtimeDir + "/" + attempt->stubName + ".cfg");
                 };
                 bool linkedElsewhere = stale && registry_.stubLinks().count(*stale);
                 if (stale && !linkedElsewhere)
@@ -165,8 +179,10 @@ void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const Tool
         failSpawn(*guest, ErrorCode::SpawnFailed, "xl create failed: " + toolErrors(result.errors));
         return;
     }
-    deps_.toolstack.domid(attempt->stubName,
-                          [this, attempt](const ToolResult& r) { onStubDomid(attempt, r); });
+    deps_.toolstack.domid(attempt->stubName, [this, attempt](const ToolResult& r) {
+        stubCreationEnded();
+        onStubDomid(attempt, r);
+    });
 }
 
 void GuestManager::onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
@@ -207,9 +223,9 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     followConsole(guest, stub); // before unpause: the log starts with the stub's first line
     guest.watchedStub = stub;
     // The guest is looked up again on each event: it may be gone by then.
-    const auto check = [this, g](const std::string&) {
+    const auto check = [this, g](const std::string& changed) {
         if (Guest* again = registry_.byDomid(g))
-            checkRunning(*again);
+            checkRunning(*again, changed);
     };
     guest.deviceModelWatches.push_back(
         deps_.store.watch(paths::stubDeviceModel(stub, g) + "/state", check));
@@ -233,21 +249,27 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     });
 }
 
-void GuestManager::checkRunning(Guest& guest) {
+void GuestManager::checkRunning(Guest& guest, const std::string& changed) {
     if (guest.view.state != GuestState::Starting || !guest.watchedStub)
         return;
-    if (deviceModelRunning(guest, guest.watchedStub))
-        becameRunning(guest);
+    if (auto where = deviceModelRunning(guest, guest.watchedStub, changed))
+        becameRunning(guest, *where);
 }
 
 // The device model's own word, at the stub domain's path or the legacy one. Only the stub
 // domain (which owns what it creates) or dom0 may say it: the guest can write the legacy
 // directory too (libxl lets it, so the stub can write there through its target), and a
-// `running` of its own would let it pass for its stub domain.
-bool GuestManager::deviceModelRunning(Guest& guest, DomId stub) {
-    const DomId g = guest.view.domid;
-    for (const std::string& path :
-         {paths::stubDeviceModel(stub, g) + "/state", paths::legacyDeviceModel(g) + "/state"}) {
+// `running` of its own would let it pass for its stub domain. `changed`, the path a watch
+// event named, is the only one read when it is one of the two: each event (the two
+// registrations among them) then costs one path's requests, not both's.
+std::optional<std::string> GuestManager::deviceModelRunning(Guest& guest, DomId stub,
+                                                            const std::string& changed) {
+    const std::string own = paths::stubDeviceModel(stub, guest.view.domid) + "/state";
+    const std::string legacy = paths::legacyDeviceModel(guest.view.domid) + "/state";
+    const bool onlyChanged = changed == own || changed == legacy;
+    for (const std::string& path : {own, legacy}) {
+        if (onlyChanged && path != changed)
+            continue;
         auto state = probe_.readOwnedByStub(path, stub);
         if (auto* refusal = std::get_if<ProbeRefusal>(&state)) {
             if (guest.lastIgnored != refusal->reason)
@@ -257,18 +279,18 @@ bool GuestManager::deviceModelRunning(Guest& guest, DomId stub) {
         }
         const auto& value = std::get<std::optional<std::string>>(state);
         if (value && *value == "running")
-            return true;
+            return path;
     }
-    return false;
+    return std::nullopt;
 }
 
-void GuestManager::becameRunning(Guest& guest) {
+void GuestManager::becameRunning(Guest& guest, const std::string& where) {
     stopWatching(guest);
     // The toolstack's own wait (xl running stubdom-dm as the device model) watches
-    // the legacy path; answer it whichever path the device model used.
+    // the legacy path; answer it when the device model said it at its own path.
     const std::string legacy = paths::legacyDeviceModel(guest.view.domid) + "/state";
     try {
-        if (deps_.store.read(legacy) != std::optional<std::string>("running"))
+        if (where != legacy)
             deps_.store.write(legacy, "running");
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("writing ") + legacy + ": " + e.what());
@@ -389,9 +411,12 @@ void GuestManager::destroyStub(DomId stub, std::function<void(const ToolResult&)
 
 // The teardown's xenstore step: the links between the guest and its stub domain go. The
 // stub is gone or going whatever xenstore says, so a failure is only a warning.
-void GuestManager::unlinkStub(Guest& guest) {
+void GuestManager::unlinkStub(Guest& guest, bool guestGone) {
     try {
-        linker_.unlink(guest.view.domid, guest.view.uuid);
+        if (guestGone)
+            linker_.unlinkGone(guest.view.domid);
+        else
+            linker_.unlink(guest.view.domid, guest.view.uuid);
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
     }

@@ -66,4 +66,12 @@ void StubLinker::unlink(DomId guest, const std::string& uuid) {
     }
 }
 
+// libxl's destroy of the guest removes its /local/domain/g and /vm/U, and with them
+// device-model-domid and dmargs or dm-argv: removing them too would cost three requests
+// per guest and, after a reboot (a new domain, the same uuid), could remove the new
+// domain's dmargs. dom0's legacy directory is ours to remove (DESIGN.md, Teardown).
+void StubLinker::unlinkGone(DomId guest) {
+    store_.remove(paths::legacyDeviceModel(guest));
+}
+
 } // namespace stubdomd

@@ -34,6 +34,8 @@ public:
     // Removes the keys link() wrote outside the stub domain's own subtree (which the
     // toolstack removes with the domain), of either flavour. Missing keys are fine.
     void unlink(DomId guest, const std::string& uuid);
+    // The same once the guest itself is gone: only what its destruction leaves.
+    void unlinkGone(DomId guest);
 
 private:
     Store& store_;

@@ -97,10 +97,14 @@ struct Harness {
         runXl();
         return {guest, view(name).stubDomid};
     }
+    // As libxl's destroy does: the domain's /local/domain/<d> and its /vm/<uuid> go.
     void removeDomain(DomId d) {
         hypervisor.domains.erase(d);
+        const std::string vm = "/vm/" + uuidFor(d);
         for (auto it = store.nodes.begin(); it != store.nodes.end();)
-            it = it->first.rfind(paths::domain(d), 0) == 0 ? store.nodes.erase(it) : std::next(it);
+            it = it->first.rfind(paths::domain(d), 0) == 0 || it->first.rfind(vm, 0) == 0
+                     ? store.nodes.erase(it)
+                     : std::next(it);
         store.fireSpecial(paths::kReleaseDomain);
     }
     void crashDomain(DomId d) {

@@ -249,6 +249,37 @@ TEST_CASE("the cost of a domain event does not grow with the number of guests") 
     CHECK(last.second == first.second);
 }
 
+// Issue 18: what one guest's whole life costs in requests, next to DESIGN.md section 4's
+// minimum (tests/bench/bench_spawn.py counts it on the simulated host).
+TEST_CASE("a guest's whole life costs the protocol's requests and few more") {
+    Harness h;
+    h.withSpec("hvmconfig");
+    h.startManager();
+    const unsigned before = h.store.requests;
+    const DomId g = h.addGuest("hvmconfig");
+    const unsigned discovered = h.store.requests;
+    h.runXl();
+    REQUIRE(h.view("hvmconfig").state == GuestState::Running);
+    const unsigned running = h.store.requests;
+    h.removeDomain(g);
+    h.settle();
+    h.runXl();
+    REQUIRE_FALSE(h.manager->findGuest("hvmconfig"));
+    // Discovery: XS_IS_DOMAIN_INTRODUCED; permissions of target (absent), name and vm
+    // with their values, and of image/device-model-pid (absent).
+    CHECK(discovered - before == 7);
+    INFO("spawn " << running - discovered << ", teardown " << h.store.requests - running);
+    // Teardown: only dom0's legacy directory; libxl's destroy removes the rest.
+    CHECK(h.store.requests - running == 1);
+    // Spawn to running: nothing for our own new stub domain's introduction; the link's 11
+    // (DESIGN.md step 4, with the permissions of target and device-model-domid set too);
+    // the two state watches, one path's permissions per registration event, permissions
+    // and value when the stub writes `running`, the two unwatches; the legacy state written
+    // for the toolstack's own wait; and the fake stub's own write of `running` (this fake
+    // store counts it). No console logs in this harness.
+    CHECK(running - discovered == 11 + (2 + 1 + 1 + 2 + 2) + 1 + 1);
+}
+
 TEST_CASE("a restarted stubdomd adopts running stub domains and cleans half-made ones") {
     Harness h;
     for (auto n : {"a", "b", "c", "d"})

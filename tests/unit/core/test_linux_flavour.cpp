@@ -240,7 +240,7 @@ TEST_CASE("a Linux guest's stub gets dm-argv, its memory from the toolstack, and
     h.step("unpause");
     CHECK(h.view("win10").state == GuestState::Running);
 
-    SECTION("teardown removes dm-argv with the other keys") {
+    SECTION("no dm-argv outlives the guest (libxl's destroy removes its /vm/<uuid>)") {
         h.removeDomain(g);
         h.settle();
         h.runXl();

@@ -136,3 +136,39 @@ TEST_CASE("the cost of a new non-PV-GRUB PV domain is two trusted reads", "[pvgr
     // vm and image/kernel, each its permissions then its value.
     CHECK(h.store.requests - before == 4);
 }
+
+// Issue 18: our own new stub domain is a PV domain too, introduced while `xl create -p`
+// runs, before `xl domid` names it; probing it cost four requests per guest.
+TEST_CASE("our own new stub domain costs no PV probe; a PV-GRUB guest that appears meanwhile "
+          "is listed once the creation ends",
+          "[pvgrub][discovery]") {
+    Harness h;
+    h.withSpec("hvm");
+    h.startManager();
+    h.addGuest("hvm");
+    const unsigned before = h.store.requests;
+    h.step("create"); // the stub is introduced, then xl returns
+    // Only `xl domid` is asked; nothing read of the new domain.
+    CHECK(h.store.requests == before);
+    addPvGuest(h, "legacy", "/usr/lib/xen/boot/pv-grub-x86_64.gz");
+    CHECK_FALSE(h.manager->findGuest("legacy")); // held back: xl domid has not answered
+    h.runXl();
+    CHECK(h.view("hvm").state == GuestState::Running);
+    CHECK(h.view("legacy").flavour == Flavour::PvGrub);
+    CHECK(h.view("legacy").state == GuestState::Unmanaged);
+    // The stub was never listed as a guest of its own.
+    CHECK(h.observer.events == std::vector<std::string>{"added hvm", "added legacy"});
+}
+
+TEST_CASE("a PV-GRUB guest is listed when a stub's creation fails", "[pvgrub][discovery]") {
+    Harness h;
+    h.withSpec("hvm");
+    h.startManager();
+    h.addGuest("hvm");
+    addPvGuest(h, "legacy", "/usr/lib/xen/boot/pv-grub-x86_64.gz");
+    CHECK_FALSE(h.manager->findGuest("legacy"));
+    h.toolstack.complete("create", ToolResult{1, "", "xl: failed\n"});
+    h.settle();
+    CHECK(h.view("hvm").state == GuestState::Failed);
+    CHECK(h.view("legacy").flavour == Flavour::PvGrub);
+}
