@@ -106,9 +106,12 @@ class Kind:
 
 
 def ratio(name: str, a: Kind, b: Kind):
-    print(f"{name}={a.median() / b.median():.2f} "
-          f"cpu_{name}={a.cpu_per_call() / max(b.cpu_per_call(), 1e-9):.2f} "
-          f"({a.name} vs {b.name})", flush=True)
+    # CPU is counted in clock ticks (10 ms) over all of a kind's calls: a server that used
+    # less than one tick has no ratio.
+    cpu = (f"{a.cpu_per_call() / b.cpu_per_call():.2f}" if b.cpu > 0
+           else "n/a (below one clock tick)")
+    print(f"{name}={a.median() / b.median():.2f} cpu_{name}={cpu} ({a.name} vs {b.name})",
+          flush=True)
 
 
 def start_ready(host: SimHost, argv, what: str):
