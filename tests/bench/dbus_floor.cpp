@@ -43,7 +43,7 @@ struct Replies {
 
 Message capture(sd_bus* bus, const char* service, const char* path, const char* interface,
                 const char* member) {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_error error{}; // SD_BUS_ERROR_NULL, a compound literal clang refuses in C++
     sd_bus_message* reply = nullptr;
     // 120 s: stubdomd on a loaded 2-core machine with 1000 guests.
     sd_bus_message* call = nullptr;
