@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
 import dbus  # noqa: E402
 
-from simhost import SimHost, cpu_ticks, wait_for  # noqa: E402
+from simhost import SimHost, cpu_ticks, rss_kib, wait_for  # noqa: E402
 from stubdomd import EXAMPLES, Stubdomd  # noqa: E402
 
 BUS_NAME = "org.xen.Stubdom"
@@ -53,13 +53,6 @@ LIBVIRT_TEST = "/org/libvirt/Test"
 LIBVIRT_DBUS = "/usr/sbin/libvirt-dbus"
 BLOCK = 50
 TIMEOUT = 600  # a reply's timeout: 1000 guests on a loaded machine; nothing is timed by it
-
-
-def vm_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for {pid}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -225,11 +218,11 @@ def run(floor_exe: str, guests: int, per_kind: int):
                 by = {k.name: k for k in kinds}
             for k in kinds:  # warm-up
                 k.call()
-            rss_before = vm_rss_kib(pid)
+            rss_before = rss_kib(pid)
             for _ in range(max(1, per_kind // BLOCK)):
                 for k in kinds:
                     k.block()
-            rss_after = vm_rss_kib(pid)
+            rss_after = rss_kib(pid)
             print(f"guests={guests} {load()}", flush=True)
             for k in kinds:
                 k.report()
@@ -245,7 +238,7 @@ def run(floor_exe: str, guests: int, per_kind: int):
                 ratio("GetManagedObjects_ratio_to_libvirt_dbus", by["stubdomd.GetManagedObjects"],
                       by["libvirt.EveryDomainWithProperties"])
                 ratio("Ping_ratio_to_libvirt_dbus", by["stubdomd.Ping"], by["libvirt.Ping"])
-                print(f"libvirt_dbus VmRSS_kib={vm_rss_kib(libvirt.pid)}", flush=True)
+                print(f"libvirt_dbus VmRSS_kib={rss_kib(libvirt.pid)}", flush=True)
             print(f"stubdomd VmRSS_before_kib={rss_before} VmRSS_after_kib={rss_after} "
                   f"growth_kib={rss_after - rss_before:+d} rss_kib_{guests}={rss_after}",
                   flush=True)

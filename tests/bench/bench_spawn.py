@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
-from simhost import SimHost, wait_for  # noqa: E402
+from simhost import SimHost, rss_kib, wait_for  # noqa: E402
 from stubdomd import EXAMPLES, Stubdomd  # noqa: E402
 
 PARALLEL = 4  # max_parallel_spawns, for the daemon and the plain script alike
@@ -88,13 +88,6 @@ REACTION_ROUNDS = 7
 
 def load() -> str:
     return "load_average={:.2f}/{:.2f}/{:.2f}".format(*os.getloadavg())
-
-
-def vm_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for {pid}")
 
 
 def stubdomd_requests(trace: Path) -> int:
@@ -183,7 +176,7 @@ def storm(guests: int, trace: Path | None) -> dict[str, float]:
             wait_for(lambda: running() == guests, interval=0.02, progress=running,
                      backoff=False, what="every guest running")
             done = time.monotonic()
-            rss = vm_rss_kib(d.proc.pid)
+            rss = rss_kib(d.proc.pid)
             spawned = stubdomd_requests(trace) - baseline if trace else float("nan")
             for n in names:
                 host.xl("destroy", n)

@@ -9,7 +9,7 @@ import os
 import re
 from pathlib import Path
 
-from simhost import SimHost, cpu_ticks, wait_for
+from simhost import SimHost, cpu_ticks, rss_kib, wait_for
 
 HVM, PAUSED, DYING, SHUTDOWN = 0x1, 0x2, 0x4, 0x8
 
@@ -221,8 +221,3 @@ def guest_objects(d) -> list[str]:
     return [p for p in r.stdout.split() if p.startswith("/org/xen/Stubdom/guest/")]
 
 
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")

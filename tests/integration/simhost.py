@@ -115,6 +115,14 @@ def wait_for(predicate: Callable[[], object], timeout: Optional[float] = None,
         time.sleep(pause)
 
 
+def rss_kib(pid: int) -> int:
+    """A process's resident set (VmRSS, KiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
 def cpu_ticks(pid: int) -> int:
     """utime + stime of a process and of its children it has waited for (clock ticks);
     0 once it is gone."""

@@ -27,7 +27,7 @@ from pathlib import Path
 import dbus
 import pytest
 
-from simhost import SOURCE_ROOT, SimHost, communicate, wait_for, wait_process
+from simhost import SOURCE_ROOT, SimHost, communicate, rss_kib, wait_for, wait_process
 from stubdomd import EXAMPLES, SANITIZED, Stubdomd
 from test_dbus_helpers import (BUS_NAME, GUEST, HELPER, MANAGER, MANAGER_PATH, PROPS, TIMEOUT,
                                connect, raw_error, sv)
@@ -74,13 +74,6 @@ def fd_count(d) -> int:
     return len(os.listdir(f"/proc/{d.proc.pid}/fd"))
 
 
-def rss_kib(d) -> int:
-    for line in Path(f"/proc/{d.proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 # After a warmup round has grown the heap, sd-bus's buffers and the caches to their
 # working size, another round of the same work must not need more memory: what a
 # round allocates is freed when its calls are answered. glibc keeps freed memory in
@@ -94,7 +87,7 @@ def assert_nothing_leaked(d, fds_before, rss_before):
     # Calls are answered before their connection's teardown is noticed: poll.
     wait_for(lambda: fd_count(d) <= fds_before, progress=lambda: fd_count(d),
              what=f"stubdomd's fds back to {fds_before} (now {fd_count(d)})")
-    rss = rss_kib(d)
+    rss = rss_kib(d.proc.pid)
     if not SANITIZED:  # there LeakSanitizer checks the heap as the daemon exits
         assert rss <= rss_before + RSS_SLACK_KIB, f"RSS grew from {rss_before} to {rss} KiB"
 
@@ -122,7 +115,7 @@ def flood(host, d, processes: int, count: int, user=None, expect_start=INVALID_S
 def test_floods_from_several_connections_are_answered_and_leak_nothing(env):
     host, d = env
     flood(host, d, processes=3, count=50)  # warmup
-    fds, rss = fd_count(d), rss_kib(d)
+    fds, rss = fd_count(d), rss_kib(d.proc.pid)
     results = flood(host, d, processes=6, count=FLOOD)
     for r in results:
         assert r["unexpected"] == [], r
@@ -474,7 +467,7 @@ UNDER_WAY = ("pending", "spawning", "linking", "starting")
 def test_a_caller_vanishing_mid_call_does_not_stop_the_operation(env, method):
     host, d = env
     conn = connect(host)
-    fds, rss = fd_count(d), rss_kib(d)
+    fds, rss = fd_count(d), rss_kib(d.proc.pid)
     guest = d.guests()["second"]
     old_stub = guest["stub_domid"]
     if method != "Restart":
@@ -500,7 +493,7 @@ def test_a_caller_vanishing_mid_call_does_not_stop_the_operation(env, method):
 def test_a_caller_that_never_reads_replies_does_not_hold_up_the_others(env):
     host, d = env
     flood(host, d, processes=1, count=20)  # warmup of the code paths used below
-    fds, rss = fd_count(d), rss_kib(d)
+    fds, rss = fd_count(d), rss_kib(d.proc.pid)
     # 2000 calls whose errors the client never reads: far more than its socket buffer,
     # so the replies queue in the bus (not in stubdomd, which must keep serving).
     p = client(host, {"job": "no-read", "count": 2000, "size": 8192}, stdin=subprocess.PIPE)
