@@ -41,7 +41,7 @@ void GuestManager::adoptExisting() {
             } else {
                 logWarning({"", *guest, info.domid, ""},
                            "destroying a stub domain whose guest is gone");
-                destroyStub(info.domid);
+                spawns_.destroyStub(info.domid);
             }
             continue;
         }
@@ -57,11 +57,7 @@ void GuestManager::adoptExisting() {
         registry_.seen()[domid] = Seen{Kind::Stub, "a stub domain", false};
         // The respawn queued for the guest would clash with this name: hold the queue
         // until the leftover is gone.
-        slots_.take();
-        destroyStub(domid, [this](const ToolResult&) {
-            slots_.release();
-            pump();
-        });
+        spawns_.destroyHoldingQueue(domid);
     }
 }
 
@@ -151,7 +147,7 @@ bool GuestManager::adoptStubs(Guest& g, const std::set<DomId>& pausedAtStart) {
     auto named = recordedStub(g);
     std::optional<DomId> adopted;
     if (named && std::find(linked.begin(), linked.end(), *named) != linked.end() &&
-        deviceModelRunning(g, *named))
+        spawns_.deviceModelRunning(g, *named))
         adopted = named;
     std::vector<DomId> leftovers;
     for (DomId stub : linked) {
@@ -179,34 +175,34 @@ bool GuestManager::adoptStubs(Guest& g, const std::set<DomId>& pausedAtStart) {
             logWarning(fieldsOf(g), std::string("display of the adopted stub domain: ") + e.what());
         }
         try {
-            openMonitor(g, *adopted); // the previous run's proxy died with it
+            spawns_.openMonitor(g, *adopted); // the previous run's proxy died with it
         } catch (const Error& e) {
             logWarning(fieldsOf(g),
                        std::string("QMP channel of the adopted stub domain: ") + e.what());
         }
-        followConsole(g, *adopted); // the log goes on where the previous run left it
+        spawns_.followConsole(g, *adopted); // the log goes on where the previous run left it
         registry_.announce(g);
         for (DomId stub : leftovers) {
             logWarning(fieldsOf(g), "destroying stub domain " + std::to_string(stub) +
                                         ", a second one linked to the guest");
-            destroyStub(stub);
+            spawns_.destroyStub(stub);
         }
         return true;
     }
 
     // Half-started or half-linked by the previous run: start over from a clean slate.
     logWarning(fieldsOf(g), "stub domain never reached running; destroying it and respawning");
-    unlinkStub(g);
+    linker_.tearDown(guestDomid, g.view.uuid, Unlink::Links, fieldsOf(g));
     registry_.transition(g, GuestState::Pending, g.view.stateReason);
     registry_.announce(g);
     auto remaining = std::make_shared<std::size_t>(leftovers.size());
     for (DomId stub : leftovers)
-        destroyStub(stub, [this, guestDomid, remaining](const ToolResult&) {
+        spawns_.destroyStub(stub, [this, guestDomid, remaining](const ToolResult&) {
             if (--*remaining > 0)
                 return;
             if (Guest* again = registry_.byDomid(guestDomid);
                 again && again->view.state == GuestState::Pending)
-                enqueue(*again);
+                spawns_.enqueue(*again);
         });
     return true;
 }

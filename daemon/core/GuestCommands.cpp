@@ -39,9 +39,9 @@ void GuestManager::stubDied(Guest& guest, DomId stub, std::optional<unsigned> sh
         consoles_.logging() ? consoleTail(consoles_.logOf(guest.view.name), guest.consoleLogFrom)
                             : "";
     const StubDeath death = explainStubDeath(shutdownReason, tail);
-    stopWatching(guest);
-    destroyStub(stub); // a crashed domain lingers until destroyed
-    unlinkStub(guest);
+    spawns_.stopWatching(guest);
+    spawns_.destroyStub(stub); // a crashed domain lingers until destroyed
+    linker_.tearDown(guest.view.domid, guest.view.uuid, Unlink::Links, fieldsOf(guest));
     const std::string stubName = guest.view.name + "-dm (domid " + std::to_string(stub) + ")";
     const std::string died = stubName + " died: " + death.summary;
     std::string what = died;
@@ -61,8 +61,8 @@ void GuestManager::stubDied(Guest& guest, DomId stub, std::optional<unsigned> sh
     } else if (!wasRunning) {
         registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
         // failSpawn quotes the console itself.
-        failSpawn(guest, ErrorCode::SpawnFailed,
-                  stubName + " died while starting: " + death.summary);
+        spawns_.failSpawn(guest, ErrorCode::SpawnFailed,
+                          stubName + " died while starting: " + death.summary);
     } else {
         registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
         applyStubDeathPolicy(guest, stub, what);
@@ -109,16 +109,7 @@ void GuestManager::applyStubDeathPolicy(Guest& guest, DomId stub, const std::str
                              });
         logWarning(fieldsOf(guest), what + "; restarting it");
         // The new stub domain has the same name: wait until the old one is gone.
-        DomId g = guest.view.domid;
-        slots_.take();
-        deps_.toolstack.destroy(stub, [this, g](const ToolResult&) {
-            slots_.release();
-            if (Guest* again = registry_.byDomid(g);
-                again && again->view.state == GuestState::Pending)
-                enqueue(*again);
-            else
-                pump();
-        });
+        spawns_.respawnAfter(guest, stub);
         return;
     }
     }
@@ -181,7 +172,7 @@ void GuestManager::startGuest(Guest& guest, Completion done) {
         throw Error(ErrorCode::InvalidConfig, guest.view.stateReason);
     guest.consecutiveRestarts = 0;
     guest.startWaiters.push_back(std::move(done));
-    enqueue(guest);
+    spawns_.enqueue(guest);
 }
 
 void GuestManager::start(const std::string& uuid, Completion done) {
@@ -213,30 +204,21 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
     guest.stopWaiters.push_back(std::move(done));
     completeStart(guest, Error(ErrorCode::InvalidState,
                                "the start of " + guest.view.name + " was cancelled by Stop"));
-    stopWatching(guest);
-    slots_.remove(guest.view.domid);
     DomId stub = guest.view.stubDomid;
-    auto attempt = guest.attempt;
     registry_.transition(guest, GuestState::Stopping, "stopping on request");
+    // xl may still be creating it: then the attempt's callback destroys what it made.
+    const bool xlAnswers = spawns_.cancel(guest);
     if (!stub) {
-        if (attempt && attempt->active) {
-            // xl is still creating it: the attempt's callback destroys what it made.
-            attempt->cancelled = true;
-            return;
-        }
-        abortAttempt(guest);
+        if (!xlAnswers)
+            spawns_.abortAttempt(guest);
         return;
-    }
-    if (attempt) {
-        attempt->cancelled = true;
-        endAttempt(attempt);
     }
     DomId g = guest.view.domid;
     deps_.toolstack.destroy(stub, [this, g, stub](const ToolResult& r) {
         Guest* again = registry_.byDomid(g);
         if (!again)
             return;
-        unlinkStub(*again);
+        linker_.tearDown(g, again->view.uuid, Unlink::Links, fieldsOf(*again));
         if (!r.ok()) {
             std::string reason =
                 "xl destroy " + std::to_string(stub) + " failed: " + toolErrors(r.errors);
@@ -244,14 +226,14 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
             completeStop(*again, Error(ErrorCode::Internal, reason));
             return;
         }
-        again->attempt.reset();
+        spawns_.forget(g);
         registry_.transition(*again, GuestState::Stopped, "stopped on request",
                              [&](GuestView& v) { releaseStub(*again, v); });
         logInfo(fieldsOf(*again), "stub domain stopped");
         completeStop(*again, std::nullopt);
         if (again->startAfterStop) {
             again->startAfterStop = false;
-            enqueue(*again);
+            spawns_.enqueue(*again);
         }
     });
 }
@@ -336,7 +318,7 @@ void GuestManager::reload() {
             continue;
         loadSpec(*guest);
         if (guest->spec && !guest->configError)
-            enqueue(*guest);
+            spawns_.enqueue(*guest);
     }
 }
 

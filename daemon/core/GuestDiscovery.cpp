@@ -195,7 +195,7 @@ void GuestManager::discover(const DomainInfo& info, const std::set<DomId>* pause
     registry_.announce(g);
     if (managed) {
         logInfo(fieldsOf(g), "new HVM guest with a stub-domain configuration");
-        enqueue(g);
+        spawns_.enqueue(g);
     }
 }
 
@@ -219,9 +219,8 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     seen.why = "not an HVM guest";
     seen.pvRetry = false;
     // Perhaps our own stub domain, not yet named by `xl domid`: looked at once it is.
-    if (stubsBeingCreated_ > 0) {
+    if (spawns_.deferPvProbe()) {
         seen.pvRetry = true;
-        pvProbeDeferred_ = true;
         return;
     }
     // Known as a PV domain all the same (Attach answers NotHvm), looked at again on the
@@ -295,27 +294,19 @@ void GuestManager::guestGone(DomId guestDomid) {
         return;
     Guest& guest = *found;
     logInfo(fieldsOf(guest), "guest is gone; tearing down its stub domain");
-    stopWatching(guest);
-    if (auto attempt = guest.attempt) {
-        attempt->cancelled = true;
-        // Until its stub domain is known, an xl callback of the attempt is pending: it
-        // destroys what xl made and frees the slot. Once the stub is linked, nothing
-        // of xl holds the slot any more (the start timer just went), so free it here.
-        if (attempt->stub)
-            endAttempt(attempt);
-    }
-    slots_.remove(guestDomid);
+    spawns_.cancel(guest);
     // The toolstack destroys a guest's stub domain itself (libxl follows
     // image/device-model-domid); only one that is still there needs destroying.
     if (guest.view.stubDomid && registry_.listed().count(guest.view.stubDomid))
-        destroyStub(guest.view.stubDomid);
+        spawns_.destroyStub(guest.view.stubDomid);
     if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
-        unlinkStub(guest, true);
+        linker_.tearDown(guestDomid, guest.view.uuid, Unlink::GuestGone, fieldsOf(guest));
     closeMonitor(guest);
     display_.dropGone(guestDomid);
     pauses_.forget(guest.view.uuid);
     completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
     completeStop(guest, std::nullopt);
+    spawns_.forget(guestDomid);
     registry_.remove(guestDomid);
 }
 
@@ -334,7 +325,7 @@ void GuestManager::stubGone(DomId stubDomid, bool stillListed,
         // destruction. Judge it once the grace is over, on a fresh domain list.
         judgeStubDeath(guestDomid, stubDomid, deps_.timers.now(), shutdownReason);
     } else if (stillListed && (!guest || guest->view.stubDomid != stubDomid)) {
-        destroyStub(stubDomid);
+        spawns_.destroyStub(stubDomid);
     }
 }
 

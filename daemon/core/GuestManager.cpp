@@ -1,5 +1,5 @@
-// The facade's own parts: construction, the teardown step of a stub, the waiters of
-// Start and Stop, and GuestService's queries answered by the registry.
+// The facade's own parts: construction, the teardown step of a stub, and GuestService's
+// queries answered by the registry.
 #include "core/GuestManager.hpp"
 
 #include "core/GuestStates.hpp"
@@ -12,19 +12,16 @@ namespace stubdomd {
 
 GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
     : settings_(settings), deps_(std::move(deps)), probe_(deps_.store),
-      linker_(deps_.store, deps_.hypervisor), slots_(settings_.maxParallelSpawns),
-      pauses_(deps_.hypervisor), channel_(deps_.store),
+      linker_(deps_.store, deps_.hypervisor), pauses_(deps_.hypervisor), channel_(deps_.store),
       display_(settings_, deps_.store, probe_, registry_, channel_, deps_.specs),
-      consoles_(deps_.store, settings_.logDir) {}
+      consoles_(deps_.store, settings_.logDir),
+      spawns_(settings_, deps_, probe_, linker_, registry_, display_, channel_, consoles_,
+              {[this](Guest& guest, GuestView& view) { releaseStub(guest, view); },
+               [this] {
+                   scheduleRescan();
+               }}) {}
 
-GuestManager::~GuestManager() {
-    for (auto& [domid, guest] : registry_.guests()) {
-        if (guest->startTimer)
-            deps_.timers.cancel(guest->startTimer);
-        if (guest->attempt)
-            guest->attempt->cancelled = true;
-    }
-}
+GuestManager::~GuestManager() = default;
 
 // ---------------------------------------------------------------------------
 // The state machine
@@ -36,38 +33,10 @@ void GuestManager::releaseStub(Guest& guest, GuestView& view) {
 }
 
 // ---------------------------------------------------------------------------
-// The QMP channel of a Linux stub domain: the engine's steps over DeviceModelChannel
-
-// Throws Error(SpawnFailed) when the proxy cannot be started: as for libxl, a Linux
-// stub domain without its QMP channel is a failed spawn.
-void GuestManager::openMonitor(Guest& guest, DomId stub) {
-    if (!channel_.serves(guest.view.flavour))
-        return;
-    channel_.open(guest.view.name, guest.view.domid, stub);
-    // Decided as linkRequest decided it; for an adopted stub domain, from the password
-    // stored now, which is what its start was given unless it changed since.
-    channel_.setPasswordAuth(guest.view.domid, display_.startsWithVncPassword(guest));
-}
+// The QMP channel of a Linux stub domain goes with it (opened by the spawn pipeline)
 
 void GuestManager::closeMonitor(Guest& guest) {
     channel_.close(guest.view.domid, fieldsOf(guest));
-}
-
-// ---------------------------------------------------------------------------
-// The waiters of Start and Stop
-
-void GuestManager::completeStart(Guest& guest, const std::optional<Error>& error) {
-    auto waiters = std::move(guest.startWaiters);
-    guest.startWaiters.clear();
-    for (auto& done : waiters)
-        done(error);
-}
-
-void GuestManager::completeStop(Guest& guest, const std::optional<Error>& error) {
-    auto waiters = std::move(guest.stopWaiters);
-    guest.stopWaiters.clear();
-    for (auto& done : waiters)
-        done(error);
 }
 
 GuestManager::Counts GuestManager::counts() const {

@@ -1,6 +1,6 @@
 // The engine of DESIGN.md sections 3 and 4: the discovery diff, the spawn pipeline, the
 // commands and the teardown, over components with their own state — the registry (the
-// guests and the state machine, Registry.hpp), the spawn slots (SpawnSlots.hpp), the
+// guests and the state machine, Registry.hpp), the spawn pipeline (SpawnPipeline.hpp), the
 // QMP channels (DeviceModelChannel.hpp), the displays (DisplayControl.hpp) and the console
 // follower (ConsoleFollower.hpp).
 // Single-threaded: every entry point runs on the event loop, and every asynchronous step (xl,
@@ -9,6 +9,7 @@
 
 #include "ConsoleFollower.hpp"
 #include "ConsoleLogs.hpp"
+#include "CoreDeps.hpp"
 #include "DeviceModelChannel.hpp"
 #include "DeviceModelMonitor.hpp"
 #include "DisplayControl.hpp"
@@ -20,7 +21,7 @@
 #include "PauseControl.hpp"
 #include "Registry.hpp"
 #include "SpawnGate.hpp"
-#include "SpawnSlots.hpp"
+#include "SpawnPipeline.hpp"
 #include "Store.hpp"
 #include "StubLinker.hpp"
 #include "StubSpec.hpp"
@@ -36,22 +37,6 @@
 
 namespace stubdomd {
 
-struct CoreDeps {
-    Store& store;
-    Hypervisor& hypervisor;
-    Toolstack& toolstack;
-    Timers& timers;
-    StubSpecSource& specs;
-    // Writes a generated stub-domain config; throws Error on failure.
-    std::function<void(const std::string& path, const std::string& content)> writeFile;
-    // The command name of a dom0 process, "" if there is none: the check that a guest
-    // has no device model in dom0 already.
-    std::function<std::string(long pid)> processName;
-    // Whether root can read a file: the Linux stub's kernel and rootfs are checked before
-    // a spawn, as libxl does (access(R_OK)). Unset: no check.
-    std::function<bool(const std::string& path)> fileReadable;
-};
-
 class GuestManager : public GuestService, public SleepTarget {
 public:
     GuestManager(const Settings& settings, CoreDeps deps);
@@ -61,7 +46,7 @@ public:
 
     // Spawns wait while the gate is closed (a required helper is not running). Set
     // before start(); the gate must outlive the manager. Without one, nothing waits.
-    void setSpawnGate(SpawnGate& gate);
+    void setSpawnGate(SpawnGate& gate) { spawns_.setGate(gate); }
     // Where the guests' own configs, stored display choices and the X display come from.
     // Set before start(); without it, display set-ups come from the stub configs alone.
     void setDisplaySources(DisplaySources& sources) { display_.setSources(sources); }
@@ -112,7 +97,6 @@ public:
 
 private:
     using Guest = Registry::Guest;
-    using Attempt = SpawnAttempt;
     using Kind = Registry::Kind;
     using Seen = Registry::Seen;
     using ViewEdit = Registry::ViewEdit;
@@ -138,39 +122,6 @@ private:
     std::optional<long> dom0DeviceModelPid(const Guest& guest);
     std::optional<DomId> recordedStub(const Guest& guest);
 
-    // The spawn pipeline
-    void enqueue(Guest& guest);
-    void pump();
-    void holdQueue(const std::string& why);
-    void beginSpawn(Guest& guest);
-    void createStub(const std::shared_ptr<Attempt>& attempt, const std::string& configPath);
-    void stubCreationEnded();
-    void onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
-    void onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result);
-    void linkAndUnpause(Guest& guest, DomId stub);
-    void checkRunning(Guest& guest, const std::string& changed);
-    // The state path that says `running`, if one does (only `changed` when it is one).
-    std::optional<std::string> deviceModelRunning(Guest& guest, DomId stub,
-                                                  const std::string& changed = {});
-    void becameRunning(Guest& guest, const std::string& where);
-    void failSpawn(Guest& guest, ErrorCode code, const std::string& why);
-    Guest* current(const std::shared_ptr<Attempt>& attempt);
-    void overtaken(const std::shared_ptr<Attempt>& attempt);
-    void endAttempt(const std::shared_ptr<Attempt>& attempt);
-    void abortAttempt(Guest& guest);
-    void destroyStub(DomId stub, std::function<void(const ToolResult&)> then = {});
-    void destroyOrphanNamed(const std::string& name);
-    // guestGone: the guest's own trees go with it (StubLinker::unlinkGone).
-    void unlinkStub(Guest& guest, bool guestGone = false);
-    void stopWatching(Guest& guest);
-    void followConsole(Guest& guest, DomId stub);
-
-    // What a spawn needs to know beyond the stub config (SpawnInputs.cpp)
-    std::optional<unsigned> guestVideoRamMiB(const Guest& guest);
-    std::optional<std::uint64_t> guestRamMiB(const Guest& guest, std::optional<unsigned> video);
-    std::string missingStubImage(const StubSpec& spec) const;
-    LinkRequest linkRequest(const Guest& guest, DomId stub);
-
     // Commands
     Guest& guestByUuid(const std::string& uuid);
     void startGuest(Guest& guest, Completion done);
@@ -183,34 +134,24 @@ private:
     void resumeGuest(Guest& guest, const std::string& reason);
     void failAfterStubDeath(Guest& guest, const std::string& death, const std::string& reason);
 
-    // The QMP channel of a Linux stub domain (GuestManager.cpp, over DeviceModelChannel)
-    void openMonitor(Guest& guest, DomId stub);
+    // The QMP channel of a Linux stub domain goes (GuestManager.cpp, over DeviceModelChannel)
     void closeMonitor(Guest& guest);
 
     // Teardown step: the guest no longer has its stub domain. Where to connect, the VNC
     // port watch and the QMP channel go with it.
     void releaseStub(Guest& guest, GuestView& view);
 
-    // The waiters of Start and Stop
-    void completeStart(Guest& guest, const std::optional<Error>& error);
-    void completeStop(Guest& guest, const std::optional<Error>& error);
-
     Settings settings_;
     CoreDeps deps_;
     DomainProbe probe_;
     StubLinker linker_;
     Registry registry_;   // the guests, the stub links, what was seen; the state machine
-    SpawnSlots slots_;    // the queue, the slots in use, the memory ledger, the gate
     PauseControl pauses_; // the pause order and the guests paused for a host sleep
     bool rescanScheduled_ = false;
-    // Stub domains between `xl create -p` and `xl domid` naming them: a new PV domain may
-    // be one of them, so discovery probes it only once none is (pvProbeDeferred_: one was
-    // held back, and a rescan is due when the last creation ends).
-    unsigned stubsBeingCreated_ = 0;
-    bool pvProbeDeferred_ = false;
     DeviceModelChannel channel_; // the QMP channels of Linux stub domains
     DisplayControl display_;     // the display set-ups, VNC passwords and VNC-port watches
     ConsoleFollower consoles_;   // the stubs' console logs
+    SpawnPipeline spawns_;       // the queue, the slots, the attempts, the start watches
 };
 
 } // namespace stubdomd

@@ -17,6 +17,24 @@ LogFields fieldsOf(const EngineGuest& guest) {
     return fields;
 }
 
+namespace {
+// Moved out first: a waiter may start the next wait.
+void answer(std::vector<Completion>& waiting, const std::optional<Error>& error) {
+    auto waiters = std::move(waiting);
+    waiting.clear();
+    for (auto& done : waiters)
+        done(error);
+}
+} // namespace
+
+void completeStart(EngineGuest& guest, const std::optional<Error>& error) {
+    answer(guest.startWaiters, error);
+}
+
+void completeStop(EngineGuest& guest, const std::optional<Error>& error) {
+    answer(guest.stopWaiters, error);
+}
+
 Registry::Guest* Registry::byDomid(DomId domid) {
     auto it = guests_.find(domid);
     return it == guests_.end() ? nullptr : it->second.get();

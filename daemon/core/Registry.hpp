@@ -22,19 +22,6 @@
 
 namespace stubdomd {
 
-// One try at giving a guest a stub domain, from the spawn slot to running. Late xl and
-// timer callbacks hold it: once it is cancelled or replaced they only clean up.
-struct SpawnAttempt {
-    DomId guest = 0;
-    std::string stubName;
-    std::optional<DomId> stub;
-    std::uint64_t reservedKiB = 0;
-    bool cancelled = false; // the guest went away or was stopped meanwhile
-    bool active = true;     // still holds a spawn slot
-    bool retriedNameClash = false;
-    std::optional<unsigned> videoRamMiB; // the guest's video memory, when libxl recorded it
-};
-
 // What the engine keeps of one guest beside its view.
 struct EngineGuest {
     GuestView view;
@@ -44,12 +31,8 @@ struct EngineGuest {
     ErrorCode configErrorCode = ErrorCode::InvalidConfig; // InvalidDisplay for display rules
     std::optional<DisplayPlan> display;                   // the set-up of the next/current stub
     std::optional<GuestDisplayConfig> toolstackDisplay;   // what the toolstack told stubdom-dm
-    std::shared_ptr<SpawnAttempt> attempt;
     std::vector<Completion> startWaiters;
     std::vector<Completion> stopWaiters;
-    Timers::TimerId startTimer = 0;
-    DomId watchedStub = 0; // non-zero while the device-model state is watched
-    std::vector<Store::WatchId> deviceModelWatches; // its two state nodes
     unsigned consecutiveRestarts = 0;
     Clock::time_point runningSince{};
     std::uint64_t consoleLogFrom = 0; // the log's size when this stub's console was followed
@@ -64,6 +47,10 @@ struct EngineGuest {
 
 // The log fields naming a guest (and its stub, once it has one).
 LogFields fieldsOf(const EngineGuest& guest);
+
+// The waiters of Start and Stop: each is answered once, with `error` or success.
+void completeStart(EngineGuest& guest, const std::optional<Error>& error);
+void completeStop(EngineGuest& guest, const std::optional<Error>& error);
 
 class Registry {
 public:

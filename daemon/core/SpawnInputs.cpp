@@ -1,6 +1,6 @@
 // What a spawn needs beyond the stub config: the guest's memory as the toolstack recorded
 // it, the flavour's images on disk, and the device-model arguments of the link step.
-#include "core/GuestManager.hpp"
+#include "core/SpawnPipeline.hpp"
 
 #include "core/Excerpt.hpp"
 #include "core/LinuxDeviceModel.hpp"
@@ -37,7 +37,7 @@ std::uint64_t kibToMib(std::uint64_t kib) {
 
 // libxl records the guest's video memory at memory/videoram (dom0-owned); without it (a
 // guest the toolstack did not make), the display settings' videoram.
-std::optional<unsigned> GuestManager::guestVideoRamMiB(const Guest& guest) {
+std::optional<unsigned> SpawnPipeline::guestVideoRamMiB(const Guest& guest) {
     if (const auto video = kib(probe_, paths::memoryVideoram(guest.view.domid), fieldsOf(guest)))
         return static_cast<unsigned>(kibToMib(*video));
     if (guest.display && guest.display->deviceModel.videoRamMiB)
@@ -46,8 +46,8 @@ std::optional<unsigned> GuestManager::guestVideoRamMiB(const Guest& guest) {
 }
 
 // What libxl passes as qemu's -m: max_memkb minus video_memkb.
-std::optional<std::uint64_t> GuestManager::guestRamMiB(const Guest& guest,
-                                                       std::optional<unsigned> video) {
+std::optional<std::uint64_t> SpawnPipeline::guestRamMiB(const Guest& guest,
+                                                        std::optional<unsigned> video) {
     const auto max = kib(probe_, paths::memoryStaticMax(guest.view.domid), fieldsOf(guest));
     const std::uint64_t videoKiB = std::uint64_t{video.value_or(0)} * 1024;
     if (!max || *max <= videoKiB)
@@ -56,7 +56,7 @@ std::optional<std::uint64_t> GuestManager::guestRamMiB(const Guest& guest,
 }
 
 // "" when the images are there; else which one is missing, for the guest's StateReason.
-std::string GuestManager::missingStubImage(const StubSpec& spec) const {
+std::string SpawnPipeline::missingStubImage(const StubSpec& spec) const {
     if (spec.flavour != Flavour::Linux || !deps_.fileReadable)
         return "";
     const std::string kernel = stubKernel(spec, settings_);
@@ -73,7 +73,7 @@ std::string GuestManager::missingStubImage(const StubSpec& spec) const {
     return "";
 }
 
-LinkRequest GuestManager::linkRequest(const Guest& guest, DomId stub) {
+LinkRequest SpawnPipeline::linkRequest(const Guest& guest, DomId stub) {
     const GuestIdentity identity{guest.view.domid, guest.view.name, guest.view.uuid};
     DeviceModelOptions display = guest.display ? guest.display->deviceModel : DeviceModelOptions{};
     LinkRequest request{guest.view.domid, stub, guest.view.uuid, {}, guest.spec->flavour, {}};
@@ -81,8 +81,8 @@ LinkRequest GuestManager::linkRequest(const Guest& guest, DomId stub) {
         request.deviceModelArgs = deviceModelArgs(identity, display);
         return request;
     }
-    const std::optional<unsigned> video =
-        guest.attempt ? guest.attempt->videoRamMiB : guestVideoRamMiB(guest);
+    const auto attempt = attemptOf(guest.view.domid);
+    const std::optional<unsigned> video = attempt ? attempt->videoRamMiB : guestVideoRamMiB(guest);
     if (video)
         display.videoRamMiB = video;
     // libxl's "-vnc ...,password=on" when the guest has a VNC password: qemu then

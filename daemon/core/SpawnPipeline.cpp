@@ -1,6 +1,6 @@
 // The spawn pipeline: queue, memory check, xl create -p, link, unpause, wait
 // for running; and the clean-up of attempts that were overtaken by events.
-#include "core/GuestManager.hpp"
+#include "core/SpawnPipeline.hpp"
 
 #include "core/ConsoleTail.hpp"
 #include "core/Log.hpp"
@@ -37,20 +37,33 @@ std::string seconds(std::chrono::milliseconds ms) {
 
 } // namespace
 
-// ---------------------------------------------------------------------------
-// The spawn pipeline
+SpawnPipeline::SpawnPipeline(const Settings& settings, const CoreDeps& deps, DomainProbe& probe,
+                             StubLinker& linker, Registry& registry, DisplayControl& display,
+                             DeviceModelChannel& channel, ConsoleFollower& consoles, Hooks hooks)
+    : settings_(settings), deps_(deps), probe_(probe), linker_(linker), registry_(registry),
+      display_(display), channel_(channel), consoles_(consoles), hooks_(std::move(hooks)),
+      slots_(settings.maxParallelSpawns) {}
 
-void GuestManager::enqueue(Guest& guest) {
+// Late callbacks still hold their attempts: cancelled, they touch nothing of ours.
+SpawnPipeline::~SpawnPipeline() {
+    for (auto& [domid, watching] : watching_)
+        if (watching.startTimer)
+            deps_.timers.cancel(watching.startTimer);
+    for (auto& [domid, attempt] : attempts_)
+        attempt->cancelled = true;
+}
+
+void SpawnPipeline::enqueue(Guest& guest) {
     registry_.transition(guest, GuestState::Pending, "waiting for a spawn slot");
     slots_.enqueue(guest.view.domid);
     pump();
 }
 
-void GuestManager::setSpawnGate(SpawnGate& gate) {
+void SpawnPipeline::setGate(SpawnGate& gate) {
     slots_.setGate(gate, [this] { pump(); });
 }
 
-void GuestManager::pump() {
+void SpawnPipeline::pump() {
     if (std::string why = slots_.closedBecause(); !why.empty()) {
         holdQueue(why);
         return;
@@ -63,7 +76,7 @@ void GuestManager::pump() {
 }
 
 // The gate is closed: the queue keeps its order, and each waiting guest says why.
-void GuestManager::holdQueue(const std::string& why) {
+void SpawnPipeline::holdQueue(const std::string& why) {
     for (DomId domid : slots_.waiting()) {
         Guest* guest = registry_.byDomid(domid);
         if (guest && guest->view.state == GuestState::Pending)
@@ -71,12 +84,12 @@ void GuestManager::holdQueue(const std::string& why) {
     }
 }
 
-void GuestManager::beginSpawn(Guest& guest) {
+void SpawnPipeline::beginSpawn(Guest& guest) {
     slots_.take();
     auto attempt = std::make_shared<Attempt>();
     attempt->guest = guest.view.domid;
     attempt->stubName = guest.view.name + "-dm";
-    guest.attempt = attempt;
+    attempts_[guest.view.domid] = attempt;
     registry_.transition(guest, GuestState::Spawning, "");
 
     const StubSpec& spec = *guest.spec;
@@ -127,21 +140,28 @@ void GuestManager::beginSpawn(Guest& guest) {
 // Counted until `xl domid` names the new stub domain: discovery holds back its probe of a
 // PV domain that appears meanwhile (discoverPv), which would otherwise spend four reads
 // on our own new stub domain as a possible PV-GRUB guest.
-void GuestManager::createStub(const std::shared_ptr<Attempt>& attempt,
-                              const std::string& configPath) {
+void SpawnPipeline::createStub(const std::shared_ptr<Attempt>& attempt,
+                               const std::string& configPath) {
     ++stubsBeingCreated_;
     deps_.toolstack.create(configPath, true,
                            [this, attempt](const ToolResult& r) { onCreated(attempt, r); });
 }
 
-void GuestManager::stubCreationEnded() {
+void SpawnPipeline::stubCreationEnded() {
     if (--stubsBeingCreated_ == 0 && pvProbeDeferred_) {
         pvProbeDeferred_ = false;
-        scheduleRescan(); // the PV domains held back are probed now
+        hooks_.rescanSoon(); // the PV domains held back are probed now
     }
 }
 
-void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
+bool SpawnPipeline::deferPvProbe() {
+    if (stubsBeingCreated_ == 0)
+        return false;
+    pvProbeDeferred_ = true;
+    return true;
+}
+
+void SpawnPipeline::onCreated(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
     slots_.giveBack(attempt->reservedKiB);
     Guest* guest = current(attempt);
     if (!result.ok() || !guest)
@@ -185,7 +205,7 @@ void GuestManager::onCreated(const std::shared_ptr<Attempt>& attempt, const Tool
     });
 }
 
-void GuestManager::onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
+void SpawnPipeline::onStubDomid(const std::shared_ptr<Attempt>& attempt, const ToolResult& result) {
     auto stub = result.ok() ? parseDomid(lastLines(result.output, 1)) : std::nullopt;
     Guest* guest = current(attempt);
     if (!guest) {
@@ -205,7 +225,7 @@ void GuestManager::onStubDomid(const std::shared_ptr<Attempt>& attempt, const To
     linkAndUnpause(*guest, *stub);
 }
 
-void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
+void SpawnPipeline::linkAndUnpause(Guest& guest, DomId stub) {
     DomId g = guest.view.domid;
     registry_.linkStub(stub, g);
     registry_.transition(guest, GuestState::Linking, "", [&](GuestView& v) { v.stubDomid = stub; });
@@ -221,22 +241,22 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     }
     registry_.transition(guest, GuestState::Starting, "");
     followConsole(guest, stub); // before unpause: the log starts with the stub's first line
-    guest.watchedStub = stub;
+    Watching& watching = watching_[g];
+    watching.stub = stub;
     // The guest is looked up again on each event: it may be gone by then.
     const auto check = [this, g](const std::string& changed) {
         if (Guest* again = registry_.byDomid(g))
             checkRunning(*again, changed);
     };
-    guest.deviceModelWatches.push_back(
+    watching.watches.push_back(
         deps_.store.watch(paths::stubDeviceModel(stub, g) + "/state", check));
-    guest.deviceModelWatches.push_back(
-        deps_.store.watch(paths::legacyDeviceModel(g) + "/state", check));
-    auto attempt = guest.attempt;
-    guest.startTimer = deps_.timers.after(settings_.startTimeout, [this, attempt] {
+    watching.watches.push_back(deps_.store.watch(paths::legacyDeviceModel(g) + "/state", check));
+    auto attempt = attemptOf(g);
+    watching.startTimer = deps_.timers.after(settings_.startTimeout, [this, attempt] {
         Guest* again = current(attempt);
         if (!again)
             return;
-        again->startTimer = 0;
+        watching_[attempt->guest].startTimer = 0;
         failSpawn(*again, ErrorCode::TimedOut,
                   attempt->stubName + " did not reach running within " +
                       seconds(settings_.startTimeout));
@@ -249,10 +269,12 @@ void GuestManager::linkAndUnpause(Guest& guest, DomId stub) {
     });
 }
 
-void GuestManager::checkRunning(Guest& guest, const std::string& changed) {
-    if (guest.view.state != GuestState::Starting || !guest.watchedStub)
+void SpawnPipeline::checkRunning(Guest& guest, const std::string& changed) {
+    auto watching = watching_.find(guest.view.domid);
+    if (guest.view.state != GuestState::Starting || watching == watching_.end() ||
+        !watching->second.stub)
         return;
-    if (auto where = deviceModelRunning(guest, guest.watchedStub, changed))
+    if (auto where = deviceModelRunning(guest, watching->second.stub, changed))
         becameRunning(guest, *where);
 }
 
@@ -262,8 +284,8 @@ void GuestManager::checkRunning(Guest& guest, const std::string& changed) {
 // `running` of its own would let it pass for its stub domain. `changed`, the path a watch
 // event named, is the only one read when it is one of the two: each event (the two
 // registrations among them) then costs one path's requests, not both's.
-std::optional<std::string> GuestManager::deviceModelRunning(Guest& guest, DomId stub,
-                                                            const std::string& changed) {
+std::optional<std::string> SpawnPipeline::deviceModelRunning(Guest& guest, DomId stub,
+                                                             const std::string& changed) {
     const std::string own = paths::stubDeviceModel(stub, guest.view.domid) + "/state";
     const std::string legacy = paths::legacyDeviceModel(guest.view.domid) + "/state";
     const bool onlyChanged = changed == own || changed == legacy;
@@ -284,7 +306,7 @@ std::optional<std::string> GuestManager::deviceModelRunning(Guest& guest, DomId 
     return std::nullopt;
 }
 
-void GuestManager::becameRunning(Guest& guest, const std::string& where) {
+void SpawnPipeline::becameRunning(Guest& guest, const std::string& where) {
     stopWatching(guest);
     // The toolstack's own wait (xl running stubdom-dm as the device model) watches
     // the legacy path; answer it when the device model said it at its own path.
@@ -299,30 +321,42 @@ void GuestManager::becameRunning(Guest& guest, const std::string& where) {
     registry_.transition(guest, GuestState::Running, "");
     logInfo(fieldsOf(guest), "stub domain is running");
     display_.handPasswordToMonitor(guest);
-    auto attempt = guest.attempt;
-    endAttempt(attempt);
+    endAttempt(attemptOf(guest.view.domid));
     completeStart(guest, std::nullopt);
 }
 
-void GuestManager::stopWatching(Guest& guest) {
-    if (guest.startTimer) {
-        deps_.timers.cancel(guest.startTimer);
-        guest.startTimer = 0;
-    }
-    if (!guest.watchedStub)
+void SpawnPipeline::stopWatching(Guest& guest) {
+    auto found = watching_.find(guest.view.domid);
+    if (found == watching_.end())
         return;
-    const auto watches = std::move(guest.deviceModelWatches);
-    guest.deviceModelWatches.clear();
+    const Watching watching = std::move(found->second);
+    watching_.erase(found);
+    if (watching.startTimer)
+        deps_.timers.cancel(watching.startTimer);
     try {
-        for (Store::WatchId watch : watches)
+        for (Store::WatchId watch : watching.watches)
             deps_.store.unwatch(watch);
     } catch (const Error& e) {
         logWarning(fieldsOf(guest), std::string("removing watches: ") + e.what());
     }
-    guest.watchedStub = 0;
 }
 
-void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& why) {
+bool SpawnPipeline::cancel(Guest& guest) {
+    stopWatching(guest);
+    slots_.remove(guest.view.domid);
+    auto attempt = attemptOf(guest.view.domid);
+    if (!attempt)
+        return false;
+    attempt->cancelled = true;
+    // Until its stub domain is known, an xl callback of the attempt is pending: it
+    // destroys what xl made and frees the slot. Once the stub is known, nothing of xl
+    // holds the slot any more (the start timer just went), so it is freed here.
+    if (attempt->stub)
+        endAttempt(attempt);
+    return attempt->active && !attempt->stub;
+}
+
+void SpawnPipeline::failSpawn(Guest& guest, ErrorCode code, const std::string& why) {
     // What the stub printed last says why it stopped (its init, QEMU): quoted in the
     // reason, read before the stub is destroyed and its log closed.
     std::string reason = why;
@@ -336,11 +370,10 @@ void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& wh
     DomId stub = guest.view.stubDomid;
     if (stub) {
         destroyStub(stub);
-        unlinkStub(guest);
+        linker_.tearDown(guest.view.domid, guest.view.uuid, Unlink::Links, fieldsOf(guest));
     }
-    registry_.fail(guest, reason, reason, [&](GuestView& v) { releaseStub(guest, v); });
-    if (guest.attempt) {
-        auto attempt = guest.attempt;
+    registry_.fail(guest, reason, reason, [&](GuestView& v) { hooks_.releaseStub(guest, v); });
+    if (auto attempt = attemptOf(guest.view.domid)) {
         attempt->cancelled = true; // late callbacks of this attempt only clean up
         endAttempt(attempt);
     }
@@ -349,7 +382,7 @@ void GuestManager::failSpawn(Guest& guest, ErrorCode code, const std::string& wh
 
 // The log is appended to across stubs (and across runs of the daemon, for an adopted
 // stub): a failure quotes only what this stub printed from now on.
-void GuestManager::followConsole(Guest& guest, DomId stub) {
+void SpawnPipeline::followConsole(Guest& guest, DomId stub) {
     if (auto log = consoles_.follow(guest.view.name, stub))
         guest.consoleLogFrom = fileSize(*log);
 }
@@ -357,24 +390,29 @@ void GuestManager::followConsole(Guest& guest, DomId stub) {
 // The guest the attempt still works for: nullptr once it was cancelled (Stop, a failure),
 // its guest went, or a newer attempt replaced it. Every late callback of xl or a timer
 // asks this first: an overtaken attempt only cleans up after itself.
-GuestManager::Guest* GuestManager::current(const std::shared_ptr<Attempt>& attempt) {
+SpawnPipeline::Guest* SpawnPipeline::current(const std::shared_ptr<Attempt>& attempt) {
     Guest* guest = registry_.byDomid(attempt->guest);
-    if (attempt->cancelled || !guest || guest->attempt != attempt)
+    if (attempt->cancelled || !guest || attemptOf(attempt->guest) != attempt)
         return nullptr;
     return guest;
 }
 
+std::shared_ptr<SpawnAttempt> SpawnPipeline::attemptOf(DomId guest) const {
+    auto it = attempts_.find(guest);
+    return it == attempts_.end() ? nullptr : it->second;
+}
+
 // The clean-up of an overtaken attempt once xl has answered: its slot goes back, and a
 // guest whose Stop waited for this answer is stopped.
-void GuestManager::overtaken(const std::shared_ptr<Attempt>& attempt) {
+void SpawnPipeline::overtaken(const std::shared_ptr<Attempt>& attempt) {
     endAttempt(attempt);
     Guest* guest = registry_.byDomid(attempt->guest);
-    if (guest && guest->attempt == attempt)
+    if (guest && attemptOf(attempt->guest) == attempt)
         abortAttempt(*guest);
 }
 
 // Frees the attempt's spawn slot exactly once and lets the queue move.
-void GuestManager::endAttempt(const std::shared_ptr<Attempt>& attempt) {
+void SpawnPipeline::endAttempt(const std::shared_ptr<Attempt>& attempt) {
     if (!attempt || !attempt->active)
         return;
     attempt->active = false;
@@ -385,12 +423,12 @@ void GuestManager::endAttempt(const std::shared_ptr<Attempt>& attempt) {
 
 // The attempt was cancelled by Stop while xl was still working: now that its
 // callback has cleaned up, the guest is stopped.
-void GuestManager::abortAttempt(Guest& guest) {
-    guest.attempt.reset();
+void SpawnPipeline::abortAttempt(Guest& guest) {
+    forget(guest.view.domid);
     if (guest.view.state != GuestState::Stopping)
         return;
     registry_.transition(guest, GuestState::Stopped, "stopped on request",
-                         [&](GuestView& v) { releaseStub(guest, v); });
+                         [&](GuestView& v) { hooks_.releaseStub(guest, v); });
     completeStop(guest, std::nullopt);
     if (guest.startAfterStop) {
         guest.startAfterStop = false;
@@ -398,7 +436,7 @@ void GuestManager::abortAttempt(Guest& guest) {
     }
 }
 
-void GuestManager::destroyStub(DomId stub, std::function<void(const ToolResult&)> then) {
+void SpawnPipeline::destroyStub(DomId stub, std::function<void(const ToolResult&)> then) {
     logInfo({"", std::nullopt, stub, ""}, "destroying stub domain");
     consoles_.stop(stub);
     deps_.toolstack.destroy(stub, [stub, then = std::move(then)](const ToolResult& r) {
@@ -409,20 +447,38 @@ void GuestManager::destroyStub(DomId stub, std::function<void(const ToolResult&)
     });
 }
 
-// The teardown's xenstore step: the links between the guest and its stub domain go. The
-// stub is gone or going whatever xenstore says, so a failure is only a warning.
-void GuestManager::unlinkStub(Guest& guest, bool guestGone) {
-    try {
-        if (guestGone)
-            linker_.unlinkGone(guest.view.domid);
-        else
-            linker_.unlink(guest.view.domid, guest.view.uuid);
-    } catch (const Error& e) {
-        logWarning(fieldsOf(guest), std::string("cleaning xenstore: ") + e.what());
-    }
+void SpawnPipeline::destroyHoldingQueue(DomId stub) {
+    slots_.take();
+    destroyStub(stub, [this](const ToolResult&) {
+        slots_.release();
+        pump();
+    });
 }
 
-void GuestManager::destroyOrphanNamed(const std::string& name) {
+void SpawnPipeline::respawnAfter(Guest& guest, DomId oldStub) {
+    DomId g = guest.view.domid;
+    slots_.take();
+    deps_.toolstack.destroy(oldStub, [this, g](const ToolResult&) {
+        slots_.release();
+        if (Guest* again = registry_.byDomid(g); again && again->view.state == GuestState::Pending)
+            enqueue(*again);
+        else
+            pump();
+    });
+}
+
+// Throws Error(SpawnFailed) when the proxy cannot be started: as for libxl, a Linux
+// stub domain without its QMP channel is a failed spawn.
+void SpawnPipeline::openMonitor(Guest& guest, DomId stub) {
+    if (!channel_.serves(guest.view.flavour))
+        return;
+    channel_.open(guest.view.name, guest.view.domid, stub);
+    // Decided as linkRequest decided it; for an adopted stub domain, from the password
+    // stored now, which is what its start was given unless it changed since.
+    channel_.setPasswordAuth(guest.view.domid, display_.startsWithVncPassword(guest));
+}
+
+void SpawnPipeline::destroyOrphanNamed(const std::string& name) {
     deps_.toolstack.domid(name, [this, name](const ToolResult& r) {
         auto stub = r.ok() ? parseDomid(lastLines(r.output, 1)) : std::nullopt;
         if (stub && !registry_.stubLinks().count(*stub)) {

@@ -1,5 +1,6 @@
 #include "core/StubLinker.hpp"
 
+#include "core/Errors.hpp"
 #include "core/XenPaths.hpp"
 
 #include <cstdio>
@@ -72,6 +73,18 @@ void StubLinker::unlink(DomId guest, const std::string& uuid) {
 // domain's dmargs. dom0's legacy directory is ours to remove (DESIGN.md, Teardown).
 void StubLinker::unlinkGone(DomId guest) {
     store_.remove(paths::legacyDeviceModel(guest));
+}
+
+void StubLinker::tearDown(DomId guest, const std::string& uuid, Unlink what,
+                          const LogFields& fields) {
+    try {
+        if (what == Unlink::GuestGone)
+            unlinkGone(guest);
+        else
+            unlink(guest, uuid);
+    } catch (const Error& e) {
+        logWarning(fields, std::string("cleaning xenstore: ") + e.what());
+    }
 }
 
 } // namespace stubdomd

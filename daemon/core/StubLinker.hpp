@@ -3,6 +3,7 @@
 #pragma once
 
 #include "Hypervisor.hpp"
+#include "Log.hpp"
 #include "Store.hpp"
 
 #include <string>
@@ -20,6 +21,10 @@ struct LinkRequest {
     std::vector<std::string> deviceModelArgv;
 };
 
+// What the teardown unlinks: the links of a guest that stays, or what the destruction of a
+// guest that is gone leaves (its own trees go with it).
+enum class Unlink { Links, GuestGone };
+
 // dm-argv's key for argument `index` (0-based): "001" for the first, as libxl numbers
 // them (its argv[0], the program name, is not written).
 std::string dmArgvKey(std::size_t index);
@@ -36,6 +41,9 @@ public:
     void unlink(DomId guest, const std::string& uuid);
     // The same once the guest itself is gone: only what its destruction leaves.
     void unlinkGone(DomId guest);
+    // The teardown's xenstore step, unlink() or unlinkGone(): the stub is gone or going
+    // whatever xenstore says, so a failure is only a warning (logged with `fields`).
+    void tearDown(DomId guest, const std::string& uuid, Unlink what, const LogFields& fields);
 
 private:
     Store& store_;

@@ -1,0 +1,179 @@
+// The spawn pipeline on its own, over the fakes and the real registry: a guest from its
+// spawn slot to running (the slot held until then), a Stop while xl creates (the attempt
+// overtaken, its slot held until xl answers), the start timer, and the PV probe discovery
+// holds back while a stub is being created.
+#include "Fakes.hpp"
+
+#include "core/SpawnPipeline.hpp"
+#include "core/XenPaths.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace stubdomd;
+using namespace stubdomd::fakes;
+
+namespace {
+
+struct Pipeline {
+    FakeStore store;
+    FakeHypervisor hypervisor;
+    FakeToolstack toolstack;
+    FakeTimers timers;
+    FakeSpecs specs;
+    Settings settings;
+    std::map<std::string, std::string> files;
+    CoreDeps deps{store,
+                  hypervisor,
+                  toolstack,
+                  timers,
+                  specs,
+                  [this](const std::string& p, const std::string& c) { files[p] = c; },
+                  [](long) { return std::string(); },
+                  {}};
+    DomainProbe probe{store};
+    StubLinker linker{store, hypervisor};
+    Registry registry;
+    DeviceModelChannel channel{store};
+    DisplayControl display{settings, store, probe, registry, channel, specs};
+    ConsoleFollower consoles{store, "/var/log/xen"};
+    std::vector<DomId> released; // guests whose stub the teardown step released
+    unsigned rescans = 0;
+    std::unique_ptr<SpawnPipeline> pipeline;
+
+    explicit Pipeline(unsigned maxParallel = 4) {
+        settings.runtimeDir = "/run/stubdomd";
+        settings.maxParallelSpawns = maxParallel;
+        pipeline = std::make_unique<SpawnPipeline>(
+            settings, deps, probe, linker, registry, display, channel, consoles,
+            SpawnPipeline::Hooks{[this](Registry::Guest& g, GuestView& v) {
+                                     released.push_back(g.view.domid);
+                                     v.stubDomid = 0;
+                                 },
+                                 [this] {
+                                     ++rescans;
+                                 }});
+    }
+
+    Registry::Guest& guest(DomId domid, const std::string& name) {
+        auto g = std::make_unique<Registry::Guest>();
+        g->view.domid = domid;
+        g->view.name = name;
+        g->view.uuid = name + "-uuid";
+        StubSpec spec;
+        spec.sourceFile = "/etc/xen/stubdom-" + name;
+        spec.kernel = "/usr/lib/xen/boot/ioemu-stubdom.gz";
+        g->spec = spec;
+        auto& added = registry.add(domid, std::move(g));
+        registry.transition(added, GuestState::Stopped, "");
+        registry.announce(added);
+        return added;
+    }
+    GuestState state(DomId domid) { return registry.byDomid(domid)->view.state; }
+    // xl's answers: the create, then `xl domid` naming `stub`.
+    void created(DomId stub) {
+        REQUIRE(toolstack.complete("create"));
+        REQUIRE(toolstack.complete("domid", ToolResult{0, std::to_string(stub) + "\n", ""}));
+    }
+    void deliver() {
+        while (store.deliver()) {
+        }
+    }
+};
+
+} // namespace
+
+TEST_CASE("spawn pipeline: a guest from its slot to running, the slot held until then") {
+    Pipeline p(1);
+    auto& web = p.guest(5, "web");
+    auto& db = p.guest(6, "db");
+    std::vector<std::string> answers;
+    web.startWaiters.push_back(
+        [&](const std::optional<Error>& e) { answers.push_back(e ? e->what() : "ok"); });
+    p.pipeline->enqueue(web);
+    p.pipeline->enqueue(db);
+    CHECK(p.state(5) == GuestState::Spawning);
+    CHECK(p.state(6) == GuestState::Pending); // one slot: db waits
+    REQUIRE(p.toolstack.count("create") == 1);
+    CHECK(p.files.count("/run/stubdomd/web-dm.cfg") == 1);
+    CHECK(p.pipeline->deferPvProbe()); // web-dm is being created
+
+    p.created(9);
+    CHECK(p.state(5) == GuestState::Starting);
+    CHECK(p.registry.byDomid(5)->view.stubDomid == 9);
+    CHECK(p.hypervisor.targets[9] == 5); // linked
+    CHECK(p.store.watches.size() == 2);  // its device-model state, both paths
+    CHECK(p.toolstack.count("unpause") == 1);
+    CHECK(p.rescans == 1); // the PV probe held back is due now
+    CHECK_FALSE(p.pipeline->deferPvProbe());
+    CHECK(p.state(6) == GuestState::Pending); // web still holds the slot
+
+    p.deliver(); // the registration events: nothing runs yet
+    CHECK(p.state(5) == GuestState::Starting);
+    p.store.write(paths::stubDeviceModel(9, 5) + "/state", "running");
+    p.deliver();
+    CHECK(p.state(5) == GuestState::Running);
+    CHECK(p.store.watches.empty());
+    CHECK(p.store.read(paths::legacyDeviceModel(5) + "/state") == "running");
+    CHECK(answers == std::vector<std::string>{"ok"});
+    CHECK(p.state(6) == GuestState::Spawning); // the slot went to db
+    CHECK(p.timers.timers.empty());            // web's start timer went with its watches
+}
+
+TEST_CASE("spawn pipeline: Stop while xl creates; the attempt only cleans up when xl answers") {
+    Pipeline p(1);
+    auto& web = p.guest(5, "web");
+    p.guest(6, "db");
+    p.pipeline->enqueue(web);
+    p.pipeline->enqueue(*p.registry.byDomid(6));
+    p.registry.transition(web, GuestState::Stopping, "stopping on request");
+    CHECK(p.pipeline->cancel(web));           // xl still to answer
+    CHECK(p.state(6) == GuestState::Pending); // the slot is still xl's
+
+    // xl made it all the same: the pipeline finds it by name and destroys it.
+    REQUIRE(p.toolstack.complete("create"));
+    CHECK(p.state(5) == GuestState::Stopped);
+    CHECK(p.state(6) == GuestState::Spawning);
+    REQUIRE(p.toolstack.complete("domid", ToolResult{0, "9\n", ""}));
+    CHECK(p.toolstack.count("destroy") == 1);
+    CHECK(p.released == std::vector<DomId>{5});
+}
+
+TEST_CASE("spawn pipeline: a cancelled guest leaves the queue; no attempt, nothing to wait for") {
+    Pipeline p(1);
+    auto& web = p.guest(5, "web");
+    auto& db = p.guest(6, "db");
+    p.pipeline->enqueue(web);
+    p.pipeline->enqueue(db);
+    p.registry.transition(db, GuestState::Stopping, "stopping on request");
+    CHECK_FALSE(p.pipeline->cancel(db));
+    p.pipeline->abortAttempt(db);
+    CHECK(p.state(6) == GuestState::Stopped);
+    p.created(9);
+    p.store.write(paths::stubDeviceModel(9, 5) + "/state", "running");
+    p.deliver();
+    CHECK(p.state(5) == GuestState::Running);
+    CHECK(p.toolstack.count("create") == 0); // db never got the slot
+    CHECK(p.state(6) == GuestState::Stopped);
+}
+
+TEST_CASE("spawn pipeline: a stub that never says running fails its guest on the start timer") {
+    Pipeline p;
+    auto& web = p.guest(5, "web");
+    std::optional<Error> answer;
+    web.startWaiters.push_back([&](const std::optional<Error>& e) { answer = e; });
+    p.pipeline->enqueue(web);
+    p.created(9);
+    REQUIRE(p.state(5) == GuestState::Starting);
+    p.timers.advance(p.settings.startTimeout);
+    CHECK(p.state(5) == GuestState::Failed);
+    CHECK(p.registry.byDomid(5)->view.stateReason == "web-dm did not reach running within 30 s");
+    REQUIRE(answer);
+    CHECK(answer->code() == ErrorCode::TimedOut);
+    CHECK(p.store.watches.empty());
+    CHECK(p.toolstack.count("destroy") == 1);
+    CHECK(p.released == std::vector<DomId>{5});
+    // A late `running` of the failed attempt changes nothing.
+    p.store.write(paths::stubDeviceModel(9, 5) + "/state", "running");
+    p.deliver();
+    CHECK(p.state(5) == GuestState::Failed);
+}
