@@ -35,9 +35,9 @@ void GuestManager::adoptExisting() {
         auto* value = std::get_if<std::optional<std::string>>(&target);
         auto guest = value && *value ? parseDomid(**value) : std::nullopt;
         if (guest) {
-            registry_.seen()[info.domid] = Seen{Kind::Stub, "a stub domain", info.hvm};
+            registry_.see(info.domid) = Seen{Kind::Stub, "a stub domain", info.hvm};
             if (present.count(*guest) && !info.dying && !info.shutdown) {
-                registry_.stubLinks()[info.domid] = *guest;
+                registry_.linkStub(info.domid, *guest);
             } else {
                 logWarning({"", *guest, info.domid, ""},
                            "destroying a stub domain whose guest is gone");
@@ -49,12 +49,12 @@ void GuestManager::adoptExisting() {
             unlinkedStubs[*guestName] = info.domid;
     }
     for (const DomainInfo& info : domains)
-        if (!registry_.seen().count(info.domid))
+        if (!registry_.seenOf(info.domid))
             discover(info, &pausedAtStart);
     for (const auto& [guestName, domid] : unlinkedStubs) {
         logWarning({guestName, std::nullopt, domid, ""},
                    "destroying " + guestName + "-dm, left unlinked by an interrupted spawn");
-        registry_.seen()[domid] = Seen{Kind::Stub, "a stub domain", false};
+        registry_.see(domid) = Seen{Kind::Stub, "a stub domain", false};
         // The respawn queued for the guest would clash with this name: hold the queue
         // until the leftover is gone.
         spawns_.destroyHoldingQueue(domid);
@@ -121,11 +121,11 @@ std::optional<DomId> GuestManager::recordedStub(const Guest& guest) {
     std::string why;
     if (!stub) {
         why = "'" + excerpt(*text) + "', not a domid";
-    } else if (auto link = registry_.stubLinks().find(*stub); link == registry_.stubLinks().end()) {
+    } else if (auto served = registry_.guestOfStub(*stub); !served) {
         why = std::to_string(*stub) + ", which is no stub domain (its target is not set)";
-    } else if (link->second != g) {
+    } else if (*served != g) {
         why = std::to_string(*stub) + ", but domain " + std::to_string(*stub) +
-              " is the stub domain of domain " + std::to_string(link->second);
+              " is the stub domain of domain " + std::to_string(*served);
     } else {
         return stub;
     }
@@ -153,12 +153,12 @@ bool GuestManager::adoptStubs(Guest& g, const std::set<DomId>& pausedAtStart) {
     for (DomId stub : linked) {
         if (stub == adopted)
             continue;
-        registry_.stubLinks().erase(stub);
+        registry_.forgetStub(stub);
         leftovers.push_back(stub);
     }
 
     if (adopted) {
-        registry_.seen()[*adopted].kind = Kind::Stub;
+        registry_.see(*adopted).kind = Kind::Stub;
         // Facts, not a memory of the previous run: both paused is what Pause leaves (a
         // guest alone paused is what `xl pause` does, and it stays running to stubdomd).
         const bool paused = pausedAtStart.count(g.view.domid) && pausedAtStart.count(*adopted);

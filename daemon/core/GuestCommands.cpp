@@ -1,119 +1,14 @@
-// What happens on request (Start, Stop, Restart, Attach, Reload) and when a stub
-// domain dies on its own (the on_stubdom_death policy).
+// What happens on request: Start, Stop, Restart, Attach, Reload, and the console log.
 #include "core/GuestManager.hpp"
 
-#include "core/ConsoleTail.hpp"
 #include "core/GuestStates.hpp"
 #include "core/Log.hpp"
-#include "core/StubDeath.hpp"
 #include "core/ToolErrors.hpp"
 #include "core/XenPaths.hpp"
 
 #include <algorithm>
 
 namespace stubdomd {
-
-namespace {
-// A stub domain that ran this long before dying counts as a fresh failure for the
-// `restart` policy's limit, not as one more in a crash loop.
-constexpr auto kRestartForgiveness = std::chrono::seconds(60);
-} // namespace
-
-// ---------------------------------------------------------------------------
-// A stub domain died on its own
-
-// The guest keeps running (or is being crashed) without a device model: failed, with
-// why, and the death itself as the last error.
-void GuestManager::failAfterStubDeath(Guest& guest, const std::string& death,
-                                      const std::string& reason) {
-    registry_.fail(guest, reason, death);
-    logError(fieldsOf(guest), reason);
-}
-
-void GuestManager::stubDied(Guest& guest, DomId stub, std::optional<unsigned> shutdownReason) {
-    bool wasRunning = guest.view.state == GuestState::Running;
-    bool wasPaused = guest.view.state == GuestState::Paused;
-    // Why, read before the stub is destroyed: the hypervisor's reason, and its console's
-    // last lines (the log file outlives the copying).
-    const std::string tail =
-        consoles_.logging() ? consoleTail(consoles_.logOf(guest.view.name), guest.consoleLogFrom)
-                            : "";
-    const StubDeath death = explainStubDeath(shutdownReason, tail);
-    spawns_.stopWatching(guest);
-    spawns_.destroyStub(stub); // a crashed domain lingers until destroyed
-    linker_.tearDown(guest.view.domid, guest.view.uuid, Unlink::Links, fieldsOf(guest));
-    const std::string stubName = guest.view.name + "-dm (domid " + std::to_string(stub) + ")";
-    const std::string died = stubName + " died: " + death.summary;
-    std::string what = died;
-    if (!tail.empty())
-        what += "; its console ended with: " + tail;
-    if (wasPaused) {
-        guest.deathWhilePaused = std::make_pair(stub, what);
-        registry_.transition(guest, GuestState::Paused,
-                             what +
-                                 " while the guest was paused; on_stubdom_death applies when it is "
-                                 "resumed",
-                             [&](GuestView& v) {
-                                 releaseStub(guest, v);
-                                 v.lastError = what;
-                             });
-        logWarning(fieldsOf(guest), what + " while the guest was paused");
-    } else if (!wasRunning) {
-        registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
-        // failSpawn quotes the console itself.
-        spawns_.failSpawn(guest, ErrorCode::SpawnFailed,
-                          stubName + " died while starting: " + death.summary);
-    } else {
-        registry_.mutate(guest, [&](GuestView& v) { releaseStub(guest, v); });
-        applyStubDeathPolicy(guest, stub, what);
-    }
-    // After LastError is set: a VM manager that reads it on the signal sees this death.
-    if (Guest* still = registry_.byDomid(guest.view.domid))
-        registry_.stubFailed(*still, toString(death.cause), what);
-}
-
-// on_stubdom_death, for a running guest whose stub domain `stub` is already released.
-void GuestManager::applyStubDeathPolicy(Guest& guest, DomId stub, const std::string& what) {
-    switch (settings_.onStubdomDeath) {
-    case StubDeathPolicy::CrashGuest: {
-        failAfterStubDeath(guest, what,
-                           what + "; the guest was crashed (on_stubdom_death = crash-guest)");
-        try {
-            deps_.hypervisor.crash(guest.view.domid);
-        } catch (const Error& e) {
-            logError(fieldsOf(guest), std::string("crashing the guest: ") + e.what());
-        }
-        return;
-    }
-    case StubDeathPolicy::Leave: {
-        failAfterStubDeath(
-            guest, what,
-            what + "; the guest was left running without it (on_stubdom_death = leave)");
-        return;
-    }
-    case StubDeathPolicy::Restart: {
-        if (deps_.timers.now() - guest.runningSince > kRestartForgiveness)
-            guest.consecutiveRestarts = 0;
-        if (guest.consecutiveRestarts >= settings_.maxRestarts) {
-            failAfterStubDeath(guest, what,
-                               what + "; restarted " + std::to_string(guest.consecutiveRestarts) +
-                                   " times in a row, giving up (max_restarts)");
-            return;
-        }
-        ++guest.consecutiveRestarts;
-        registry_.transition(guest, GuestState::Pending,
-                             what + "; restarting it (on_stubdom_death = restart)",
-                             [&](GuestView& v) {
-                                 v.restarts += 1;
-                                 v.lastError = what;
-                             });
-        logWarning(fieldsOf(guest), what + "; restarting it");
-        // The new stub domain has the same name: wait until the old one is gone.
-        spawns_.respawnAfter(guest, stub);
-        return;
-    }
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Commands (GuestService)
@@ -228,7 +123,7 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
         }
         spawns_.forget(g);
         registry_.transition(*again, GuestState::Stopped, "stopped on request",
-                             [&](GuestView& v) { releaseStub(*again, v); });
+                             [&](GuestView& v) { teardown_.releaseStub(*again, v); });
         logInfo(fieldsOf(*again), "stub domain stopped");
         completeStop(*again, std::nullopt);
         if (again->startAfterStop) {
@@ -288,20 +183,20 @@ void GuestManager::restart(const std::string& uuid, Completion done) {
 }
 
 void GuestManager::attach(DomId domid, Completion done) {
-    if (registry_.stubLinks().count(domid))
+    if (registry_.guestOfStub(domid))
         throw Error(ErrorCode::NotHvm, "domain " + std::to_string(domid) + " is a stub domain");
     if (!registry_.guests().count(domid))
         rescan(); // stubdom-dm may be quicker than the @introduceDomain event
     Guest* guest = registry_.byDomid(domid);
     if (!guest) {
-        auto seen = registry_.seen().find(domid);
-        if (seen == registry_.seen().end())
+        const Seen* seen = registry_.seenOf(domid);
+        if (!seen)
             throw Error(ErrorCode::NoSuchGuest, "no domain with domid " + std::to_string(domid));
-        if (!seen->second.hvm)
+        if (!seen->hvm)
             throw Error(ErrorCode::NotHvm,
                         "domain " + std::to_string(domid) + " is not an HVM guest");
         throw Error(ErrorCode::InvalidState,
-                    "domain " + std::to_string(domid) + " is not managed: " + seen->second.why);
+                    "domain " + std::to_string(domid) + " is not managed: " + seen->why);
     }
     if (guest->view.state == GuestState::Running || guest->view.state == GuestState::Paused) {
         done(std::nullopt);

@@ -1,5 +1,5 @@
 // Discovery: the watches, the domain-list diff, the trust rule applied to new
-// domains, adoption of what a previous run left, and teardown when domains go.
+// domains; what goes is handed to the teardown (Teardown.cpp).
 #include "core/GuestManager.hpp"
 
 #include "core/Excerpt.hpp"
@@ -12,13 +12,6 @@
 namespace stubdomd {
 
 namespace {
-
-// How long a dead stub domain's guest has to go away too before the stub's death is
-// taken as a crash (see stubGone).
-constexpr auto kStubDeathGrace = std::chrono::milliseconds(1000);
-// How long to keep waiting while that guest stays paused (as libxl leaves a guest it is
-// destroying) before the stub's death is taken as a crash after all.
-constexpr auto kStubDeathPatience = std::chrono::seconds(30);
 
 struct PvBoot {
     std::string uuid;
@@ -114,35 +107,48 @@ void GuestManager::loadSpec(Guest& guest) {
 }
 
 void GuestManager::discover(const DomainInfo& info, const std::set<DomId>* pausedAtStart) {
-    Seen& seen = registry_.seen()[info.domid];
+    const auto facts = guestFacts(info);
+    if (!facts)
+        return;
+    Guest& g = record(info, *facts);
+    // A stub domain linked by a previous run of stubdomd is adopted, never doubled.
+    if (pausedAtStart && g.spec && adoptStubs(g, *pausedAtStart))
+        return;
+    announceNew(g);
+}
+
+// What a new domain is, from the hypervisor and dom0's nodes: the facts of an HVM guest,
+// or nullopt with what it is noted as seen (a PV domain is discoverPv's).
+std::optional<DomainFacts> GuestManager::guestFacts(const DomainInfo& info) {
+    Seen& seen = registry_.see(info.domid);
     seen.hvm = info.hvm;
     if (info.domid == 0) {
         seen.why = "domain 0 is dom0";
-        return;
+        return std::nullopt;
     }
     if (info.dying || info.shutdown) {
         seen.why = info.hvm ? "the domain is shutting down" : "not an HVM guest";
-        return;
+        return std::nullopt;
     }
     if (!info.hvm) {
         discoverPv(info);
-        return;
+        return std::nullopt;
     }
     auto probed = probe_.probe(info.domid);
     if (auto* refusal = std::get_if<ProbeRefusal>(&probed)) {
         if (refusal->retryLater) {
-            registry_.seen().erase(info.domid); // look again on the next event
-            return;
+            registry_.forgetSeen(info.domid); // look again on the next event
+            return std::nullopt;
         }
         seen.why = refusal->reason;
         logWarning({"", info.domid, std::nullopt, ""},
                    "ignoring domain " + std::to_string(info.domid) + ": " + refusal->reason);
-        return;
+        return std::nullopt;
     }
     const DomainFacts& facts = std::get<DomainFacts>(probed);
     if (facts.target) {
         seen.why = "domain " + std::to_string(info.domid) + " is a stub domain";
-        return;
+        return std::nullopt;
     }
     // One uuid is one guest (and one D-Bus object). A second domain with it is looked at
     // again once the first is gone (libxl's local migration briefly runs both).
@@ -152,45 +158,47 @@ void GuestManager::discover(const DomainInfo& info, const std::set<DomId>* pause
                        " for now: " + paths::vm(info.domid) + " is /vm/" + facts.uuid +
                        ", already the uuid of domain " + std::to_string(known->view.domid) + " (" +
                        known->view.name + ")");
-        registry_.seen().erase(info.domid);
-        return;
+        registry_.forgetSeen(info.domid);
+        return std::nullopt;
     }
+    seen.kind = Kind::Guest;
+    return facts;
+}
 
+// The new guest in the registry, not yet announced, with its stub config and display
+// rules read, failed if it has a device model in dom0 already.
+GuestManager::Guest& GuestManager::record(const DomainInfo& info, const DomainFacts& facts) {
     auto guest = std::make_unique<Guest>();
     guest->view.name = facts.name;
     guest->view.uuid = facts.uuid;
     guest->view.domid = info.domid;
     guest->paused = info.paused;
-    seen.kind = Kind::Guest;
-    Guest& g = *guest;
-    registry_.guests()[info.domid] = std::move(guest);
+    Guest& g = registry_.add(info.domid, std::move(guest));
 
     // What it is came from the hypervisor (HVM) and dom0's nodes (no `target`): any name
     // xl accepts is a guest's name, one ending in -dm too.
     loadSpec(g);
-
-    if (g.view.state != GuestState::Failed) {
-        // Never two device models: a dom0 qemu the toolstack started wins, and the
-        // administrator is told how to hand the guest to stubdomd instead.
-        auto pid = dom0DeviceModelPid(g);
-        if (pid) {
-            std::string process = deps_.processName(*pid);
-            if (!process.empty() && process != "stubdom-dm") {
-                std::string reason = "the guest already has a device model in dom0 (pid " +
-                                     std::to_string(*pid) + ", " + process +
-                                     "); set its device_model to stubdom-dm to use a stub domain";
-                registry_.fail(g, reason);
-                logError(fieldsOf(g), reason);
-            }
+    if (g.view.state == GuestState::Failed)
+        return g;
+    // Never two device models: a dom0 qemu the toolstack started wins, and the
+    // administrator is told how to hand the guest to stubdomd instead.
+    if (auto pid = dom0DeviceModelPid(g)) {
+        std::string process = deps_.processName(*pid);
+        if (!process.empty() && process != "stubdom-dm") {
+            std::string reason = "the guest already has a device model in dom0 (pid " +
+                                 std::to_string(*pid) + ", " + process +
+                                 "); set its device_model to stubdom-dm to use a stub domain";
+            registry_.fail(g, reason);
+            logError(fieldsOf(g), reason);
         }
     }
+    return g;
+}
 
-    // A stub domain linked by a previous run of stubdomd is adopted, never doubled.
-    if (pausedAtStart && g.spec && adoptStubs(g, *pausedAtStart))
-        return;
-
+// Announced as what it is: about to be spawned (queued), or failed, or unmanaged.
+void GuestManager::announceNew(Guest& g) {
     bool managed = g.spec && g.view.state != GuestState::Failed;
-    if (managed) // announced as what it is: about to be spawned
+    if (managed)
         registry_.transition(g, GuestState::Pending, g.view.stateReason);
     registry_.announce(g);
     if (managed) {
@@ -215,7 +223,7 @@ std::optional<long> GuestManager::dom0DeviceModelPid(const Guest& guest) {
 // A PV guest booted through a PV-GRUB image is listed (flavour pv-grub, unmanaged):
 // visible, never touched. Other PV domains, stub domains among them, are only seen.
 void GuestManager::discoverPv(const DomainInfo& info) {
-    Seen& seen = registry_.seen()[info.domid];
+    Seen& seen = registry_.see(info.domid);
     seen.why = "not an HVM guest";
     seen.pvRetry = false;
     // Perhaps our own stub domain, not yet named by `xl domid`: looked at once it is.
@@ -249,7 +257,7 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     guest->view.flavour = Flavour::PvGrub;
     seen.kind = Kind::Guest;
     Guest& g = *guest;
-    registry_.guests()[info.domid] = std::move(guest);
+    registry_.add(info.domid, std::move(guest));
     registry_.transition(g, GuestState::Unmanaged,
                          "a PV guest booted through PV-GRUB (" + pv.kernel +
                              "): listed, never touched by stubdomd");
@@ -258,98 +266,34 @@ void GuestManager::discoverPv(const DomainInfo& info) {
 }
 
 void GuestManager::domainFlagsChanged(const DomainInfo& info) {
-    auto it = registry_.seen().find(info.domid);
-    if (it->second.kind == Kind::Guest)
+    Seen& seen = registry_.see(info.domid); // known: listed before
+    if (seen.kind == Kind::Guest)
         if (Guest* guest = registry_.byDomid(info.domid))
             guest->paused = info.paused;
     if (!info.dying && !info.shutdown)
         return;
-    if (it->second.kind == Kind::Guest) {
-        it->second = Seen{Kind::Ignored, "the domain is shutting down", info.hvm};
-        guestGone(info.domid);
-    } else if (it->second.kind == Kind::Stub) {
-        it->second.kind = Kind::Ignored;
-        it->second.why = "a dead stub domain";
-        stubGone(info.domid, true,
-                 info.shutdown ? std::optional<unsigned>(info.shutdownReason) : std::nullopt);
+    if (seen.kind == Kind::Guest) {
+        seen = Seen{Kind::Ignored, "the domain is shutting down", info.hvm};
+        teardown_.guestGone(info.domid);
+    } else if (seen.kind == Kind::Stub) {
+        seen.kind = Kind::Ignored;
+        seen.why = "a dead stub domain";
+        teardown_.stubGone(info.domid, true,
+                           info.shutdown ? std::optional<unsigned>(info.shutdownReason)
+                                         : std::nullopt);
     }
 }
 
 void GuestManager::domainGone(DomId domid) {
-    auto it = registry_.seen().find(domid);
-    Kind kind = it->second.kind;
-    registry_.seen().erase(it);
+    const Kind kind = registry_.seenOf(domid)->kind; // gone: it was listed before
+    registry_.forgetSeen(domid);
     consoles_.stop(domid);
     if (kind == Kind::Guest)
-        guestGone(domid);
+        teardown_.guestGone(domid);
     else if (kind == Kind::Stub)
-        stubGone(domid, false);
+        teardown_.stubGone(domid, false);
     else
-        registry_.stubLinks().erase(domid); // a dead stub domain we had already handled
-}
-
-void GuestManager::guestGone(DomId guestDomid) {
-    Guest* found = registry_.byDomid(guestDomid);
-    if (!found)
-        return;
-    Guest& guest = *found;
-    logInfo(fieldsOf(guest), "guest is gone; tearing down its stub domain");
-    spawns_.cancel(guest);
-    // The toolstack destroys a guest's stub domain itself (libxl follows
-    // image/device-model-domid); only one that is still there needs destroying.
-    if (guest.view.stubDomid && registry_.listed().count(guest.view.stubDomid))
-        spawns_.destroyStub(guest.view.stubDomid);
-    if (guest.view.flavour != Flavour::PvGrub) // never linked: nothing of ours to clean
-        linker_.tearDown(guestDomid, guest.view.uuid, Unlink::GuestGone, fieldsOf(guest));
-    closeMonitor(guest);
-    display_.dropGone(guestDomid);
-    pauses_.forget(guest.view.uuid);
-    completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
-    completeStop(guest, std::nullopt);
-    spawns_.forget(guestDomid);
-    registry_.remove(guestDomid);
-}
-
-void GuestManager::stubGone(DomId stubDomid, bool stillListed,
-                            std::optional<unsigned> shutdownReason) {
-    auto link = registry_.stubLinks().find(stubDomid);
-    if (link == registry_.stubLinks().end())
-        return;
-    DomId guestDomid = link->second;
-    if (!stillListed)
-        registry_.stubLinks().erase(link);
-    Guest* guest = registry_.byDomid(guestDomid);
-    if (guest && guest->view.stubDomid == stubDomid && guest->view.state != GuestState::Stopping) {
-        // The toolstack destroys a guest's stub domain before the guest itself (libxl
-        // does), so a stub that vanishes may only be the first half of the guest's
-        // destruction. Judge it once the grace is over, on a fresh domain list.
-        judgeStubDeath(guestDomid, stubDomid, deps_.timers.now(), shutdownReason);
-    } else if (stillListed && (!guest || guest->view.stubDomid != stubDomid)) {
-        spawns_.destroyStub(stubDomid);
-    }
-}
-
-// A stub domain that vanished may be the first half of its guest's destruction: libxl
-// pauses the guest, destroys the stub, then the guest, which can take seconds on a
-// busy host. Judge after a grace, on a fresh domain list, and keep waiting (within a
-// bound) while the guest stays paused.
-void GuestManager::judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since,
-                                  std::optional<unsigned> shutdownReason) {
-    deps_.timers.after(kStubDeathGrace, [this, guestDomid, stubDomid, since, shutdownReason] {
-        rescan();
-        Guest* guest = registry_.byDomid(guestDomid);
-        if (!guest || guest->view.stubDomid != stubDomid ||
-            guest->view.state == GuestState::Stopping)
-            return;
-        // A guest stubdomd paused is no guest being destroyed; stubDied keeps the policy
-        // until it is resumed.
-        if (guest->paused && guest->view.state != GuestState::Paused &&
-            deps_.timers.now() - since < kStubDeathPatience) {
-            judgeStubDeath(guestDomid, stubDomid, since, shutdownReason);
-            return;
-        }
-        stubDied(*guest, stubDomid, shutdownReason);
-    });
+        registry_.forgetStub(domid); // a dead stub domain we had already handled
 }
 
 } // namespace stubdomd

@@ -1,5 +1,5 @@
-// The facade's own parts: construction, the teardown step of a stub, and GuestService's
-// queries answered by the registry.
+// The facade's own parts: construction (the components and their wiring), and
+// GuestService's queries and display commands handed to the components.
 #include "core/GuestManager.hpp"
 
 #include "core/GuestStates.hpp"
@@ -16,28 +16,16 @@ GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
       display_(settings_, deps_.store, probe_, registry_, channel_, deps_.specs),
       consoles_(deps_.store, settings_.logDir),
       spawns_(settings_, deps_, probe_, linker_, registry_, display_, channel_, consoles_,
-              {[this](Guest& guest, GuestView& view) { releaseStub(guest, view); },
+              {[this](Guest& guest, GuestView& view) { teardown_.releaseStub(guest, view); },
                [this] {
                    scheduleRescan();
-               }}) {}
+               }}),
+      teardown_(settings_, deps_.timers, deps_.hypervisor, registry_, spawns_, linker_, display_,
+                channel_, consoles_, pauses_, {[this] {
+                    rescan();
+                }}) {}
 
 GuestManager::~GuestManager() = default;
-
-// ---------------------------------------------------------------------------
-// The state machine
-
-void GuestManager::releaseStub(Guest& guest, GuestView& view) {
-    display_.forget(guest, view); // where to connect exists only with a stub domain
-    closeMonitor(guest);          // its QMP proxy goes with it
-    view.stubDomid = 0;
-}
-
-// ---------------------------------------------------------------------------
-// The QMP channel of a Linux stub domain goes with it (opened by the spawn pipeline)
-
-void GuestManager::closeMonitor(Guest& guest) {
-    channel_.close(guest.view.domid, fieldsOf(guest));
-}
 
 GuestManager::Counts GuestManager::counts() const {
     return registry_.counts();
@@ -88,7 +76,7 @@ void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
 
 void GuestManager::attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
                                      Completion done) {
-    if (!registry_.guests().count(domid) && !registry_.stubLinks().count(domid))
+    if (!registry_.guests().count(domid) && !registry_.guestOfStub(domid))
         rescan();
     if (Guest* guest = registry_.byDomid(domid))
         display_.takeToolstackSay(*guest, toolstack);

@@ -1,8 +1,8 @@
 // The engine of DESIGN.md sections 3 and 4: the discovery diff, the spawn pipeline, the
-// commands and the teardown, over components with their own state — the registry (the
+// commands, over components with their own state — the registry (the
 // guests and the state machine, Registry.hpp), the spawn pipeline (SpawnPipeline.hpp), the
-// QMP channels (DeviceModelChannel.hpp), the displays (DisplayControl.hpp) and the console
-// follower (ConsoleFollower.hpp).
+// QMP channels (DeviceModelChannel.hpp), the displays (DisplayControl.hpp), the console
+// follower (ConsoleFollower.hpp) and the teardown (Teardown.hpp).
 // Single-threaded: every entry point runs on the event loop, and every asynchronous step (xl,
 // timers, watches) comes back through it.
 #pragma once
@@ -25,6 +25,7 @@
 #include "Store.hpp"
 #include "StubLinker.hpp"
 #include "StubSpec.hpp"
+#include "Teardown.hpp"
 #include "Timers.hpp"
 #include "Toolstack.hpp"
 #include "config/Settings.hpp"
@@ -109,15 +110,12 @@ private:
     bool adoptStubs(Guest& guest, const std::set<DomId>& pausedAtStart);
     // pausedAtStart: while adopting (start()), the domains listed as paused then; else null.
     void discover(const DomainInfo& info, const std::set<DomId>* pausedAtStart);
+    std::optional<DomainFacts> guestFacts(const DomainInfo& info);
+    Guest& record(const DomainInfo& info, const DomainFacts& facts);
+    void announceNew(Guest& guest);
     void discoverPv(const DomainInfo& info);
     void domainFlagsChanged(const DomainInfo& info);
     void domainGone(DomId domid);
-    void guestGone(DomId guestDomid);
-    // `shutdownReason`: the hypervisor's, when the stub was seen shut down (not gone at once).
-    void stubGone(DomId stubDomid, bool stillListed,
-                  std::optional<unsigned> shutdownReason = std::nullopt);
-    void judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since,
-                        std::optional<unsigned> shutdownReason);
     void loadSpec(Guest& guest);
     std::optional<long> dom0DeviceModelPid(const Guest& guest);
     std::optional<DomId> recordedStub(const Guest& guest);
@@ -126,20 +124,10 @@ private:
     Guest& guestByUuid(const std::string& uuid);
     void startGuest(Guest& guest, Completion done);
     void stopGuest(Guest& guest, Completion done);
-    void stubDied(Guest& guest, DomId stub, std::optional<unsigned> shutdownReason);
-    void applyStubDeathPolicy(Guest& guest, DomId stub, const std::string& what);
 
     // Pause and resume (GuestPause.cpp): the guest and its stub, in PauseControl's order.
     void pauseGuest(Guest& guest, const std::string& reason);
     void resumeGuest(Guest& guest, const std::string& reason);
-    void failAfterStubDeath(Guest& guest, const std::string& death, const std::string& reason);
-
-    // The QMP channel of a Linux stub domain goes (GuestManager.cpp, over DeviceModelChannel)
-    void closeMonitor(Guest& guest);
-
-    // Teardown step: the guest no longer has its stub domain. Where to connect, the VNC
-    // port watch and the QMP channel go with it.
-    void releaseStub(Guest& guest, GuestView& view);
 
     Settings settings_;
     CoreDeps deps_;
@@ -152,6 +140,7 @@ private:
     DisplayControl display_;     // the display set-ups, VNC passwords and VNC-port watches
     ConsoleFollower consoles_;   // the stubs' console logs
     SpawnPipeline spawns_;       // the queue, the slots, the attempts, the start watches
+    Teardown teardown_;          // gone guests, gone stubs, the stub-death policy
 };
 
 } // namespace stubdomd

@@ -22,7 +22,7 @@ void GuestManager::resumeGuest(Guest& guest, const std::string& reason) {
     registry_.transition(guest, GuestState::Running, reason);
     logInfo(fieldsOf(guest), reason);
     if (death)
-        applyStubDeathPolicy(guest, death->first, death->second);
+        teardown_.applyStubDeathPolicy(guest, death->first, death->second);
 }
 
 void GuestManager::pause(const std::string& uuid, Completion done) {

@@ -67,6 +67,16 @@ void Registry::linkStub(DomId stub, DomId guest) {
     seen_[stub].kind = Kind::Stub;
 }
 
+std::optional<DomId> Registry::guestOfStub(DomId stub) const {
+    auto it = stubs_.find(stub);
+    return it == stubs_.end() ? std::nullopt : std::optional<DomId>(it->second);
+}
+
+const Registry::Seen* Registry::seenOf(DomId domid) const {
+    auto it = seen_.find(domid);
+    return it == seen_.end() ? nullptr : &it->second;
+}
+
 // Both sides are ordered by domid: one merge walk finds the new, the gone and the known
 // ones whose flags may have changed.
 Registry::ListDiff Registry::takeList(const std::vector<DomainInfo>& domains) {

@@ -76,13 +76,9 @@ public:
     Registry(const Registry&) = delete;
     Registry& operator=(const Registry&) = delete;
 
-    // The guests by domid, the stub links (stub domid → guest domid), every domid
-    // classified so far, and the domids of the latest domain list.
+    // The guests by domid.
     std::map<DomId, std::unique_ptr<Guest>>& guests() { return guests_; }
     const std::map<DomId, std::unique_ptr<Guest>>& guests() const { return guests_; }
-    std::map<DomId, DomId>& stubLinks() { return stubs_; }
-    std::map<DomId, Seen>& seen() { return seen_; }
-    std::set<DomId>& listed() { return listed_; }
     Guest* byDomid(DomId domid);
     // The guest with this uuid (one uuid is one guest: discovery sees to it), or name.
     Guest* byUuid(const std::string& uuid);
@@ -91,6 +87,18 @@ public:
     std::vector<DomId> stubsOf(DomId guest) const;
     // From now on `stub` serves `guest`, and is seen as a stub domain.
     void linkStub(DomId stub, DomId guest);
+    // The guest a linked stub domain serves; nullopt for any other domain.
+    std::optional<DomId> guestOfStub(DomId stub) const;
+    // The stub domain no longer serves its guest (it is gone or being destroyed).
+    void forgetStub(DomId stub) { stubs_.erase(stub); }
+
+    // What each domid was found to be: null for one not looked at yet; see() makes the
+    // entry discovery fills in; forgetSeen() has the domid looked at again on the next list.
+    const Seen* seenOf(DomId domid) const;
+    Seen& see(DomId domid) { return seen_[domid]; }
+    void forgetSeen(DomId domid) { seen_.erase(domid); }
+    // Whether the latest domain list had it.
+    bool isListed(DomId domid) const { return listed_.count(domid) != 0; }
 
     // A new domain list against what was seen, kept as listed(): each listed domain in
     // domid order, new, known, or a PV domain libxl had not finished writing when it was

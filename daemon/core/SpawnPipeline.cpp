@@ -188,7 +188,7 @@ void SpawnPipeline::onCreated(const std::shared_ptr<Attempt>& attempt, const Too
                     }
                     createStub(attempt, settings_.runtimeDir + "/" + attempt->stubName + ".cfg");
                 };
-                bool linkedElsewhere = stale && registry_.stubLinks().count(*stale);
+                bool linkedElsewhere = stale && registry_.guestOfStub(*stale);
                 if (stale && !linkedElsewhere)
                     destroyStub(*stale, retry);
                 else
@@ -481,7 +481,7 @@ void SpawnPipeline::openMonitor(Guest& guest, DomId stub) {
 void SpawnPipeline::destroyOrphanNamed(const std::string& name) {
     deps_.toolstack.domid(name, [this, name](const ToolResult& r) {
         auto stub = r.ok() ? parseDomid(lastLines(r.output, 1)) : std::nullopt;
-        if (stub && !registry_.stubLinks().count(*stub)) {
+        if (stub && !registry_.guestOfStub(*stub)) {
             logWarning({"", std::nullopt, *stub, ""},
                        "destroying " + name + ": its guest no longer wants it");
             destroyStub(*stub);

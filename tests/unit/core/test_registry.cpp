@@ -110,7 +110,7 @@ TEST_CASE("registry: counts, a stub's domid finds its guest, and removal is told
     CHECK(counts.failed == 1);
     CHECK(registry.views().size() == 2);
 
-    registry.stubLinks()[9] = 5;
+    registry.linkStub(9, 5);
     CHECK(registry.findByDomid(9)->name == "web");
     CHECK(registry.findByDomid(5)->name == "web");
     CHECK_FALSE(registry.findByDomid(7)); // not announced
@@ -141,17 +141,27 @@ TEST_CASE("registry: a guest by uuid or name, a stub linked to it, and its stubs
     registry.linkStub(12, 5);
     registry.linkStub(10, 7);
     CHECK(registry.stubsOf(5) == std::vector<DomId>{9, 12});
-    CHECK(registry.stubLinks().at(10) == 7);
-    CHECK(registry.seen().at(9).kind == Registry::Kind::Stub);
+    CHECK(registry.guestOfStub(10) == std::optional<DomId>(7));
+    REQUIRE(registry.seenOf(9));
+    CHECK(registry.seenOf(9)->kind == Registry::Kind::Stub);
+    CHECK_FALSE(registry.guestOfStub(5)); // a guest is no stub
+    CHECK_FALSE(registry.seenOf(11));
+
+    registry.forgetStub(12);
+    CHECK_FALSE(registry.guestOfStub(12));
+    CHECK(registry.stubsOf(5) == std::vector<DomId>{9});
+    CHECK(registry.seenOf(12)); // still seen: only the link went
+    registry.forgetSeen(12);
+    CHECK_FALSE(registry.seenOf(12));
 }
 
 TEST_CASE("registry: a domain list against what was seen: new, known, PV retry and gone") {
     Registry registry;
-    registry.seen()[0] = {Registry::Kind::Ignored, "domain 0 is dom0", false, false};
-    registry.seen()[3] = {Registry::Kind::Guest, "", true, false};
-    registry.seen()[4] = {Registry::Kind::Ignored, "not an HVM guest", false, true};
-    registry.seen()[6] = {Registry::Kind::Stub, "", false, false};
-    registry.seen()[8] = {Registry::Kind::Ignored, "not an HVM guest", false, true};
+    registry.see(0) = {Registry::Kind::Ignored, "domain 0 is dom0", false, false};
+    registry.see(3) = {Registry::Kind::Guest, "", true, false};
+    registry.see(4) = {Registry::Kind::Ignored, "not an HVM guest", false, true};
+    registry.see(6) = {Registry::Kind::Stub, "", false, false};
+    registry.see(8) = {Registry::Kind::Ignored, "not an HVM guest", false, true};
 
     auto domain = [](DomId domid, bool shutdown = false) {
         DomainInfo info;
@@ -173,9 +183,11 @@ TEST_CASE("registry: a domain list against what was seen: new, known, PV retry a
                                                      {8, L::Known},
                                                      {11, L::New}});
     CHECK(diff.gone == std::vector<DomId>{6});
-    CHECK(registry.listed() == std::set<DomId>{0, 3, 4, 5, 8, 11});
+    for (DomId domid : {0, 3, 4, 5, 8, 11})
+        CHECK(registry.isListed(domid));
+    CHECK_FALSE(registry.isListed(6));
 
     // Seen after the last one listed: gone too.
-    registry.seen()[20] = {};
+    registry.see(20) = {};
     CHECK(registry.takeList({domain(0)}).gone == std::vector<DomId>{3, 4, 6, 8, 20});
 }

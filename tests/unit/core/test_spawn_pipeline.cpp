@@ -2,9 +2,8 @@
 // spawn slot to running (the slot held until then), a Stop while xl creates (the attempt
 // overtaken, its slot held until xl answers), the start timer, and the PV probe discovery
 // holds back while a stub is being created.
-#include "Fakes.hpp"
+#include "ComponentHarness.hpp"
 
-#include "core/SpawnPipeline.hpp"
 #include "core/XenPaths.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,78 +11,8 @@
 using namespace stubdomd;
 using namespace stubdomd::fakes;
 
-namespace {
-
-struct Pipeline {
-    FakeStore store;
-    FakeHypervisor hypervisor;
-    FakeToolstack toolstack;
-    FakeTimers timers;
-    FakeSpecs specs;
-    Settings settings;
-    std::map<std::string, std::string> files;
-    CoreDeps deps{store,
-                  hypervisor,
-                  toolstack,
-                  timers,
-                  specs,
-                  [this](const std::string& p, const std::string& c) { files[p] = c; },
-                  [](long) { return std::string(); },
-                  {}};
-    DomainProbe probe{store};
-    StubLinker linker{store, hypervisor};
-    Registry registry;
-    DeviceModelChannel channel{store};
-    DisplayControl display{settings, store, probe, registry, channel, specs};
-    ConsoleFollower consoles{store, "/var/log/xen"};
-    std::vector<DomId> released; // guests whose stub the teardown step released
-    unsigned rescans = 0;
-    std::unique_ptr<SpawnPipeline> pipeline;
-
-    explicit Pipeline(unsigned maxParallel = 4) {
-        settings.runtimeDir = "/run/stubdomd";
-        settings.maxParallelSpawns = maxParallel;
-        pipeline = std::make_unique<SpawnPipeline>(
-            settings, deps, probe, linker, registry, display, channel, consoles,
-            SpawnPipeline::Hooks{[this](Registry::Guest& g, GuestView& v) {
-                                     released.push_back(g.view.domid);
-                                     v.stubDomid = 0;
-                                 },
-                                 [this] {
-                                     ++rescans;
-                                 }});
-    }
-
-    Registry::Guest& guest(DomId domid, const std::string& name) {
-        auto g = std::make_unique<Registry::Guest>();
-        g->view.domid = domid;
-        g->view.name = name;
-        g->view.uuid = name + "-uuid";
-        StubSpec spec;
-        spec.sourceFile = "/etc/xen/stubdom-" + name;
-        spec.kernel = "/usr/lib/xen/boot/ioemu-stubdom.gz";
-        g->spec = spec;
-        auto& added = registry.add(domid, std::move(g));
-        registry.transition(added, GuestState::Stopped, "");
-        registry.announce(added);
-        return added;
-    }
-    GuestState state(DomId domid) { return registry.byDomid(domid)->view.state; }
-    // xl's answers: the create, then `xl domid` naming `stub`.
-    void created(DomId stub) {
-        REQUIRE(toolstack.complete("create"));
-        REQUIRE(toolstack.complete("domid", ToolResult{0, std::to_string(stub) + "\n", ""}));
-    }
-    void deliver() {
-        while (store.deliver()) {
-        }
-    }
-};
-
-} // namespace
-
 TEST_CASE("spawn pipeline: a guest from its slot to running, the slot held until then") {
-    Pipeline p(1);
+    Components p(1);
     auto& web = p.guest(5, "web");
     auto& db = p.guest(6, "db");
     std::vector<std::string> answers;
@@ -120,7 +49,7 @@ TEST_CASE("spawn pipeline: a guest from its slot to running, the slot held until
 }
 
 TEST_CASE("spawn pipeline: Stop while xl creates; the attempt only cleans up when xl answers") {
-    Pipeline p(1);
+    Components p(1);
     auto& web = p.guest(5, "web");
     p.guest(6, "db");
     p.pipeline->enqueue(web);
@@ -139,7 +68,7 @@ TEST_CASE("spawn pipeline: Stop while xl creates; the attempt only cleans up whe
 }
 
 TEST_CASE("spawn pipeline: a cancelled guest leaves the queue; no attempt, nothing to wait for") {
-    Pipeline p(1);
+    Components p(1);
     auto& web = p.guest(5, "web");
     auto& db = p.guest(6, "db");
     p.pipeline->enqueue(web);
@@ -157,7 +86,7 @@ TEST_CASE("spawn pipeline: a cancelled guest leaves the queue; no attempt, nothi
 }
 
 TEST_CASE("spawn pipeline: a stub that never says running fails its guest on the start timer") {
-    Pipeline p;
+    Components p;
     auto& web = p.guest(5, "web");
     std::optional<Error> answer;
     web.startWaiters.push_back([&](const std::optional<Error>& e) { answer = e; });

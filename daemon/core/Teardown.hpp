@@ -1,0 +1,71 @@
+// Teardown (DESIGN.md section 4): when a guest goes, its stub domain and what linked them
+// go too; when a stub domain goes on its own, its death is judged after a grace (libxl
+// destroys a guest's stub first) and on_stubdom_death applied (StubDeath.hpp explains
+// it). releaseStub() is the teardown step every transition that ends a stub includes.
+#pragma once
+
+#include "ConsoleFollower.hpp"
+#include "DeviceModelChannel.hpp"
+#include "DisplayControl.hpp"
+#include "Hypervisor.hpp"
+#include "PauseControl.hpp"
+#include "Registry.hpp"
+#include "SpawnPipeline.hpp"
+#include "StubLinker.hpp"
+#include "Timers.hpp"
+#include "config/Settings.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace stubdomd {
+
+class Teardown {
+public:
+    using Guest = Registry::Guest;
+    // rescanNow: a fresh domain list, before a stub's death is judged.
+    struct Hooks {
+        std::function<void()> rescanNow;
+    };
+
+    Teardown(const Settings& settings, Timers& timers, Hypervisor& hypervisor, Registry& registry,
+             SpawnPipeline& pipeline, StubLinker& linker, DisplayControl& display,
+             DeviceModelChannel& channel, ConsoleFollower& consoles, PauseControl& pauses,
+             Hooks hooks);
+    Teardown(const Teardown&) = delete;
+    Teardown& operator=(const Teardown&) = delete;
+
+    // The guest's domain is gone or dying: its attempt, stub, links and waiters go with it.
+    void guestGone(DomId guestDomid);
+    // A stub domain is gone, or (stillListed) seen shut down with the hypervisor's
+    // `shutdownReason`.
+    void stubGone(DomId stubDomid, bool stillListed,
+                  std::optional<unsigned> shutdownReason = std::nullopt);
+    // on_stubdom_death, for a running guest whose stub domain `stub` is already released
+    // (Resume applies it to a death that came while the guest was paused).
+    void applyStubDeathPolicy(Guest& guest, DomId stub, const std::string& what);
+    // The guest no longer has its stub domain: where to connect, the VNC-port watch and
+    // the QMP channel go with it (inside the transition's edit of the view).
+    void releaseStub(Guest& guest, GuestView& view);
+
+private:
+    void judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since,
+                        std::optional<unsigned> shutdownReason);
+    void stubDied(Guest& guest, DomId stub, std::optional<unsigned> shutdownReason);
+    void failAfterStubDeath(Guest& guest, const std::string& death, const std::string& reason);
+
+    const Settings& settings_;
+    Timers& timers_;
+    Hypervisor& hypervisor_;
+    Registry& registry_;
+    SpawnPipeline& pipeline_;
+    StubLinker& linker_;
+    DisplayControl& display_;
+    DeviceModelChannel& channel_;
+    ConsoleFollower& consoles_;
+    PauseControl& pauses_;
+    Hooks hooks_;
+};
+
+} // namespace stubdomd
