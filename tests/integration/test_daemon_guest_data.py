@@ -236,7 +236,7 @@ def test_running_written_by_the_guest_is_not_believed(sim_host, where):
     """The legacy directory is writable by the guest (libxl's perms, so the stub can
     write there through its target); a `running` the guest wrote must not count, one the
     stub wrote must."""
-    d = Stubdomd(sim_host, settings={"start_timeout_ms": 60000})
+    d = Stubdomd(sim_host)
     with d:
         g, s = starting(sim_host, d)
         path = (f"/local/domain/0/device-model/{g}/state" if where == "legacy"
@@ -249,7 +249,7 @@ def test_running_written_by_the_guest_is_not_believed(sim_host, where):
 
 
 def test_a_guest_owned_state_is_not_adopted_as_running(sim_host):
-    d = Stubdomd(sim_host, settings={"start_timeout_ms": 60000})
+    d = Stubdomd(sim_host)
     with d:
         g, s = starting(sim_host, d)
         own(sim_host, f"/local/domain/0/device-model/{g}/state", g, "running")

@@ -54,7 +54,7 @@ def env():
     """`hvmconfig` running, `second` (same stub config) running; stub domains boot in
     1.5 s so an async Start is still pending when its caller vanishes."""
     with SimHost(boot_delay_ms=1500) as host:
-        with Stubdomd(host, settings={"start_timeout_ms": 30000}) as d:
+        with Stubdomd(host) as d:
             d.write_config_dir_file("stubdom-second",
                                     (EXAMPLES / "stubdom-hvmconfig").read_text())
             host.xl("create", HVM, "memory=32")
