@@ -14,8 +14,10 @@ MKIMAGE = SOURCE_ROOT / "stubimage" / "stubdom-mkimage"
 INIT = SOURCE_ROOT / "stubimage" / "init"
 QEMU = "/usr/libexec/xen-qemu-system-i386"
 NEEDED = {QEMU: "qemu-system-xen", "/usr/share/seabios/vgabios-cirrus.bin": "seabios",
+          "/usr/share/seabios/vgabios-stdvga.bin": "seabios",
+          "/usr/share/seabios/vgabios-qxl.bin": "seabios",
           "/bin/busybox": "busybox-static", "/usr/lib/xen-4.17/bin/vchan-socket-proxy":
-          "xen-utils-4.17", "/usr/bin/cpio": "cpio"}
+          "xen-utils-4.17", "/usr/bin/cpio": "cpio", "/usr/bin/lz4": "lz4"}
 
 
 def vmlinuz():
@@ -37,15 +39,20 @@ def mkimage(out, *args, env=None):
                           capture_output=True, text=True, env={**os.environ, **(env or {})})
 
 
+def unpacked(rootfs):
+    """The cpio inside the rootfs: lz4 (legacy format, what the kernel takes) or gzip."""
+    tool = "lz4" if rootfs.read_bytes()[:4] == b"\x02\x21\x4c\x18" else "gzip"
+    return subprocess.run([tool, "-dc", str(rootfs)], capture_output=True, check=True).stdout
+
+
 def cpio_listing(rootfs):
-    unpacked = subprocess.run(["gzip", "-dc", str(rootfs)], capture_output=True, check=True).stdout
-    return subprocess.run(["cpio", "-it", "--quiet"], input=unpacked, capture_output=True,
+    unpacked_cpio = unpacked(rootfs)
+    return subprocess.run(["cpio", "-it", "--quiet"], input=unpacked_cpio, capture_output=True,
                           check=True).stdout.decode().split("\n")
 
 
 def cpio_file(rootfs, name):
-    unpacked = subprocess.run(["gzip", "-dc", str(rootfs)], capture_output=True, check=True).stdout
-    return subprocess.run(["cpio", "-i", "--quiet", "--to-stdout", name], input=unpacked,
+    return subprocess.run(["cpio", "-i", "--quiet", "--to-stdout", name], input=unpacked(rootfs),
                           capture_output=True, check=True).stdout.decode()
 
 
@@ -72,6 +79,12 @@ def test_the_image_holds_qemu_its_libraries_the_roms_the_modules_and_the_init(im
         if path.startswith("/"):
             wanted.add(path if path.startswith("/usr/") else "/usr" + path)
     assert sorted(wanted - names) == []
+    # Only the ROMs QEMU 7.2 loads: the VGA BIOS of libxl's VGA kinds, iPXE's efi-*.rom
+    # (xenfv's compatibility picks them), none of the pxe-*.rom or other cards' BIOSes.
+    roms = {n for n in names if n.endswith((".rom", ".bin")) and "/usr/share/qemu/" not in n}
+    vga = {f"/usr/share/seabios/vgabios-{v}.bin" for v in ("cirrus", "stdvga", "qxl")}
+    efi = {str(p) for p in Path("/usr/lib/ipxe/qemu").glob("efi-*.rom")}
+    assert roms == vga | efi, sorted(roms ^ (vga | efi))
     assert cpio_file(out / "rootfs", "init") == INIT.read_text()
     modules = cpio_file(out / "rootfs", "etc/stubdom/modules").split("\n")
     for m in ("xen-evtchn.ko", "xen-gntdev.ko", "xen-gntalloc.ko", "xen-privcmd.ko unrestricted=1",
@@ -84,6 +97,11 @@ def test_the_kernel_is_debian_s_and_the_sizes_and_packages_are_printed(image):
     out, r = image
     assert (out / "kernel").read_bytes() == vmlinuz().read_bytes()
     assert f"rootfs {out / 'rootfs'} (" in r.stdout and "MiB unpacked" in r.stdout
+    # lz4, which the kernel unpacks fastest, whenever the kernel was built to unpack it
+    config = Path("/boot") / vmlinuz().name.replace("vmlinuz-", "config-")
+    if config.exists() and "CONFIG_RD_LZ4=y\n" in config.read_text():
+        assert (out / "rootfs").read_bytes()[:4] == b"\x02\x21\x4c\x18"
+        assert "lz4'd cpio" in r.stdout
     packages = next(line for line in r.stdout.splitlines() if line.startswith("stubdom-mkimage: packages:"))
     for p in ("qemu-system-xen=", "seabios=", "busybox-static=", "xen-utils-4.17=", "linux-image-"):
         assert p in packages, packages

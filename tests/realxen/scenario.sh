@@ -235,13 +235,15 @@ stub_running_or_dead() { # STUBNAME GUESTNAME DAEMONPID [XLPID]
 dm_dir_gone() { ! xenstore-exists /local/domain/0/device-model/$1 2>/dev/null; }
 
 # What a Linux stub's `xl create -p` costs under TCG, piece by piece: the stub as stubdomd
-# generates it (256 MiB, the gzip'd rootfs, a phy: disk), without the disk (no block
-# hotplug script), and with the rootfs unpacked beforehand (no gunzip in libxc). Only with
+# generates it (256 MiB, its rootfs, a phy: disk), without the disk (no block hotplug
+# script), and, for a gzip'd rootfs, with the rootfs unpacked beforehand (no gunzip in libxc;
+# an lz4'd one libxc copies as is, the stub's kernel unpacks it). Only with
 # realxen.linuxprobe=1 on dom0's command line: it answers "why is the stub not up within
 # libxl's 60 s", it proves nothing about stubdomd.
 linux_probe() { # LOOPDEV
-  zcat $LINUX_ROOTFS >/tmp/rootfs.cpio
-  for v in disk nodisk raw; do
+  variants="disk nodisk"
+  zcat $LINUX_ROOTFS >/tmp/rootfs.cpio 2>/dev/null && variants="$variants raw"
+  for v in $variants; do
     { echo "name = \"probe-$v\""; echo "kernel = \"$STUB_KERNEL\""; echo "memory = $LINUX_MEM"
       if [ $v = raw ]; then echo 'ramdisk = "/tmp/rootfs.cpio"'; else echo "ramdisk = \"$LINUX_ROOTFS\""; fi
       [ $v = disk ] && echo "disk = [ 'phy:$1,hda,w' ]"; } >$CFG/probe-$v
