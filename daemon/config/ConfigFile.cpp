@@ -44,6 +44,7 @@ constexpr std::string_view kTopKeys[] = {
     "linux_stub_kernel",
     "linux_stub_rootfs",
     "linux_stub_memory_mib",
+    "linux_stub_cmdline",
     "vchan_socket_proxy",
     "qmp_socket_dir",
     "qmp_timeout_ms",
@@ -130,15 +131,34 @@ public:
         }
     }
 
-    std::string string(const json& value, const std::string& path) const {
+    // Any string without a NUL, the empty one included.
+    std::string text(const json& value, const std::string& path) const {
         if (!value.is_string())
             fail("'" + path + "' must be a string, got " + describe(value));
-        std::string text = value.get<std::string>();
-        if (text.empty())
-            fail("'" + path + "' must not be empty");
-        if (text.find('\0') != std::string::npos)
+        std::string chars = value.get<std::string>();
+        if (chars.find('\0') != std::string::npos)
             fail("'" + path + "' must not contain a NUL character");
-        return text;
+        return chars;
+    }
+
+    std::string string(const json& value, const std::string& path) const {
+        std::string nonEmpty = text(value, path);
+        if (nonEmpty.empty())
+            fail("'" + path + "' must not be empty");
+        return nonEmpty;
+    }
+
+    // A PV kernel's command line: may be empty (none). Xen passes at most MAX_GUEST_CMDLINE
+    // (1024) bytes with the NUL and libxc cuts the rest without a word, so a longer one is
+    // refused here.
+    std::string kernelCmdline(const json& value, const std::string& path) const {
+        std::string line = text(value, path);
+        constexpr std::size_t maxBytes = 1023;
+        if (line.size() > maxBytes)
+            fail("'" + path + "' must be at most " + std::to_string(maxBytes) +
+                 " bytes (Xen's limit for a PV kernel's command line), got " +
+                 std::to_string(line.size()));
+        return line;
     }
 
     bool boolean(const json& value, const std::string& path) const {
@@ -280,6 +300,8 @@ public:
             } else if (key == "stub_memory_mib") {
                 // 1 TiB: far above any stub domain, low enough to stay a sane MiB count.
                 result.stubMemoryMiB = integer(v, key, 1, 1024 * 1024);
+            } else if (key == "linux_stub_cmdline") {
+                result.linuxStubCmdline = kernelCmdline(v, key);
             } else if (key == "linux_stub_memory_mib") {
                 result.linuxStubMemoryMiB = integer(v, key, 1, 1024 * 1024);
             } else if (key == "start_timeout_ms") {

@@ -52,6 +52,12 @@ struct Settings {
     // Debian's packages unpacks to ~41 MiB in RAM (QEMU 7.2 and its libraries) before QEMU
     // maps the guest; the guest's video memory is added to it.
     std::uint64_t linuxStubMemoryMiB = 256;
+    // The Linux stub kernel's command line (xl's `extra`; empty: none). libxl 4.17 gives a
+    // Linux stub only the guest's `stubdomain_cmdline`, empty by default, so the kernel prints
+    // its whole boot (~340 lines at the default loglevel 7) on the stub's console; "quiet"
+    // keeps warnings and worse (loglevel 4: a panic, "Initramfs unpacking failed") and drops
+    // the rest, which under emulation is time inside libxl's 60 s device-model limit.
+    std::string linuxStubCmdline = "quiet";
     // Where each stub domain's console 0 (its log) goes: qemu-dm-<guest>.log, as libxl.
     std::string logDir = "/var/log/xen";
     // What one guest's log may take on disk, its rotated `.1` included.

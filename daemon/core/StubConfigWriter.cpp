@@ -104,10 +104,12 @@ std::string writeStubConfig(const GuestIdentity& guest, const StubSpec& spec,
     appendList(out, "vif", spec.vifs);
     appendList(out, "disk", spec.disks);
     appendList(out, "vfb", spec.vfbs);
-    // The Linux stub finds its guest through its xenstore `target`, as under libxl, which
-    // gives it no command line (stubdomain_cmdline is empty by default).
+    // The Linux stub finds its guest through its xenstore `target`, as under libxl; its
+    // command line only tunes the kernel (by default "quiet", see Settings).
     if (spec.flavour == Flavour::Ioemu)
         appendString(out, "extra", "-d " + std::to_string(guest.domid));
+    else if (!settings.linuxStubCmdline.empty())
+        appendString(out, "extra", settings.linuxStubCmdline);
     appendString(out, "on_poweroff", "destroy");
     appendString(out, "on_reboot", "destroy");
     appendString(out, "on_crash", "destroy");

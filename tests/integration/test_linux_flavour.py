@@ -70,12 +70,13 @@ def test_linux_guest_runs_with_dm_argv_beside_an_unchanged_ioemu_guest(sim_host)
         uuid = guests["lx"]["uuid"]
 
         # The stub's xl config: Xen's images as the stub config names them, stubdomd's 256 MiB
-        # plus the guest's 16 MiB of video memory (libxl's rule: base + video_memkb), no -d.
+        # plus the guest's 16 MiB of video memory (libxl's rule: base + video_memkb), no -d
+        # (the stub finds its guest by `target`), the kernel line linux_stub_cmdline's "quiet".
         cfg = (sim_host.dir / "stubdomd-run" / "lx-dm.cfg").read_text()
         assert f'kernel = "{sim_host.dir}/boot/qemu-stubdom-linux-kernel"\n' in cfg
         assert f'ramdisk = "{sim_host.dir}/boot/qemu-stubdom-linux-rootfs"\n' in cfg
         assert "\nmemory = 272\n" in cfg
-        assert "extra" not in cfg
+        assert '\nextra = "quiet"\n' in cfg and "-d " not in cfg
 
         # One argument per key, 001 first as libxl numbers them, in order, for the stub only.
         keys, args = dm_argv(sim_host, uuid)

@@ -333,6 +333,7 @@ TEST_CASE("examples/stubdomd.json is valid and spells out the defaults", "[confi
     CHECK(example.linuxStubKernel == defaults.linuxStubKernel);
     CHECK(example.linuxStubRootfs == defaults.linuxStubRootfs);
     CHECK(example.linuxStubMemoryMiB == defaults.linuxStubMemoryMiB);
+    CHECK(example.linuxStubCmdline == defaults.linuxStubCmdline);
     CHECK(example.logDir == defaults.logDir);
     CHECK(example.xenBootDir == defaults.xenBootDir);
     CHECK(example.grubXenDir == defaults.grubXenDir);
@@ -372,6 +373,7 @@ TEST_CASE("the Linux stub domain's settings and the default flavour", "[config][
     CHECK(defaults.linuxStubKernel == "/usr/lib/xen/boot/qemu-stubdom-linux-kernel");
     CHECK(defaults.linuxStubRootfs == "/usr/lib/xen/boot/qemu-stubdom-linux-rootfs");
     CHECK(defaults.linuxStubMemoryMiB == 256);
+    CHECK(defaults.linuxStubCmdline == "quiet");
     CHECK(defaults.logDir == "/var/log/xen");
 
     const Settings s = parseSettings(R"({
@@ -379,6 +381,7 @@ TEST_CASE("the Linux stub domain's settings and the default flavour", "[config][
         "linux_stub_kernel": "/srv/k",
         "linux_stub_rootfs": "/srv/r",
         "linux_stub_memory_mib": 160,
+        "linux_stub_cmdline": "loglevel=7",
         "log_dir": "/srv/log"
     })",
                                      kFile);
@@ -386,7 +389,17 @@ TEST_CASE("the Linux stub domain's settings and the default flavour", "[config][
     CHECK(s.linuxStubKernel == "/srv/k");
     CHECK(s.linuxStubRootfs == "/srv/r");
     CHECK(s.linuxStubMemoryMiB == 160);
+    CHECK(s.linuxStubCmdline == "loglevel=7");
     CHECK(s.logDir == "/srv/log");
+    // Empty is no command line at all, what libxl gives a Linux stub by default.
+    CHECK(parseSettings(R"({"linux_stub_cmdline": ""})", kFile).linuxStubCmdline.empty());
+    CHECK_THAT(errorOf(R"({"linux_stub_cmdline": ["quiet"]})"),
+               Equals(kFile + ": 'linux_stub_cmdline' must be a string, got an array"));
+    CHECK(parseSettings("{\"linux_stub_cmdline\": \"" + std::string(1023, 'q') + "\"}", kFile)
+              .linuxStubCmdline.size() == 1023);
+    CHECK_THAT(errorOf("{\"linux_stub_cmdline\": \"" + std::string(1024, 'q') + "\"}"),
+               Equals(kFile + ": 'linux_stub_cmdline' must be at most 1023 bytes (Xen's limit "
+                              "for a PV kernel's command line), got 1024"));
 
     CHECK_THAT(errorOf(R"({"default_flavour": "qemu"})"),
                Equals(kFile + ": 'default_flavour' must be one of ioemu, linux; got string "

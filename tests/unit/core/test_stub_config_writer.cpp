@@ -138,7 +138,8 @@ TEST_CASE("a flavour that has no stub domain is not written", "[writer]") {
     }
 }
 
-TEST_CASE("a Linux stub domain gets Xen's images, 256 MiB plus video memory and no -d",
+TEST_CASE("a Linux stub domain gets Xen's images, 256 MiB plus video memory, a quiet kernel "
+          "and no -d",
           "[writer][linux]") {
     StubSpec spec;
     spec.sourceFile = "/etc/xen/stubdom-hvmconfig";
@@ -153,6 +154,7 @@ TEST_CASE("a Linux stub domain gets Xen's images, 256 MiB plus video memory and 
                       "ramdisk = \"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs\"\n"
                       "memory = 272\n"
                       "disk = [ \"phy:/dev/sda6,hda,w\" ]\n"
+                      "extra = \"quiet\"\n"
                       "on_poweroff = \"destroy\"\n"
                       "on_reboot = \"destroy\"\n"
                       "on_crash = \"destroy\"\n"));
@@ -173,6 +175,14 @@ TEST_CASE("a Linux stub domain gets Xen's images, 256 MiB plus video memory and 
         text = writeStubConfig(hvmconfig(), spec, settings, 4);
         CHECK_THAT(text, Contains("\nkernel = \"/opt/qemu-stubdom-linux-kernel\"\nramdisk = "
                                   "\"/opt/rootfs\"\nmemory = 200\n"));
+    }
+    SECTION("the settings' command line, quoted for xl; none when it is empty") {
+        Settings settings;
+        settings.linuxStubCmdline = "loglevel=7 \"console=hvc0\"";
+        CHECK_THAT(writeStubConfig(hvmconfig(), spec, settings),
+                   Contains("\nextra = \"loglevel=7 \\\"console=hvc0\\\"\"\n"));
+        settings.linuxStubCmdline.clear();
+        CHECK_THAT(writeStubConfig(hvmconfig(), spec, settings), !Contains("extra"));
     }
     SECTION("video memory does not change an ioemu stub domain") {
         CHECK_THAT(writeStubConfig(hvmconfig(), readmeSpec(), Settings{}, 16),
