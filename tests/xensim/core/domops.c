@@ -105,6 +105,14 @@ int xsim_dom_unpause(const char* dir, uint32_t domid) {
     return 0;
 }
 
+static int do_attach_vnc(struct xsim_dom* d, void* arg) {
+    return xsim_dom_add_proc(d, *(pid_t*)arg, 'v');
+}
+
+int xsim_dom_attach_vnc(const char* dir, uint32_t domid, pid_t pid) {
+    return edit_domain(dir, domid, do_attach_vnc, &pid);
+}
+
 int xsim_dom_start_console(const char* dir, uint32_t domid) {
     return xsim_consoled_request(dir, "open", domid);
 }
@@ -136,9 +144,10 @@ int xsim_dom_destroy(const char* dir, uint32_t domid) {
         errno = found ? EINVAL : ESRCH;
         return -1;
     }
-    /* The domain's own simulated life ends with it; a device model in dom0 does not. */
+    /* The domain's own simulated life ends with it, and so does its vfb backend's VNC
+     * server (libxl ends a stub's dom0 QEMU with it); a device model in dom0 does not. */
     for (int i = 0; i < d.nprocs; i++)
-        if (d.procs[i].role == 'b')
+        if (d.procs[i].role == 'b' || d.procs[i].role == 'v')
             xsim_proc_signal(d.procs[i].pid, d.procs[i].start, SIGKILL);
     int rc = xsim_table_remove(&t, domid) ? -1 : xsim_table_commit(&t);
     int e = errno;

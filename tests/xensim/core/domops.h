@@ -5,6 +5,7 @@
 #define XENSIM_DOMOPS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "domtable.h"
 
@@ -21,6 +22,9 @@ int xsim_dom_shutdown(const char* dir, uint32_t domid, unsigned reason);
  * go of its console and raises VIRQ_DOM_EXC, so xenstored releases it and fires
  * @releaseDomain. */
 int xsim_dom_destroy(const char* dir, uint32_t domid);
+/* Records pid as the domain's VNC server (role 'v': its vfb backend, a QEMU serving
+ * DIR/vnc/PORT.sock), ended with the domain. */
+int xsim_dom_attach_vnc(const char* dir, uint32_t domid, pid_t pid);
 /* Has the host's xenconsoled (xensim-consoled) serve the domain's console 0: once this
  * returns 0 its pty is published at /local/domain/DOMID/console/tty. */
 int xsim_dom_start_console(const char* dir, uint32_t domid);

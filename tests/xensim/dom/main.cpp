@@ -7,6 +7,7 @@
 #include "domops.h"
 #include "domtable.h"
 #include "faults.h"
+#include "procutil.h"
 
 #include "sim_cxx.h"
 
@@ -264,17 +265,79 @@ private:
     int lock_ = -1;
 };
 
+// The vfb backend's VNC server: a real one, so clients speak real RFB to it. On Xen it is
+// the QEMU libxl starts in dom0 for the stub domain (`qemu-system-i386 -xen-domid S`, which
+// needs a hypervisor); here the same QEMU on a machine of its own, held stopped (-S) before
+// its firmware runs: it costs no CPU, and its screen stays what QEMU shows for a display
+// nobody drew on yet, a fixed 640x480 picture with QEMU's "Guest has not initialized the
+// display (yet)." — the same pixels for every screenshot. It listens on DIR/vnc/PORT.sock
+// (the shim's connect() maps TCP port PORT there, see shim/vncnet.c) and answers QMP on
+// DIR/vnc/PORT.qmp (tests take its own screendump to compare). Recorded as the domain's
+// 'v' process, ended with it. Off with `xensim set DIR vnc-server 0`; the program is
+// $XENSIM_QEMU or qemu-system-x86_64 from PATH.
+void startVncServer(const char* dir, const Stub& s, int port) {
+    if (!xsim_setting(dir, "vnc-server", 1))
+        return;
+    const std::string base = std::string(dir) + "/vnc/" + std::to_string(port);
+    const std::string sock = base + ".sock", qmp = base + ".qmp";
+    unlink(sock.c_str()); // a server killed with its domain leaves its socket behind
+    unlink(qmp.c_str());
+    std::string qemu = getenv("XENSIM_QEMU") ? getenv("XENSIM_QEMU") : "";
+    if (qemu.empty()) {
+        const char* path = getenv("PATH");
+        std::string dirs = path ? path : "/usr/bin:/bin";
+        for (size_t at = 0; qemu.empty() && at <= dirs.size();) {
+            size_t end = dirs.find(':', at);
+            if (end == std::string::npos)
+                end = dirs.size();
+            std::string candidate = dirs.substr(at, end - at) + "/qemu-system-x86_64";
+            if (access(candidate.c_str(), X_OK) == 0)
+                qemu = candidate;
+            at = end + 1;
+        }
+    }
+    if (qemu.empty()) {
+        std::printf("xensim-dom: no qemu-system-x86_64 in PATH: port %d has no VNC server\n", port);
+        return;
+    }
+    std::string vnc = "unix:" + sock, qmpArg = "unix:" + qmp + ",server=on,wait=off";
+    std::string name = s.name + "-vfb";
+    std::vector<std::string> args{qemu,   "-nodefaults", "-machine", "pc,accel=tcg", "-m", "16",
+                                  "-vga", "std",         "-display", "none",         "-S", "-vnc",
+                                  vnc,    "-qmp",        qmpArg,     "-name",        name};
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string log = std::string(dir) + "/log/vnc-" + s.name + ".log";
+    pid_t pid = xsim_spawn_detached(argv.data(), log.c_str());
+    if (pid < 0) {
+        std::perror("xensim-dom: starting the VNC server");
+        return;
+    }
+    xsim_dom_attach_vnc(dir, s.domid, pid);
+    // The port is published once the server answers on it, as QEMU's bind precedes the
+    // vnc-port a real backend writes. However long QEMU takes, for as long as it lives.
+    struct stat st;
+    while (xsim_proc_start(pid) != 0 && stat(sock.c_str(), &st) != 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::printf("xensim-dom: VNC server pid %d on %s\n", static_cast<int>(pid), sock.c_str());
+}
+
 // The dom0 vfb backend (qemu for the PV domain) publishes the VNC port it bound.
 void reportVnc(xs_handle* xs, const char* dir, const Stub& s) {
     std::string be = "/local/domain/0/backend/vfb/" + std::to_string(s.domid) + "/0";
     if (xsRead(xs, be + "/vnc").value_or("0") != "1")
         return;
     int port = 5900 + std::atoi(xsRead(xs, be + "/vncdisplay").value_or("0").c_str());
-    PortRegistry ports(dir);
-    if (xsRead(xs, be + "/vncunused").value_or("1") != "0")
-        while (ports.taken(dir, port))
-            port++;
-    ports.claim(port, s.domid);
+    {
+        PortRegistry ports(dir); // the allocation's lock, not held while QEMU starts
+        if (xsRead(xs, be + "/vncunused").value_or("1") != "0")
+            while (ports.taken(dir, port))
+                port++;
+        ports.claim(port, s.domid);
+    }
+    startVncServer(dir, s, port);
     std::string path = "/local/domain/" + std::to_string(s.domid) + "/console/vnc-port";
     std::string v = std::to_string(port);
     xs_write(xs, XBT_NULL, path.c_str(), v.data(), static_cast<unsigned>(v.size()));
@@ -311,8 +374,10 @@ int main(int argc, char** argv) {
             std::perror("xensim-dom: xs_open");
             return 1;
         }
-        reportRunning(xs.get(), dir, *stub);
+        // The vfb backend first: on Xen it runs in dom0 from the domain's creation, so its
+        // port is known by the time the device model reports running.
         reportVnc(xs.get(), dir, *stub);
+        reportRunning(xs.get(), dir, *stub);
     } else if (neverRunning) {
         std::printf("xensim-dom: fault stubdom-never-running: not reporting running\n");
     }
