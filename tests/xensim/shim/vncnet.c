@@ -3,8 +3,8 @@
  * services) share one network stack, and a fixed port 5900 would be taken by whichever
  * host came first. So a connect() to TCP port PORT, on any address, from a process with
  * the shim (stubdomd) reaches DIR/vnc/PORT.sock when that socket exists, as a connect to a
- * bound TCP port would: the caller's socket is replaced in place by a Unix stream socket
- * with the same flags. Any other connect goes straight to the kernel. */
+ * bound TCP port would: the caller's socket is replaced in place by a connected Unix stream
+ * socket with the same flags. Any other connect goes straight to the kernel. */
 #include "shim.h"
 
 #include <arpa/inet.h>
@@ -50,16 +50,20 @@ XSIM_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG target, socklen_t len) {
             (int)sizeof un.sun_path ||
         stat(un.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
         return sys_connect(fd, addr, len);
+    /* Connected blocking, then given the caller's flags: a non-blocking connect to a Unix
+     * socket whose listener has not accepted yet fails with EAGAIN at once (QEMU's backlog is
+     * short), where TCP's would be under way (EINPROGRESS) and complete. */
     int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
-    int unixfd = socket(AF_UNIX, SOCK_STREAM | ((fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0);
+    int unixfd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (unixfd < 0)
         return -1;
-    int rc = dup3(unixfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
+    int rc = sys_connect(unixfd, (const struct sockaddr*)&un, sizeof un);
+    if (rc == 0 && (fl & O_NONBLOCK))
+        rc = fcntl(unixfd, F_SETFL, O_NONBLOCK);
+    if (rc == 0)
+        rc = dup3(unixfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0 ? -1 : 0;
     int e = errno;
     close(unixfd);
-    if (rc < 0) {
-        errno = e;
-        return -1;
-    }
-    return sys_connect(fd, (const struct sockaddr*)&un, sizeof un);
+    errno = e;
+    return rc;
 }
