@@ -8,6 +8,7 @@
 #include "dbus/server/LogindSleep.hpp"
 #include "host/ConsoleLogger.hpp"
 #include "host/DisplayHost.hpp"
+#include "host/DisplayRelay.hpp"
 #include "host/HostFiles.hpp"
 #include "host/JournalLog.hpp"
 #include "host/SystemdNotifier.hpp"
@@ -72,6 +73,8 @@ int run(const Settings& settings) {
     QmpLimits qmpLimits;
     qmpLimits.timeout = settings.qmpTimeout;
     QmpMonitor qmp(loop, {settings.vchanSocketProxy, settings.qmpSocketDir, qmpLimits});
+    // Before the engine, which holds it; its relays end with it.
+    DisplayRelay displayRelay(loop, settings.qmpTimeout);
     auto writeStubConfig = [](const std::string& path, const std::string& content) {
         writeFileAtomically(path, content, 0644);
     };
@@ -93,6 +96,7 @@ int run(const Settings& settings) {
     manager.setDisplaySources(displays);
     manager.setDeviceModelMonitor(qmp);
     manager.setConsoleLogs(consoles);
+    manager.setDisplayLinks(displayRelay);
     manager.start();
 
     dbus::ServerInfo info{STUBDOMD_VERSION,

@@ -13,6 +13,7 @@
 #include "DeviceModelChannel.hpp"
 #include "DeviceModelMonitor.hpp"
 #include "DisplayControl.hpp"
+#include "DisplayLinks.hpp"
 #include "DomainProbe.hpp"
 #include "GuestService.hpp"
 #include "HostSleep.hpp"
@@ -57,6 +58,9 @@ public:
     // Where stub domains' consoles are logged (settings.logDir/qemu-dm-<guest>.log). Set
     // before start(); it must outlive the manager. Without it, consoles are not logged.
     void setConsoleLogs(ConsoleLogs& logs) { consoles_.setLogs(logs); }
+    // OpenDisplay's connections (GuestDisplayLinks.cpp). Set before start(); it must
+    // outlive the manager. Without it, OpenDisplay is NotSupported.
+    void setDisplayLinks(DisplayLinks& links) { displayLinks_ = &links; }
 
     // Rebuilds the registry from what runs (adopting linked stub domains, removing
     // half-made ones), then watches @introduceDomain/@releaseDomain.
@@ -89,6 +93,7 @@ public:
                            Completion done) override;
     std::string consoleLog(const std::string& uuid) const override;
     int followConsoleLog(const std::string& uuid) override;
+    void openDisplay(const std::string& uuid, DisplayOpened done) override;
     void addObserver(GuestObserver& observer) override;
     void removeObserver(GuestObserver& observer) override;
 
@@ -131,6 +136,7 @@ private:
 
     Settings settings_;
     CoreDeps deps_;
+    DisplayLinks* displayLinks_ = nullptr;
     DomainProbe probe_;
     StubLinker linker_;
     Registry registry_;   // the guests, the stub links, what was seen; the state machine

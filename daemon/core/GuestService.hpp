@@ -28,6 +28,10 @@ public:
     // LastError now says. Observers that do not care need not listen.
     virtual void stubFailed(const GuestView& /*guest*/, const std::string& /*cause*/,
                             const std::string& /*message*/) {}
+    // A client of OpenDisplay connected to the guest's display (`connected`) or left;
+    // `clients` is how many it has now.
+    virtual void displayClientChanged(const GuestView& /*guest*/, bool /*connected*/,
+                                      unsigned /*clients*/) {}
 };
 
 // Completion of a slow command: nullopt on success, or the error to report.
@@ -94,6 +98,12 @@ public:
     // caller; throws Error as consoleLog, or Error(Busy) when no more can be made.
     virtual int followConsoleLog(const std::string& uuid);
 
+    // OpenDisplay: a socket relayed to where the guest's display is served (DisplayLinks).
+    // Throws Error at once (NoSuchGuest; InvalidDisplay for a mode with nothing to connect
+    // to; InvalidState while nothing serves it; Busy; NotSupported) or calls `done` once.
+    using DisplayOpened = std::function<void(const std::optional<Error>& error, int fd)>;
+    virtual void openDisplay(const std::string& uuid, DisplayOpened done);
+
     virtual void addObserver(GuestObserver& observer) = 0;
     virtual void removeObserver(GuestObserver& observer) = 0;
 };
@@ -115,6 +125,9 @@ inline std::string GuestService::consoleLog(const std::string&) const {
 }
 inline int GuestService::followConsoleLog(const std::string&) {
     throw Error(ErrorCode::NotSupported, "stub consoles are not logged");
+}
+inline void GuestService::openDisplay(const std::string&, DisplayOpened) {
+    throw Error(ErrorCode::NotSupported, "opening displays is not supported");
 }
 inline void GuestService::getDisplay(const std::string& uuid, DisplayDone done) {
     auto view = findGuest(uuid);

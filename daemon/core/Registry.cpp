@@ -169,6 +169,13 @@ void Registry::stubFailed(const Guest& guest, const std::string& cause,
         observer->stubFailed(guest.view, cause, message);
 }
 
+void Registry::displayClientChanged(const Guest& guest, bool connected, unsigned clients) {
+    if (!guest.announced)
+        return;
+    for (auto* observer : observers_)
+        observer->displayClientChanged(guest.view, connected, clients);
+}
+
 void Registry::announce(Guest& guest) {
     guest.announced = true;
     for (auto* observer : observers_)

@@ -130,6 +130,8 @@ public:
     void mutate(Guest& guest, const ViewEdit& change);
     // The guest's stub domain died on its own: observers hear why (StubDeath.hpp's cause).
     void stubFailed(const Guest& guest, const std::string& cause, const std::string& message);
+    // A display client of the guest connected or left (DisplayLinks).
+    void displayClientChanged(const Guest& guest, bool connected, unsigned clients);
 
     Counts counts() const;
     // Called whenever counts() may have changed (sd_notify STATUS=).

@@ -152,6 +152,17 @@ void DbusServer::stubFailed(const GuestView& guest, const std::string& cause,
     }
 }
 
+void DbusServer::displayClientChanged(const GuestView& guest, bool connected, unsigned clients) {
+    auto it = guestObjects_.find(guest.uuid);
+    if (it == guestObjects_.end())
+        return;
+    try {
+        it->second->emitDisplayClientChanged(connected, clients);
+    } catch (const std::exception& e) {
+        logError(fieldsOf(guest), std::string("cannot signal a display client: ") + e.what());
+    }
+}
+
 void DbusServer::guestRemoved(const GuestView& guest) {
     auto it = guestObjects_.find(guest.uuid);
     if (it == guestObjects_.end())

@@ -57,6 +57,7 @@ private:
     void guestChanged(const GuestView& guest, std::uint32_t fields) override;
     void stubFailed(const GuestView& guest, const std::string& cause,
                     const std::string& message) override;
+    void displayClientChanged(const GuestView& guest, bool connected, unsigned clients) override;
     void guestRemoved(const GuestView& guest) override;
     // HelperObserver
     void helperChanged(const HelperView& helper, std::uint32_t fields) override;

@@ -158,6 +158,29 @@ void GuestObject::OpenConsoleLog(sdbus::Result<sdbus::UnixFd>&& result) {
     }
 }
 
+void GuestObject::OpenDisplay(sdbus::Result<sdbus::UnixFd>&& result,
+                              std::map<std::string, sdbus::Variant> options) {
+    AsyncReply<sdbus::UnixFd> reply(context_.replies, std::move(result));
+    try {
+        checkOptions("OpenDisplay", options, noOptions());
+        authorizeThen(context_, getObject(), kActionDisplay, reply,
+                      [service = &context_.guests, uuid = view_.uuid, reply] {
+                          service->openDisplay(
+                              uuid, [reply](const std::optional<Error>& error, int fd) {
+                                  if (error) {
+                                      reply.fail(*error);
+                                      return;
+                                  }
+                                  // Adopted: the reply's message owns it and closes ours
+                                  // once sent (or once the reply is dropped).
+                                  reply.succeed(sdbus::UnixFd(fd, sdbus::adopt_fd));
+                              });
+                      });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
 void GuestObject::SetDisplayPassword(sdbus::Result<>&& result, std::string password) {
     AsyncReply<> reply(context_.replies, std::move(result));
     try {

@@ -36,6 +36,8 @@ private:
     void SetDisplayPassword(sdbus::Result<>&& result, std::string password) override;
     void GetConsoleLog(sdbus::Result<std::vector<std::string>>&& result, uint32_t lines) override;
     void OpenConsoleLog(sdbus::Result<sdbus::UnixFd>&& result) override;
+    void OpenDisplay(sdbus::Result<sdbus::UnixFd>&& result,
+                     std::map<std::string, sdbus::Variant> options) override;
 
     std::string Name() override;
     std::string UUID() override;

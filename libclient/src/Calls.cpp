@@ -279,6 +279,11 @@ int Client::followConsoleLog(const std::string& nameOrUuid) {
     return read<sdbus::UnixFd>(reply).release();
 }
 
+int Client::openDisplay(const std::string& nameOrUuid) {
+    auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "OpenDisplay", {}, kNoOptions);
+    return read<sdbus::UnixFd>(reply).release();
+}
+
 DisplayInfo Client::getDisplay(const std::string& nameOrUuid) {
     auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "GetDisplay", {});
     auto options = read<Options>(reply);

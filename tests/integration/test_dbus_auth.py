@@ -41,6 +41,7 @@ def mutating_calls(guest):
         (path, GUEST + ".Resume", []),
         (path, GUEST + ".SetDisplay", ["vnc-stubdom", "@a{sv} {}"]),
         (path, GUEST + ".SetDisplayPassword", ["secret"]),
+        (path, GUEST + ".OpenDisplay", ["@a{sv} {}"]),
     ]
 
 

@@ -374,9 +374,9 @@ def test_every_method_with_a_wrong_signature_is_invalid_args(env):
             name, message = raw_error(conn, paths[iface], iface, method, signature, args)
             assert name == INVALID_ARGS, f"{iface}.{method}({signature}): {name}: {message}"
             tried += 1
-    # Manager 7, Guest 10 (Pause, Resume, GetConsoleLog and OpenConsoleLog among them),
-    # Helper 3 methods: the XML must not have been misread.
-    assert len(interface_methods()) == 20 and tried > 30
+    # Manager 7, Guest 11 (Pause, Resume, GetConsoleLog, OpenConsoleLog and OpenDisplay
+    # among them), Helper 3 methods: the XML must not have been misread.
+    assert len(interface_methods()) == 21 and tried > 30
     # sd-bus's own Properties.Get reads its two strings and ignores what follows, so
     # only the short and mistyped calls are InvalidArgs there.
     for signature, args in wrong_calls(["s", "s"]):
@@ -422,7 +422,7 @@ def test_options_of_a_wrong_type_or_unknown_key_are_invalid_args_naming_the_key(
                                        ["vnc-stubdom", sv({key: value})])
             assert name == INVALID_ARGS and f"'{key}'" in message, message
             checked += 1
-    for method in ("Start", "Stop", "Restart"):
+    for method in ("Start", "Stop", "Restart", "OpenDisplay"):
         for key in ("force", "", "vnc", "\u00e9\u00e8" * 60):
             name, message = raw_error(conn, guest["path"], GUEST, method, "a{sv}",
                                        [sv({key: dbus.Boolean(True, variant_level=1)})])

@@ -106,6 +106,12 @@ public:
     void setDisplayPassword(const std::string& nameOrUuid, const std::string& password,
                             std::optional<Timeout> timeout = {});
 
+    // A connected stream socket to the guest's display, speaking RFB (OpenDisplay, relayed
+    // by stubdomd; AccessDenied unless root or polkit's org.xen.Stubdom.display): hand it to
+    // a VNC client library (gtk-vnc's vnc_connection_open_fd, libvncclient). The caller
+    // owns and closes it; closing it is leaving.
+    int openDisplay(const std::string& nameOrUuid);
+
     // Supervised helpers (fs-backend, …), ordered by name.
     std::vector<HelperInfo> helpers();
     HelperInfo helper(const std::string& name); // NoSuchHelper

@@ -1,0 +1,51 @@
+// DisplayLinks on the event loop: a non-blocking TCP connect to the display's server, then
+// a relay between it and the server's end of a socket pair whose other end the client got.
+// Each direction has one bounded buffer: while it is full the relay stops reading the side
+// that fills it, so a client that never reads costs kBufferBytes per direction at most and
+// slows only its own server connection. Either side's EOF or error ends the relay: both
+// descriptors close, and the client is said to have left.
+#pragma once
+
+#include "core/DisplayLinks.hpp"
+#include "loop/EventLoop.hpp"
+#include "loop/UniqueFd.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace stubdomd {
+
+class DisplayRelay final : public DisplayLinks {
+public:
+    explicit DisplayRelay(EventLoop& loop,
+                          std::chrono::milliseconds connectTimeout = std::chrono::seconds(5));
+    ~DisplayRelay() override;
+    DisplayRelay(const DisplayRelay&) = delete;
+    DisplayRelay& operator=(const DisplayRelay&) = delete;
+
+    void open(const std::string& key, const std::string& address, std::int32_t port, Opened opened,
+              ClientsChanged changed) override;
+    unsigned clients(const std::string& key) const override;
+
+    // A display's server (QEMU's VNC) takes several clients; beyond this many per guest a
+    // client is refused (Busy) rather than stubdomd's descriptors spent on one guest.
+    static constexpr unsigned kMaxClients = 4;
+    static constexpr std::size_t kBufferBytes = 64 * 1024;
+
+private:
+    struct Link;
+    void connected(const std::shared_ptr<Link>& link);
+    void pump(const std::shared_ptr<Link>& link);
+    void arm(const std::shared_ptr<Link>& link);
+    void end(const std::shared_ptr<Link>& link, bool tell);
+
+    EventLoop& loop_;
+    std::chrono::milliseconds connectTimeout_;
+    std::multimap<std::string, std::shared_ptr<Link>> links_; // by key, connecting or relaying
+};
+
+} // namespace stubdomd
