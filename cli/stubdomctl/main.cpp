@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
     stubdomctl::addGuestCommands(app, context);
     stubdomctl::addDisplayCommands(app, context);
     stubdomctl::addLogsCommand(app, context);
+#ifdef STUBDOMCTL_SCREENSHOT
+    stubdomctl::addScreenshotCommand(app, context);
+#endif
     stubdomctl::addManagerCommands(app, context);
     stubdomctl::addHelperCommands(app, context);
     stubdomctl::addMonitorCommand(app, context);

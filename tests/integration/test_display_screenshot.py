@@ -1,0 +1,127 @@
+"""stubdomctl screenshot (issue 20): a PNG of the guest's screen made by gtk-vnc through the
+socket OpenDisplay hands over, compared pixel for pixel with what the sim's VNC server (a
+real QEMU behind the stub's vfb) says its screen is (its own QMP screendump); a caller
+without org.xen.Stubdom.display is refused and gets no file."""
+
+import json
+import socket
+import struct
+import zlib
+
+import pytest
+
+from simhost import sim_host  # noqa: F401  (fixture)
+from stubdomd import BUILD_ROOT, STUBDOMD
+from test_display_open import running_guest
+
+STUBDOMCTL = BUILD_ROOT / "cli" / "stubdomctl"
+
+pytestmark = pytest.mark.skipif(not STUBDOMD.exists() or not STUBDOMCTL.exists(),
+                                reason=f"needs {STUBDOMD} and {STUBDOMCTL}")
+
+
+def read_png_rgb(path):
+    """(width, height, RGB bytes) of an 8-bit RGB or RGBA PNG, read with zlib alone: an
+    independent check of what gdk-pixbuf wrote."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    at, idat, header = 8, b"", None
+    while at < len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        at += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0, header
+    bpp = 3 if colour == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows, previous, at = [], bytearray(stride), 0
+    for _ in range(height):
+        kind, line = raw[at], bytearray(raw[at + 1:at + 1 + stride])
+        at += 1 + stride
+        for i in range(stride):
+            left = line[i - bpp] if i >= bpp else 0
+            up = previous[i]
+            corner = previous[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                pred = left if pa <= pb and pa <= pc else up if pb <= pc else corner
+                line[i] = (line[i] + pred) & 0xFF
+        rows.append(bytes(line) if bpp == 3 else
+                    b"".join(bytes(line[i:i + 3]) for i in range(0, stride, 4)))
+        previous = line
+    return width, height, b"".join(rows)
+
+
+def read_ppm(path):
+    data = path.read_bytes()
+    magic, width, height, maxval, rest = data.split(maxsplit=4)
+    assert magic == b"P6" and maxval == b"255"
+    return int(width), int(height), rest[:int(width) * int(height) * 3]
+
+
+def server_screendump(host, port, target):
+    """The sim's VNC server's own picture of its screen: QEMU's screendump over its QMP."""
+    with socket.socket(socket.AF_UNIX) as q:
+        q.connect(str(host.dir / "vnc" / f"{port}.qmp"))
+        f = q.makefile("rw")
+        json.loads(f.readline())
+        for cmd in ({"execute": "qmp_capabilities"},
+                    {"execute": "screendump", "arguments": {"filename": str(target)}}):
+            f.write(json.dumps(cmd) + "\n")
+            f.flush()
+            reply = json.loads(f.readline())
+            assert "return" in reply, reply
+    return read_ppm(target)
+
+
+def test_screenshot_is_the_servers_screen(sim_host, tmp_path):
+    with running_guest(sim_host):
+        png = tmp_path / "screen.png"
+        r = sim_host.run(STUBDOMCTL, "screenshot", "hvmconfig", png)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == f"hvmconfig: 640x480 screen saved to {png}\n"
+        width, height, pixels = read_png_rgb(png)
+        assert (width, height) == (640, 480)
+        # QEMU's own view of the same screen, pixel for pixel.
+        assert server_screendump(sim_host, 5902, tmp_path / "server.ppm") == (width, height,
+                                                                               pixels)
+        # Not a blank picture: QEMU's "Guest has not initialized the display (yet)." text
+        # on its background, two colours at least.
+        colours = {pixels[i:i + 3] for i in range(0, len(pixels), 3)}
+        assert len(colours) >= 2
+        r = sim_host.run(STUBDOMCTL, "--json", "screenshot", "hvmconfig", png)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == {"guest": "hvmconfig", "file": str(png), "width": 640,
+                                        "height": 480, "desktop": "QEMU (hvmconfig-dm-vfb)"}
+
+
+def test_screenshot_refused_without_the_display_action(sim_host, tmp_path):
+    tmp_path.chmod(0o777)
+    with running_guest(sim_host):
+        png = tmp_path / "nobody.png"
+        r = sim_host.run(STUBDOMCTL, "screenshot", "hvmconfig", png, user="nobody")
+        assert r.returncode != 0
+        assert "AccessDenied" in r.stderr or "not authorized" in r.stderr \
+            or "polkit is not available" in r.stderr, r.stderr
+        assert not png.exists()
+
+
+def test_screenshot_of_a_guest_without_vnc_names_its_mode(sim_host, tmp_path):
+    with running_guest(sim_host, None):
+        png = tmp_path / "none.png"
+        r = sim_host.run(STUBDOMCTL, "screenshot", "hvmconfig", png)
+        assert r.returncode == 1
+        assert "display mode none" in r.stderr and "(InvalidDisplay)" in r.stderr, r.stderr
+        assert not png.exists()
