@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef XSIM_DOM_HELPER
@@ -40,10 +41,25 @@ static int not_dom0(const struct xsim_dom* d) {
     return 0;
 }
 
+/* The vCPU clock (domtable.h): it runs while the domain is neither paused nor shut down. */
+static void stop_vcpus(struct xsim_dom* d) {
+    d->cpu_ns = xsim_dom_cpu_ns(d);
+    d->running_since_ns = 0;
+}
+
+static void run_vcpus(struct xsim_dom* d) {
+    if (d->running_since_ns || (d->flags & (XSIM_F_PAUSED | XSIM_F_SHUTDOWN | XSIM_F_DYING)))
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    d->running_since_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
 static int do_pause(struct xsim_dom* d, void* arg) {
     (void)arg;
     if (not_dom0(d))
         return -1;
+    stop_vcpus(d);
     d->flags |= XSIM_F_PAUSED;
     return 0;
 }
@@ -74,6 +90,7 @@ static int do_unpause(struct xsim_dom* d, void* arg) {
     if (not_dom0(d))
         return -1;
     d->flags &= ~XSIM_F_PAUSED;
+    run_vcpus(d);
     *boot = !(d->flags & (XSIM_F_HVM | XSIM_F_BOOTED)) && d->target != XSIM_NO_TARGET;
     if (*boot)
         d->flags |= XSIM_F_BOOTED;
@@ -121,6 +138,7 @@ static int do_shutdown(struct xsim_dom* d, void* arg) {
     if (not_dom0(d))
         return -1;
     if (!(d->flags & XSIM_F_SHUTDOWN)) {
+        stop_vcpus(d);
         d->flags |= XSIM_F_SHUTDOWN;
         d->shutdown_reason = *(unsigned*)arg;
     }

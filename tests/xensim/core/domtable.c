@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The file, DIR/domains: one struct xsim_shared, mapped by every process of the host.
@@ -711,4 +712,13 @@ int xsim_dom_add_proc(struct xsim_dom* d, pid_t pid, char role) {
     }
     d->procs[d->nprocs++] = (struct xsim_proc){pid, role, start};
     return 0;
+}
+
+uint64_t xsim_dom_cpu_ns(const struct xsim_dom* d) {
+    if (!d->running_since_ns)
+        return d->cpu_ns;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    return d->cpu_ns + (ns > d->running_since_ns ? ns - d->running_since_ns : 0);
 }

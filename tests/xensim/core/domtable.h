@@ -61,7 +61,15 @@ struct xsim_dom {
     uint8_t handle[16];
     int nprocs;
     struct xsim_proc procs[XSIM_PIDS_MAX];
+    /* The sim's vCPU time: its vCPUs count as busy whenever the domain is neither paused
+     * nor shut down (the sim runs no guest code). cpu_ns is what was run up to
+     * running_since_ns (CLOCK_MONOTONIC; 0 while not running): xsim_dom_cpu_ns. */
+    uint64_t cpu_ns;
+    uint64_t running_since_ns;
 };
+
+/* The domain's vCPU time now, as xc_domain_getinfolist's cpu_time. */
+uint64_t xsim_dom_cpu_ns(const struct xsim_dom* d);
 
 /* What the host as a whole holds. */
 struct xsim_host_info {

@@ -68,13 +68,13 @@ static void print_list(xc_interface* xch) {
         for (int i = 0; i < n; i++) {
             const xc_domaininfo_t* d = &info[i];
             printf("%u flags=0x%x hvm=%d dying=%d shutdown=%d paused=%d reason=%u "
-                   "tot_kib=%llu max_kib=%llu vcpus=%u\n",
+                   "tot_kib=%llu max_kib=%llu vcpus=%u cpu_ns=%llu\n",
                    d->domain, d->flags, !!(d->flags & XEN_DOMINF_hvm_guest),
                    !!(d->flags & XEN_DOMINF_dying), !!(d->flags & XEN_DOMINF_shutdown),
                    !!(d->flags & XEN_DOMINF_paused),
                    (d->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask,
                    (unsigned long long)d->tot_pages * 4, (unsigned long long)d->max_pages * 4,
-                   d->nr_online_vcpus);
+                   d->nr_online_vcpus, (unsigned long long)d->cpu_time);
         }
         first = info[n - 1].domain + 1u;
         if (n < 256)

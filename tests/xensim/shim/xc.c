@@ -72,6 +72,7 @@ static void fill_domaininfo(const struct xsim_dom* d, xc_domaininfo_t* out) {
     out->domain = (domid_t)d->domid;
     out->flags = dominf_flags(d);
     out->tot_pages = d->mem_kib / 4;
+    out->cpu_time = xsim_dom_cpu_ns(d);
     out->max_pages = d->maxmem_kib / 4;
     out->nr_online_vcpus = d->vcpus;
     out->max_vcpu_id = d->vcpus ? d->vcpus - 1 : 0;
