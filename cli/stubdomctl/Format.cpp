@@ -1,6 +1,7 @@
 #include "Format.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <map>
 
@@ -68,6 +69,18 @@ const std::vector<Field>& guestFields() {
         {"LastError", "last_error",
          [](const GuestInfo& g) {
              return g.lastError;
+         }},
+        {"StubMemoryMiB", "stub_memory_mib",
+         [](const GuestInfo& g) {
+             return g.stubMemoryMiB;
+         }},
+        {"StubMemoryUsedKiB", "stub_memory_used_kib",
+         [](const GuestInfo& g) {
+             return g.stubMemoryUsedKiB;
+         }},
+        {"StubCpuTimeNs", "stub_cpu_time_ns",
+         [](const GuestInfo& g) {
+             return g.stubCpuTimeNs;
          }},
     };
     return fields;
@@ -166,6 +179,15 @@ void printGuestStatus(std::ostream& out, const GuestInfo& g) {
     }
     rows.push_back({"Flavour:", g.flavour});
     rows.push_back({"Display:", display});
+    if (g.stubMemoryMiB != 0) {
+        rows.push_back({"Stub memory:", std::to_string(g.stubMemoryMiB) + " MiB"});
+    }
+    if (g.stubDomid != 0 && g.stubMemoryUsedKiB != 0) {
+        char cpu[32];
+        std::snprintf(cpu, sizeof cpu, "%.1f s", static_cast<double>(g.stubCpuTimeNs) / 1e9);
+        rows.push_back(
+            {"Stub uses:", std::to_string(g.stubMemoryUsedKiB / 1024) + " MiB, vCPU time " + cpu});
+    }
     rows.push_back({"Restarts:", std::to_string(g.restarts)});
     if (!g.lastError.empty()) {
         rows.push_back({"Last error:", g.lastError});

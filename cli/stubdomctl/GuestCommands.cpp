@@ -2,6 +2,8 @@
 #include "Context.hpp"
 #include "Format.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
 
 namespace stubdomctl {
@@ -10,6 +12,29 @@ using stubdom::Client;
 using stubdom::GuestInfo;
 
 namespace {
+
+// The guest with what its stub domain uses now: a listener's descriptor makes stubdomd read
+// it (WatchResources answers after the first reading), held only while the guest is read.
+// Without it (an older stubdomd, or too many listeners) the guest is shown as it is.
+GuestInfo withResources(Client& client, const GuestInfo& guest) {
+    if (guest.stubDomid == 0) {
+        return guest;
+    }
+    try {
+        const int fd = client.watchResources(guest.uuid);
+        GuestInfo now;
+        try {
+            now = client.guestAtPath(guest.path);
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
+        ::close(fd);
+        return now;
+    } catch (const stubdom::Error&) {
+        return guest;
+    }
+}
 
 bool allDigits(const std::string& text) {
     return !text.empty() && text.size() <= 10 &&
@@ -40,6 +65,33 @@ void addLifecycle(CLI::App& app, Context& context, const std::string& verb, cons
         context.run = [&context, reference, call](Client& client) {
             auto guest = findGuest(client, *reference);
             (client.*call)(guest.uuid, std::nullopt);
+            printResult(context, client.guestAtPath(guest.path));
+            return 0;
+        };
+    });
+}
+
+// start and restart: a lifecycle call with Start's options.
+void addStart(CLI::App& app, Context& context, const std::string& verb, const std::string& help,
+              void (Client::*call)(const std::string&, const stubdom::StartOptions&,
+                                   std::optional<stubdom::Timeout>)) {
+    auto* command = app.add_subcommand(verb, help);
+    auto reference = std::make_shared<std::string>();
+    auto memory = std::make_shared<std::string>();
+    command->add_option("guest", *reference, "Guest name, uuid or domain id")->required();
+    auto* memoryOption = command->add_option(
+        "--stub-memory", *memory,
+        "The stub domain's memory for this start and its automatic restarts (500M, 1G; a "
+        "plain number is MiB); default: the stub config's");
+    command->callback([&context, verb, reference, memory, memoryOption, call] {
+        context.doing = verb + " '" + *reference + "'";
+        context.run = [&context, reference, memory, memoryOption, call](Client& client) {
+            auto guest = findGuest(client, *reference);
+            stubdom::StartOptions options;
+            if (memoryOption->count() > 0) {
+                options.stubMemory = *memory;
+            }
+            (client.*call)(guest.uuid, options, std::nullopt);
             printResult(context, client.guestAtPath(guest.path));
             return 0;
         };
@@ -89,7 +141,7 @@ void addGuestCommands(CLI::App& app, Context& context) {
     status->callback([&context, statusRef] {
         context.doing = "show '" + *statusRef + "'";
         context.run = [&context, statusRef](Client& client) {
-            auto guest = findGuest(client, *statusRef);
+            auto guest = withResources(client, findGuest(client, *statusRef));
             if (context.json) {
                 std::cout << toJson(guest).dump() << '\n';
             } else {
@@ -99,12 +151,11 @@ void addGuestCommands(CLI::App& app, Context& context) {
         };
     });
 
-    addLifecycle(app, context, "start", "Spawn the guest's stub domain; waits until it runs",
-                 &Client::start);
+    addStart(app, context, "start", "Spawn the guest's stub domain; waits until it runs",
+             &Client::start);
     addLifecycle(app, context, "stop",
                  "Destroy the guest's stub domain (the guest itself is left alone)", &Client::stop);
-    addLifecycle(app, context, "restart", "Stop, then start the guest's stub domain",
-                 &Client::restart);
+    addStart(app, context, "restart", "Stop, then start the guest's stub domain", &Client::restart);
     addLifecycle(app, context, "pause",
                  "Pause the guest, then its stub domain (both stay paused through a host sleep)",
                  &Client::pause);

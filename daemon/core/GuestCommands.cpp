@@ -39,7 +39,7 @@ GuestManager::Guest& GuestManager::guestByUuid(const std::string& uuid) {
     throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
 }
 
-void GuestManager::startGuest(Guest& guest, Completion done) {
+void GuestManager::startGuest(Guest& guest, Completion done, const StartOptions* options) {
     if (guest.view.flavour == Flavour::PvGrub)
         throw Error(ErrorCode::NotHvm, "guest " + guest.view.name +
                                            " is a PV guest booted through PV-GRUB; it has no "
@@ -65,17 +65,24 @@ void GuestManager::startGuest(Guest& guest, Completion done) {
         throw Error(guest.configErrorCode, guest.view.stateReason);
     if (!guest.spec)
         throw Error(ErrorCode::InvalidConfig, guest.view.stateReason);
+    if (options)
+        useStubMemory(guest, *options);
     guest.consecutiveRestarts = 0;
     guest.startWaiters.push_back(std::move(done));
     spawns_.enqueue(guest);
 }
 
 void GuestManager::start(const std::string& uuid, Completion done) {
+    startWith(uuid, {}, std::move(done));
+}
+
+void GuestManager::startWith(const std::string& uuid, const StartOptions& options,
+                             Completion done) {
     Guest& guest = guestByUuid(uuid);
     if (guest.view.state == GuestState::Starting || guest.view.state == GuestState::Spawning ||
         guest.view.state == GuestState::Linking || guest.view.state == GuestState::Pending)
         throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is already starting");
-    startGuest(guest, std::move(done));
+    startGuest(guest, std::move(done), &options);
 }
 
 void GuestManager::stopGuest(Guest& guest, Completion done) {
@@ -149,11 +156,16 @@ void GuestManager::stop(const std::string& uuid, Completion done) {
 }
 
 void GuestManager::restart(const std::string& uuid, Completion done) {
+    restartWith(uuid, {}, std::move(done));
+}
+
+void GuestManager::restartWith(const std::string& uuid, const StartOptions& options,
+                               Completion done) {
     Guest& guest = guestByUuid(uuid);
     refuseWhilePaused(guest.view, "restarting");
     if (guest.view.state == GuestState::Stopped || guest.view.state == GuestState::Failed) {
         if (guest.view.stubDomid == 0) {
-            startGuest(guest, std::move(done));
+            startGuest(guest, std::move(done), &options);
             return;
         }
     }
@@ -168,7 +180,8 @@ void GuestManager::restart(const std::string& uuid, Completion done) {
                                                   settings_.xenConfigDir + "/stubdom-" +
                                                   guest.view.name);
     guest.spec = spec;
-    display_.resolve(guest); // a display choice that breaks a rule is refused here too
+    display_.resolve(guest);       // a display choice that breaks a rule is refused here too
+    useStubMemory(guest, options); // so is a stub-memory below the flavour's minimum
     // Stopping cancels the start waiters of the old stub domain; this one waits for
     // the new stub domain, so it joins after.
     // A queued guest stops at once, so the restart must be asked for before.
@@ -207,6 +220,10 @@ void GuestManager::attach(DomId domid, Completion done) {
 
 void GuestManager::reload() {
     for (auto& [domid, guest] : registry_.guests()) {
+        if (guest->stubMemoryOverrideMiB) { // Start's stub-memory ends here: the config rules
+            guest->stubMemoryOverrideMiB.reset();
+            showStubMemory(*guest);
+        }
         GuestState s = guest->view.state;
         bool retry = s == GuestState::Unmanaged || (s == GuestState::Failed && guest->configError);
         if (!retry || guest->view.flavour == Flavour::PvGrub)

@@ -104,6 +104,7 @@ void GuestManager::loadSpec(Guest& guest) {
     }
     registry_.mutate(guest, [&](GuestView& v) { v.flavour = guest.spec->flavour; });
     display_.applyRules(guest);
+    showStubMemory(guest);
 }
 
 void GuestManager::discover(const DomainInfo& info, const std::set<DomId>* pausedAtStart) {

@@ -23,7 +23,8 @@ GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
       teardown_(settings_, deps_.timers, deps_.hypervisor, registry_, spawns_, linker_, display_,
                 channel_, consoles_, pauses_, {[this] {
                     rescan();
-                }}) {}
+                }}),
+      resources_(registry_, deps_.hypervisor, deps_.timers) {}
 
 GuestManager::~GuestManager() = default;
 

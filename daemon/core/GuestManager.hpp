@@ -21,6 +21,7 @@
 #include "Log.hpp"
 #include "PauseControl.hpp"
 #include "Registry.hpp"
+#include "ResourceSampler.hpp"
 #include "SpawnGate.hpp"
 #include "SpawnPipeline.hpp"
 #include "Store.hpp"
@@ -80,6 +81,9 @@ public:
     void start(const std::string& uuid, Completion done) override;
     void stop(const std::string& uuid, Completion done) override;
     void restart(const std::string& uuid, Completion done) override;
+    void startWith(const std::string& uuid, const StartOptions& options, Completion done) override;
+    void restartWith(const std::string& uuid, const StartOptions& options,
+                     Completion done) override;
     void attach(DomId domid, Completion done) override;
     void reload() override;
     void pause(const std::string& uuid, Completion done) override;
@@ -94,6 +98,8 @@ public:
     std::string consoleLog(const std::string& uuid) const override;
     int followConsoleLog(const std::string& uuid) override;
     void openDisplay(const std::string& uuid, DisplayOpened done) override;
+    void watchResources(const std::string& uuid) override;
+    void unwatchResources(const std::string& uuid) override;
     void addObserver(GuestObserver& observer) override;
     void removeObserver(GuestObserver& observer) override;
 
@@ -127,7 +133,12 @@ private:
 
     // Commands
     Guest& guestByUuid(const std::string& uuid);
-    void startGuest(Guest& guest, Completion done);
+    // `options`: Start's or Restart's (nullptr for Attach and Reload, which keep them).
+    void startGuest(Guest& guest, Completion done, const StartOptions* options = nullptr);
+    // Start's or Restart's stub-memory, checked against the flavour's minimum (StubMemory.cpp).
+    void useStubMemory(Guest& guest, const StartOptions& options);
+    // The StubMemoryMiB property for the next stub (the pipeline sets the current one's).
+    void showStubMemory(Guest& guest);
     void stopGuest(Guest& guest, Completion done);
 
     // Pause and resume (GuestPause.cpp): the guest and its stub, in PauseControl's order.
@@ -147,6 +158,7 @@ private:
     ConsoleFollower consoles_;   // the stubs' console logs
     SpawnPipeline spawns_;       // the queue, the slots, the attempts, the start watches
     Teardown teardown_;          // gone guests, gone stubs, the stub-death policy
+    ResourceSampler resources_;  // the stubs' memory and vCPU time, while watched
 };
 
 } // namespace stubdomd

@@ -7,10 +7,12 @@
 #include "Errors.hpp"
 #include "GuestView.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace stubdomd {
@@ -37,6 +39,13 @@ public:
 // Completion of a slow command: nullopt on success, or the error to report.
 using Completion = std::function<void(const std::optional<Error>& error)>;
 
+// Start's and Restart's options. stubMemoryMiB: the stub domain's memory for this start and
+// the restart policy's starts after it, until the next Start, Restart or Reload (unset: the
+// stub config's); below the flavour's minimum it is Error(InvalidArgs).
+struct StartOptions {
+    std::optional<std::uint64_t> stubMemoryMiB;
+};
+
 class GuestService {
 public:
     virtual ~GuestService() = default;
@@ -53,6 +62,9 @@ public:
     virtual void start(const std::string& uuid, Completion done) = 0;
     virtual void stop(const std::string& uuid, Completion done) = 0;
     virtual void restart(const std::string& uuid, Completion done) = 0;
+    // The same with options; the defaults refuse any option, for services without them.
+    virtual void startWith(const std::string& uuid, const StartOptions& options, Completion done);
+    virtual void restartWith(const std::string& uuid, const StartOptions& options, Completion done);
     // Manage this HVM domain now (stubdom-dm); the guest's uuid is returned through
     // `done` having been called and findGuestByDomid then succeeding.
     virtual void attach(DomId domid, Completion done) = 0;
@@ -104,6 +116,13 @@ public:
     using DisplayOpened = std::function<void(const std::optional<Error>& error, int fd)>;
     virtual void openDisplay(const std::string& uuid, DisplayOpened done);
 
+    // Someone listens to the guest's StubMemoryUsedKiB and StubCpuTimeNs (watch), or one
+    // listener fewer (unwatch): they are sampled from the hypervisor at most once a second
+    // while the guest has a listener, and changes notified; never without one. watch throws
+    // Error(NoSuchGuest); unwatch of a guest that went away is a no-op. The defaults refuse.
+    virtual void watchResources(const std::string& uuid);
+    virtual void unwatchResources(const std::string& uuid) { (void)uuid; }
+
     virtual void addObserver(GuestObserver& observer) = 0;
     virtual void removeObserver(GuestObserver& observer) = 0;
 };
@@ -119,6 +138,21 @@ inline void GuestService::pause(const std::string&, Completion) {
 }
 inline void GuestService::resume(const std::string&, Completion) {
     throw Error(ErrorCode::NotSupported, "pausing guests is not supported");
+}
+inline void GuestService::startWith(const std::string& uuid, const StartOptions& options,
+                                    Completion done) {
+    if (options.stubMemoryMiB)
+        throw Error(ErrorCode::NotSupported, "stub-memory is not supported");
+    start(uuid, std::move(done));
+}
+inline void GuestService::restartWith(const std::string& uuid, const StartOptions& options,
+                                      Completion done) {
+    if (options.stubMemoryMiB)
+        throw Error(ErrorCode::NotSupported, "stub-memory is not supported");
+    restart(uuid, std::move(done));
+}
+inline void GuestService::watchResources(const std::string&) {
+    throw Error(ErrorCode::NotSupported, "resource sampling is not supported");
 }
 inline std::string GuestService::consoleLog(const std::string&) const {
     throw Error(ErrorCode::NotSupported, "stub consoles are not logged");

@@ -14,7 +14,8 @@ struct DomainInfo {
     bool dying = false;
     bool shutdown = false; // shut down or crashed, not yet destroyed
     bool paused = false;
-    std::uint64_t memoryKiB = 0;
+    std::uint64_t memoryKiB = 0; // its pages (tot_pages)
+    std::uint64_t cpuTimeNs = 0; // the time its vCPUs ran (cpu_time)
     unsigned shutdownReason = 0; // SHUTDOWN_* (public/sched.h), meaningful when `shutdown`
 };
 

@@ -119,6 +119,9 @@ std::uint32_t differingFields(const GuestView& a, const GuestView& b) {
     check(a.displayPort != b.displayPort, FieldDisplayPort);
     check(a.restarts != b.restarts, FieldRestarts);
     check(a.lastError != b.lastError, FieldLastError);
+    check(a.stubMemoryMiB != b.stubMemoryMiB, FieldStubMemory);
+    check(a.stubMemoryUsedKiB != b.stubMemoryUsedKiB, FieldStubMemoryUsed);
+    check(a.stubCpuTimeNs != b.stubCpuTimeNs, FieldStubCpuTime);
     return fields;
 }
 

@@ -43,6 +43,9 @@ struct EngineGuest {
     // sensibly, and a host sleep must not turn into crashed guests).
     std::optional<std::pair<DomId, std::string>> deathWhilePaused;
     std::string lastIgnored; // the last untrusted node logged, so a guest cannot flood the log
+    // Start's or Restart's stub-memory: it outlives the stub it was given for, so that the
+    // restart policy's stubs get it too, until the next Start, Restart or Reload.
+    std::optional<std::uint64_t> stubMemoryOverrideMiB;
 };
 
 // The log fields naming a guest (and its stub, once it has one).

@@ -6,6 +6,7 @@
 #include "core/Log.hpp"
 #include "core/StubConfigWriter.hpp"
 #include "core/StubFlavour.hpp"
+#include "core/StubMemory.hpp"
 #include "core/ToolErrors.hpp"
 #include "core/XenPaths.hpp"
 
@@ -92,7 +93,7 @@ void SpawnPipeline::beginSpawn(Guest& guest) {
     attempts_[guest.view.domid] = attempt;
     registry_.transition(guest, GuestState::Spawning, "");
 
-    const StubSpec& spec = *guest.spec;
+    const StubSpec spec = specToSpawn(guest);
     // libxl refuses a stub whose images it cannot read before it makes any domain.
     if (std::string missing = missingStubImage(spec); !missing.empty()) {
         failSpawn(guest, ErrorCode::InvalidConfig, missing);
@@ -119,6 +120,7 @@ void SpawnPipeline::beginSpawn(Guest& guest) {
         return;
     }
     attempt->reservedKiB = needKiB;
+    registry_.mutate(guest, [needKiB](GuestView& v) { v.stubMemoryMiB = needKiB / 1024; });
 
     GuestIdentity identity{guest.view.domid, guest.view.name, guest.view.uuid};
     std::string configPath = settings_.runtimeDir + "/" + attempt->stubName + ".cfg";

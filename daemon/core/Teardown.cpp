@@ -200,6 +200,8 @@ void Teardown::releaseStub(Guest& guest, GuestView& view) {
     display_.forget(guest, view); // where to connect exists only with a stub domain
     channel_.close(guest.view.domid, fieldsOf(guest)); // its QMP proxy goes with it
     view.stubDomid = 0;
+    view.stubMemoryUsedKiB = 0; // what was sampled of it
+    view.stubCpuTimeNs = 0;
 }
 
 } // namespace stubdomd

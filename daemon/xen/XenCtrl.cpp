@@ -49,6 +49,7 @@ std::vector<DomainInfo> XenCtrl::listDomains() {
             info.paused = raw.flags & XEN_DOMINF_paused;
             info.shutdownReason = (raw.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
             info.memoryKiB = raw.tot_pages * kibPerPage;
+            info.cpuTimeNs = raw.cpu_time;
             domains.push_back(info);
         }
         if (static_cast<unsigned>(n) < listBatch)

@@ -25,8 +25,9 @@ DbusServer::DbusServer(EventLoop& loop, GuestService& guests, HelperService* hel
     : loop_(loop), guests_(guests), helpers_(helpers),
       // Not createSystemBusConnection(name): that would own the name before any
       // object exists.
-      connection_(sdbus::createSystemBusConnection()),
-      authorizer_(*connection_), context_{guests, helpers, authorizer_, replies_, pvgrub} {
+      connection_(sdbus::createSystemBusConnection()), authorizer_(*connection_),
+      resources_(loop, guests), context_{guests,   helpers, authorizer_,
+                                         replies_, pvgrub,  &resources_} {
     manager_ =
         std::make_unique<ManagerObject>(*connection_, context_, std::move(info), guestObjects_);
 

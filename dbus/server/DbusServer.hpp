@@ -74,6 +74,7 @@ private:
     std::unique_ptr<sdbus::IConnection> connection_;
     PendingReplies replies_;
     Authorizer authorizer_;
+    ResourceWatchers resources_; // before the objects that hand out its descriptors
     ServerContext context_;
     GuestObjects guestObjects_;
     std::unique_ptr<ManagerObject> manager_;

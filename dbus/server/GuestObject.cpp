@@ -15,7 +15,7 @@ namespace stubdomd::dbus {
 
 namespace {
 
-constexpr std::array<std::pair<GuestField, const char*>, 12> kProperties{{
+constexpr std::array<std::pair<GuestField, const char*>, 15> kProperties{{
     {FieldName, "Name"},
     {FieldUuid, "UUID"},
     {FieldDomId, "DomId"},
@@ -28,6 +28,9 @@ constexpr std::array<std::pair<GuestField, const char*>, 12> kProperties{{
     {FieldDisplayPort, "DisplayPort"},
     {FieldRestarts, "Restarts"},
     {FieldLastError, "LastError"},
+    {FieldStubMemory, "StubMemoryMiB"},
+    {FieldStubMemoryUsed, "StubMemoryUsedKiB"},
+    {FieldStubCpuTime, "StubCpuTimeNs"},
 }};
 
 } // namespace
@@ -66,8 +69,23 @@ void GuestObject::runCommand(const char* method, sdbus::Result<>&& result,
     }
 }
 
+void GuestObject::runStart(const char* method, sdbus::Result<>&& result,
+                           const std::map<std::string, sdbus::Variant>& options,
+                           StartCommand command) {
+    AsyncReply<> reply(context_.replies, std::move(result));
+    try {
+        const StartOptions parsed = startOptions(method, options);
+        authorizeThen(context_, getObject(), kActionManage, reply,
+                      [service = &context_.guests, uuid = view_.uuid, reply, command, parsed] {
+                          (service->*command)(uuid, parsed, reply.completion());
+                      });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
 void GuestObject::Start(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
-    runCommand("Start", std::move(result), &options, &GuestService::start);
+    runStart("Start", std::move(result), options, &GuestService::startWith);
 }
 
 void GuestObject::Stop(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
@@ -75,7 +93,7 @@ void GuestObject::Stop(sdbus::Result<>&& result, std::map<std::string, sdbus::Va
 }
 
 void GuestObject::Restart(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
-    runCommand("Restart", std::move(result), &options, &GuestService::restart);
+    runStart("Restart", std::move(result), options, &GuestService::restartWith);
 }
 
 void GuestObject::Pause(sdbus::Result<>&& result) {
@@ -181,6 +199,18 @@ void GuestObject::OpenDisplay(sdbus::Result<sdbus::UnixFd>&& result,
     }
 }
 
+// Open, as the properties it keeps current are; a synchronous call, so an error is thrown
+// as sdbus::Error for sd-bus to send.
+sdbus::UnixFd GuestObject::WatchResources() {
+    try {
+        if (!context_.resources)
+            throw Error(ErrorCode::NotSupported, "resource sampling is not supported");
+        return sdbus::UnixFd(context_.resources->open(view_.uuid), sdbus::adopt_fd);
+    } catch (...) {
+        throw currentExceptionAsDbusError();
+    }
+}
+
 void GuestObject::SetDisplayPassword(sdbus::Result<>&& result, std::string password) {
     AsyncReply<> reply(context_.replies, std::move(result));
     try {
@@ -230,6 +260,15 @@ uint32_t GuestObject::Restarts() {
 }
 std::string GuestObject::LastError() {
     return view_.lastError;
+}
+uint64_t GuestObject::StubMemoryMiB() {
+    return view_.stubMemoryMiB;
+}
+uint64_t GuestObject::StubMemoryUsedKiB() {
+    return view_.stubMemoryUsedKiB;
+}
+uint64_t GuestObject::StubCpuTimeNs() {
+    return view_.stubCpuTimeNs;
 }
 
 } // namespace stubdomd::dbus

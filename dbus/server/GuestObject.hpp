@@ -38,6 +38,7 @@ private:
     void OpenConsoleLog(sdbus::Result<sdbus::UnixFd>&& result) override;
     void OpenDisplay(sdbus::Result<sdbus::UnixFd>&& result,
                      std::map<std::string, sdbus::Variant> options) override;
+    sdbus::UnixFd WatchResources() override;
 
     std::string Name() override;
     std::string UUID() override;
@@ -51,11 +52,19 @@ private:
     int32_t DisplayPort() override;
     uint32_t Restarts() override;
     std::string LastError() override;
+    uint64_t StubMemoryMiB() override;
+    uint64_t StubMemoryUsedKiB() override;
+    uint64_t StubCpuTimeNs() override;
 
     using Command = void (GuestService::*)(const std::string&, Completion);
     // `options` null: the method takes none.
     void runCommand(const char* method, sdbus::Result<>&& result,
                     const std::map<std::string, sdbus::Variant>* options, Command command);
+    using StartCommand = void (GuestService::*)(const std::string&, const StartOptions&,
+                                                Completion);
+    // Start and Restart: runCommand with their options (Options.hpp's startOptions).
+    void runStart(const char* method, sdbus::Result<>&& result,
+                  const std::map<std::string, sdbus::Variant>& options, StartCommand command);
 
     ServerContext& context_;
     GuestView view_;

@@ -2,6 +2,7 @@
 
 #include "core/Errors.hpp"
 #include "core/Excerpt.hpp"
+#include "core/MemorySize.hpp"
 
 #include <algorithm>
 
@@ -47,6 +48,26 @@ const std::vector<OptionSpec>& noOptions() {
 const std::vector<OptionSpec>& setDisplayOptions() {
     static const std::vector<OptionSpec> keys{{"address", "s"}, {"keymap", "s"}, {"port", "i"}};
     return keys;
+}
+
+const std::vector<OptionSpec>& startOptionKeys() {
+    static const std::vector<OptionSpec> keys{{"stub-memory", "s"}};
+    return keys;
+}
+
+StartOptions startOptions(std::string_view method, const Options& options) {
+    checkOptions(method, options, startOptionKeys());
+    StartOptions result;
+    if (auto it = options.find("stub-memory"); it != options.end()) {
+        const auto text = it->second.get<std::string>();
+        result.stubMemoryMiB = parseMemoryMiB(text);
+        if (!result.stubMemoryMiB)
+            throw Error(ErrorCode::InvalidArgs,
+                        std::string(method) + ": stub-memory \"" + excerpt(text) +
+                            "\" is not a memory size (a number of MiB, or with a unit: 500M, "
+                            "512MiB, 1G, 524288K; at most 1024G)");
+    }
+    return result;
 }
 
 const std::vector<OptionSpec>& attachOptions() {

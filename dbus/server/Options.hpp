@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/DisplaySettings.hpp"
+#include "core/GuestService.hpp"
 
 #include <sdbus-c++/Types.h>
 
@@ -28,8 +29,12 @@ void checkOptions(std::string_view method, const Options& options,
                   const std::vector<OptionSpec>& known);
 
 // The options each method accepts (as documented in the XML).
-const std::vector<OptionSpec>& noOptions();         // Start, Stop, Restart, Attach
+const std::vector<OptionSpec>& noOptions();         // Stop
 const std::vector<OptionSpec>& setDisplayOptions(); // address s, keymap s, port i
+const std::vector<OptionSpec>& startOptionKeys();   // Start, Restart: stub-memory s
+// Start's or Restart's options, checked (checkOptions): stub-memory as a stub config
+// writes it ("500M", "512MiB", "1G", "300": MiB), else Error(InvalidArgs) naming it.
+StartOptions startOptions(std::string_view method, const Options& options);
 // Attach: the display settings the toolstack gave stubdom-dm as qemu arguments:
 // vnc b, vnclisten s, vncdisplay u, vncunused b, sdl b, keymap s, videoram u.
 const std::vector<OptionSpec>& attachOptions();

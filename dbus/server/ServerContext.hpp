@@ -8,6 +8,7 @@
 #include "dbus/server/Authorizer.hpp"
 #include "dbus/server/ErrorMapping.hpp"
 #include "dbus/server/PendingReplies.hpp"
+#include "dbus/server/ResourceWatchers.hpp"
 
 #include <sdbus-c++/IObject.h>
 
@@ -18,7 +19,8 @@ struct ServerContext {
     HelperService* helpers; // null: no helper supervisor
     Authorizer& authorizer;
     PendingReplies& replies;
-    PvGrubService* pvgrub = nullptr; // null: PvGrubConfig and PvGrubCheck are NotSupported
+    PvGrubService* pvgrub = nullptr;       // null: PvGrubConfig and PvGrubCheck are NotSupported
+    ResourceWatchers* resources = nullptr; // null: WatchResources is NotSupported
 };
 
 // Runs `act` once the caller of the call `object` is handling may do `action`;

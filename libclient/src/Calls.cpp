@@ -176,6 +176,25 @@ void Client::start(const std::string& nameOrUuid, std::optional<Timeout> timeout
     impl_->callGuest(impl_->guestPath(nameOrUuid), "Start", timeout, kNoOptions);
 }
 
+namespace {
+std::map<std::string, sdbus::Variant> startOptions(const StartOptions& options) {
+    std::map<std::string, sdbus::Variant> dict;
+    if (options.stubMemory)
+        dict["stub-memory"] = sdbus::Variant(*options.stubMemory);
+    return dict;
+}
+} // namespace
+
+void Client::start(const std::string& nameOrUuid, const StartOptions& options,
+                   std::optional<Timeout> timeout) {
+    impl_->callGuest(impl_->guestPath(nameOrUuid), "Start", timeout, startOptions(options));
+}
+
+void Client::restart(const std::string& nameOrUuid, const StartOptions& options,
+                     std::optional<Timeout> timeout) {
+    impl_->callGuest(impl_->guestPath(nameOrUuid), "Restart", timeout, startOptions(options));
+}
+
 void Client::stop(const std::string& nameOrUuid, std::optional<Timeout> timeout) {
     stopAtPath(impl_->guestPath(nameOrUuid), timeout);
 }
@@ -281,6 +300,11 @@ int Client::followConsoleLog(const std::string& nameOrUuid) {
 
 int Client::openDisplay(const std::string& nameOrUuid) {
     auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "OpenDisplay", {}, kNoOptions);
+    return read<sdbus::UnixFd>(reply).release();
+}
+
+int Client::watchResources(const std::string& nameOrUuid) {
+    auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "WatchResources", {});
     return read<sdbus::UnixFd>(reply).release();
 }
 

@@ -10,7 +10,7 @@ bool operator==(const GuestInfo& a, const GuestInfo& b) {
     auto tie = [](const GuestInfo& g) {
         return std::tie(g.path, g.name, g.uuid, g.domid, g.stubDomid, g.state, g.stateReason,
                         g.flavour, g.displayMode, g.displayAddress, g.displayPort, g.restarts,
-                        g.lastError);
+                        g.lastError, g.stubMemoryMiB, g.stubMemoryUsedKiB, g.stubCpuTimeNs);
     };
     return tie(a) == tie(b);
 }
@@ -46,6 +46,9 @@ const std::unordered_map<std::string, Setter<GuestInfo>>& guestSetters() {
         {"DisplayPort", field(&GuestInfo::displayPort)},
         {"Restarts", field(&GuestInfo::restarts)},
         {"LastError", field(&GuestInfo::lastError)},
+        {"StubMemoryMiB", field(&GuestInfo::stubMemoryMiB)},
+        {"StubMemoryUsedKiB", field(&GuestInfo::stubMemoryUsedKiB)},
+        {"StubCpuTimeNs", field(&GuestInfo::stubCpuTimeNs)},
     };
     return setters;
 }

@@ -374,9 +374,9 @@ def test_every_method_with_a_wrong_signature_is_invalid_args(env):
             name, message = raw_error(conn, paths[iface], iface, method, signature, args)
             assert name == INVALID_ARGS, f"{iface}.{method}({signature}): {name}: {message}"
             tried += 1
-    # Manager 7, Guest 11 (Pause, Resume, GetConsoleLog, OpenConsoleLog and OpenDisplay
-    # among them), Helper 3 methods: the XML must not have been misread.
-    assert len(interface_methods()) == 21 and tried > 30
+    # Manager 7, Guest 12 (Pause, Resume, GetConsoleLog, OpenConsoleLog, OpenDisplay and
+    # WatchResources among them), Helper 3 methods: the XML must not have been misread.
+    assert len(interface_methods()) == 22 and tried > 30
     # sd-bus's own Properties.Get reads its two strings and ignores what follows, so
     # only the short and mistyped calls are InvalidArgs there.
     for signature, args in wrong_calls(["s", "s"]):
@@ -427,6 +427,19 @@ def test_options_of_a_wrong_type_or_unknown_key_are_invalid_args_naming_the_key(
             name, message = raw_error(conn, guest["path"], GUEST, method, "a{sv}",
                                        [sv({key: dbus.Boolean(True, variant_level=1)})])
             assert name == INVALID_ARGS and f"'{key}'" in message, message
+            checked += 1
+    # Start's and Restart's one key: a string, and a size.
+    for method in ("Start", "Restart"):
+        for actual, value in other_typed("s").items():
+            name, message = raw_error(conn, guest["path"], GUEST, method, "a{sv}",
+                                       [sv({"stub-memory": value})])
+            assert name == INVALID_ARGS and "'stub-memory'" in message, message
+            checked += 1
+        for text in ("", "500Q", "-1", "0", "99999999999999999999G", "\u00e9" * 300):
+            name, message = raw_error(conn, guest["path"], GUEST, method, "a{sv}",
+                                       [sv({"stub-memory": dbus.String(text, variant_level=1)})])
+            assert name == INVALID_ARGS and "stub-memory" in message, message
+            assert len(message) < 4096
             checked += 1
     # A known key among unknown ones does not get the call through.
     name, message = raw_error(conn, MANAGER_PATH, MANAGER, "Attach", "ua{sv}",

@@ -3,7 +3,9 @@ named as such in LastError, in the StubFailed signal and in the journal line; a 
 floods its console keeps its log (and the rotated .1) within stub_log_max_bytes while the
 daemon stays responsive; `stubdomctl logs [-n N] [-f]` shows the console to root and not to
 nobody; a stub config's `stubdomain_memory = "500M"` gives a 500 MiB stub, a bad unit is a
-file:line error.
+file:line error; Start's and Restart's stub-memory option (stubdomctl --stub-memory) gives
+the stub its memory for that start and the restart policy's restarts after it, until Reload;
+StubMemoryMiB shows it.
 """
 
 import os
@@ -135,6 +137,58 @@ def test_a_guest_with_500_mib_of_stub_memory_gets_a_500_mib_stub(sim_host):
         d.wait_state("hvmconfig", "running")
         stub = sim_host.domid("hvmconfig-dm")
         assert sim_host.table()[stub]["mem_kib"] == 500 * 1024
+        guest = d.guests()["hvmconfig"]
+        assert d.prop(guest["path"], "StubMemoryMiB") == 500
+        assert "Stub memory: 500 MiB" in " ".join(ctl(sim_host, "status", "hvmconfig").stdout.split())
+
+
+def test_start_with_stub_memory_gives_the_stub_that_memory_until_reload(sim_host):
+    with Stubdomd(sim_host, settings={"on_stubdom_death": "restart"}) as d:
+        sim_host.xl("create", HVM)
+        guest = d.wait_state("hvmconfig", "running")
+        default = d.prop(guest["path"], "StubMemoryMiB")
+        assert default == sim_host.table()[sim_host.domid("hvmconfig-dm")]["mem_kib"] // 1024
+        assert default != 500
+        r = ctl(sim_host, "restart", "hvmconfig", "--stub-memory", "500M")
+        assert r.returncode == 0, r.stderr
+        first = sim_host.domid("hvmconfig-dm")
+        assert sim_host.table()[first]["mem_kib"] == 500 * 1024
+        assert d.prop(guest["path"], "StubMemoryMiB") == 500
+        # The restart policy's stub gets it too.
+        sim_host.crash(first)
+        wait_for(lambda: (sim_host.domid("hvmconfig-dm") or first) != first,
+                 what="a new stub domain")
+        d.wait_state("hvmconfig", "running")
+        assert d.prop(guest["path"], "Restarts") == 1
+        assert sim_host.table()[sim_host.domid("hvmconfig-dm")]["mem_kib"] == 500 * 1024
+        # Reload: the stub config rules again (for the next stub).
+        assert ctl(sim_host, "reload").returncode == 0
+        assert d.prop(guest["path"], "StubMemoryMiB") == default
+        assert ctl(sim_host, "restart", "hvmconfig").returncode == 0
+        stub = sim_host.domid("hvmconfig-dm")
+        assert sim_host.table()[stub]["mem_kib"] == default * 1024
+
+
+def test_a_stub_memory_option_too_small_bad_or_too_big_is_refused(sim_host):
+    with Stubdomd(sim_host) as d:
+        sim_host.xl("create", HVM)
+        guest = d.wait_state("hvmconfig", "running")
+        stub = sim_host.domid("hvmconfig-dm")
+        small = ctl(sim_host, "restart", "hvmconfig", "--stub-memory", "8M")
+        assert small.returncode == 1
+        assert "stub-memory is 8 MiB; the ioemu stub domain needs at least 16 MiB" in \
+            small.stderr, small.stderr
+        bad = ctl(sim_host, "restart", "hvmconfig", "--stub-memory", "500Q")
+        assert bad.returncode == 1 and '"500Q" is not a memory size' in bad.stderr, bad.stderr
+        # Refused before anything stopped.
+        assert sim_host.domid("hvmconfig-dm") == stub
+        assert d.prop(guest["path"], "State") == "running"
+        # More than the host has: the free-memory check of a stub config's value.
+        huge = ctl(sim_host, "restart", "hvmconfig", "--stub-memory", "1024G")
+        assert huge.returncode == 1
+        assert "not enough free memory for hvmconfig-dm: it needs 1048576 MiB" in huge.stderr, \
+            huge.stderr
+        assert d.prop(guest["path"], "State") == "failed"
 
 
 def test_a_bad_memory_unit_and_too_little_memory_are_refused_naming_file_and_line(sim_host):

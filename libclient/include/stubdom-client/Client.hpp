@@ -66,6 +66,12 @@ public:
     void start(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
     void stop(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
     void restart(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
+    // The same with options (StartOptions); InvalidArgs for a stub memory that is no size
+    // or below the stub's minimum.
+    void start(const std::string& nameOrUuid, const StartOptions& options,
+               std::optional<Timeout> timeout = {});
+    void restart(const std::string& nameOrUuid, const StartOptions& options,
+                 std::optional<Timeout> timeout = {});
     // Pause the guest, then its stub domain (state paused); resume the stub domain, then
     // the guest. InvalidState when the guest is not running, respectively not paused.
     void pause(const std::string& nameOrUuid, std::optional<Timeout> timeout = {});
@@ -96,6 +102,11 @@ public:
     // A read-only descriptor on which the stub console's new output arrives
     // (OpenConsoleLog); EOF when stubdomd cut it off. The caller owns and closes it.
     int followConsoleLog(const std::string& nameOrUuid);
+    // Listen to the stub domain's memory in use and vCPU time (GuestInfo's stubMemoryUsedKiB,
+    // stubCpuTimeNs; WatchResources): while the descriptor is open they are read at most
+    // once a second and changes arrive through onGuestChanged. Close it to stop; the caller
+    // owns it. Busy beyond 16 listeners of a guest.
+    int watchResources(const std::string& nameOrUuid);
 
     // Display (InvalidDisplay when a choice breaks a rule or the mode has no password).
     DisplayInfo getDisplay(const std::string& nameOrUuid);

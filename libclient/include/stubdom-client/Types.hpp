@@ -30,6 +30,17 @@ struct GuestInfo {
     std::int32_t displayPort = -1;
     std::uint32_t restarts = 0;
     std::string lastError;
+    std::uint64_t stubMemoryMiB = 0; // the running stub's memory, or the next one's; 0: none
+    // Sampled only while someone holds Client::watchResources' descriptor of the guest.
+    std::uint64_t stubMemoryUsedKiB = 0; // the stub's pages in KiB
+    std::uint64_t stubCpuTimeNs = 0;     // its vCPU time
+};
+
+// Guest.Start's and Guest.Restart's options; an unset one is not sent.
+struct StartOptions {
+    // The stub domain's memory as a stub config writes it ("500M", "1G", "300" = MiB), for
+    // this start and the automatic restarts after it, until the next start, restart or reload.
+    std::optional<std::string> stubMemory;
 };
 
 // What Guest.GetDisplay answers: how to reach the guest's display. Never the password.

@@ -91,6 +91,8 @@ class Guest(Exported):
             "Flavour": dbus.String("ioemu"), "DisplayMode": dbus.String("vnc-stubdom"),
             "DisplayAddress": dbus.String("127.0.0.1"), "DisplayPort": dbus.Int32(-1),
             "Restarts": dbus.UInt32(0), "LastError": dbus.String(""),
+            "StubMemoryMiB": dbus.UInt64(0), "StubMemoryUsedKiB": dbus.UInt64(0),
+            "StubCpuTimeNs": dbus.UInt64(0),
         }
         super().__init__(daemon, ROOT + "/guest/" + path_encode(uuid), props)
 
@@ -101,7 +103,7 @@ class Guest(Exported):
     @dbus.service.method(GUEST, in_signature="a{sv}", sender_keyword="sender",
                          async_callbacks=("ok", "fail"))
     def Start(self, options, sender, ok, fail):
-        self.daemon.mutating("Start", sender, options)
+        self.daemon.mutating("Start", sender, options, known=("stub-memory",))
         if self.props["State"] in ("running", "starting", "unmanaged"):
             raise Failure(ERR + "InvalidState", "guest '%s' is %s" % (self.props["Name"],
                                                                    self.props["State"]))
@@ -122,7 +124,7 @@ class Guest(Exported):
 
     @dbus.service.method(GUEST, in_signature="a{sv}", sender_keyword="sender")
     def Restart(self, options, sender):
-        self.daemon.mutating("Restart", sender, options)
+        self.daemon.mutating("Restart", sender, options, known=("stub-memory",))
         self.update(State=dbus.String("stopped"), StubDomId=dbus.UInt32(0))
         self.run()
         self.update(Restarts=dbus.UInt32(int(self.props["Restarts"]) + 1))
@@ -299,14 +301,17 @@ class Daemon:
             self.guests[name] = Guest(self, name, uuid, int(domid), "running")
         self.name = dbus.service.BusName(BUS_NAME, self.bus, do_not_queue=True)
 
-    def mutating(self, what, sender, options=None):
+    def mutating(self, what, sender, options=None, known=()):
         uid = self.bus.get_unix_user(sender)
         if uid != 0:
             raise Failure("org.freedesktop.DBus.Error.AccessDenied",
                           "%s needs uid 0 or the polkit action org.xen.Stubdom.manage" % what)
         for key in options or {}:
-            raise Failure("org.freedesktop.DBus.Error.InvalidArgs", "unknown option '%s'" % key)
-        self.calls.append(what)
+            if key not in known:
+                raise Failure("org.freedesktop.DBus.Error.InvalidArgs",
+                              "unknown option '%s'" % key)
+        self.calls.append(" ".join([what] + ["%s=%s" % (k, v)
+                                             for k, v in sorted((options or {}).items())]))
 
 
 def main():

@@ -27,7 +27,8 @@ def test_list_human_and_json(fake, ctl):
     assert first["object_path"].startswith("/org/xen/Stubdom/guest/")
     assert set(first) == {"name", "uuid", "domid", "stub_domid", "state", "state_reason",
                           "flavour", "display_mode", "display_address", "display_port",
-                          "restarts", "last_error", "object_path"}
+                          "restarts", "last_error", "stub_memory_mib", "stub_memory_used_kib",
+                          "stub_cpu_time_ns", "object_path"}
 
 
 def test_list_empty(fake, ctl):
@@ -89,6 +90,14 @@ def test_start_stop_restart(fake, ctl):
     assert result.returncode == 0
     assert json.loads(result.stdout)["restarts"] == 1
     assert fake.calls() == ["Start", "Start", "Stop", "Restart"]
+
+
+def test_start_and_restart_pass_stub_memory_as_given(fake, ctl):
+    fake.add("hvmconfig", 5, state="stopped")
+    assert ctl("start", "hvmconfig", "--stub-memory", "500M").returncode == 0
+    assert ctl("restart", "hvmconfig", "--stub-memory", "1G").returncode == 0
+    assert ctl("restart", "hvmconfig").returncode == 0
+    assert fake.calls() == ["Start stub-memory=500M", "Restart stub-memory=1G", "Restart"]
 
 
 def test_start_failure_names_the_reason(fake, ctl):

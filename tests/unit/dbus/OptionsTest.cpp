@@ -97,3 +97,24 @@ TEST_CASE("SetDisplay refuses an unknown mode and bad options by name", "[dbus][
         CHECK_THAT(e.what(), Contains("option 'port' must be of type 'i'"));
     }
 }
+
+TEST_CASE("Start's stub-memory is read as a stub config writes it", "[dbus][options]") {
+    auto mib = [](const std::string& text) {
+        return startOptions("Start", {{"stub-memory", sdbus::Variant(text)}}).stubMemoryMiB;
+    };
+    CHECK(mib("500M") == 500u);
+    CHECK(mib("1G") == 1024u);
+    CHECK(mib("300") == 300u);
+    CHECK(mib("524288K") == 512u);
+    CHECK_FALSE(startOptions("Start", {}).stubMemoryMiB);
+    try {
+        mib("500Q");
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::InvalidArgs);
+        CHECK_THAT(e.what(), Contains("Start: stub-memory \"500Q\" is not a memory size"));
+    }
+    CHECK_THAT(refusal("Restart", {{"stub-memory", sdbus::Variant(std::uint64_t{500})}},
+                       startOptionKeys()),
+               Contains("option 'stub-memory'") && Contains("not 't'"));
+}
