@@ -30,7 +30,8 @@ INTROSPECTABLE = "org.freedesktop.DBus.Introspectable"
 GUEST_PROPERTIES = {"Name": "s", "UUID": "s", "DomId": "u", "StubDomId": "u", "State": "s",
                     "StateReason": "s", "Flavour": "s", "DisplayMode": "s",
                     "DisplayAddress": "s", "DisplayPort": "i", "Restarts": "u",
-                    "LastError": "s", "StubMemoryMiB": "t"}
+                    "LastError": "s", "StubMemoryMiB": "t", "StubMemoryUsedKiB": "t",
+                    "StubCpuTimeNs": "t"}
 
 # A method call's reply timeout: the stall window of every wait (a reply that takes this
 # long is stuck, not slow).

@@ -276,7 +276,7 @@ def test_get_managed_objects_has_every_property(client):
         'Name': 'alpha', 'UUID': ALPHA, 'DomId': 5, 'StubDomId': 6, 'State': 'running',
         'StateReason': '', 'Flavour': 'ioemu', 'DisplayMode': 'vnc-dom0',
         'DisplayAddress': '127.0.0.1', 'DisplayPort': 5900, 'Restarts': 0, 'LastError': '',
-        'StubMemoryMiB': 0,
+        'StubMemoryMiB': 0, 'StubMemoryUsedKiB': 0, 'StubCpuTimeNs': 0,
     }
     assert objects[guest_path(BETA)][GUEST]['StateReason'] == 'stopped by request'
     assert dict(objects[HELPER_PATH][HELPER]) == {
