@@ -10,6 +10,10 @@ RUN_SANITIZED = pathlib.Path(__file__).with_name("run-sanitized")
 # LeakSanitizer's line when a thread of the process it scans is killed meanwhile; the
 # first number is the scanning (tracer) thread, the second the vanished one.
 VANISHED = "==10122==Unable to get registers from thread 10117.\n"
+# ASan's warning, once per process, when a library switches stacks with swapcontext
+# (gtk-vnc's coroutines in stubdomctl screenshot).
+SWAPCONTEXT = ("==18354==WARNING: ASan doesn't fully support makecontext/swapcontext "
+               "functions and may produce false positives in some cases!\n")
 LEAK = ("==4242==ERROR: LeakSanitizer: detected memory leaks\n"
         "Direct leak of 16 byte(s) in 1 object(s) allocated from:\n")
 
@@ -80,3 +84,16 @@ def test_a_failing_test_with_a_report_keeps_its_own_status():
 def test_a_report_turns_the_skip_code_into_a_failure():
     # 77 would make meson count a test with a report as skipped.
     assert run_writing({4242: LEAK}, status=77).returncode == 1
+
+
+def test_only_the_swapcontext_warning_is_not_a_finding_but_is_shown():
+    result = run_writing({18354: SWAPCONTEXT})
+    assert result.returncode == 0, result.stderr
+    assert "makecontext/swapcontext" in result.stderr
+    assert "the test fails" not in result.stderr
+
+
+def test_the_swapcontext_warning_beside_a_leak_still_fails():
+    result = run_writing({18354: SWAPCONTEXT + LEAK})
+    assert result.returncode == 1
+    assert "detected memory leaks" in result.stderr
