@@ -5,6 +5,8 @@ import os
 import pathlib
 import subprocess
 
+import pytest
+
 RUN_SANITIZED = pathlib.Path(__file__).with_name("run-sanitized")
 
 # LeakSanitizer's line when a thread of the process it scans is killed meanwhile; the
@@ -45,15 +47,24 @@ def test_a_leak_report_fails_a_passing_test():
     assert "=== sanitizer report report.4242" in result.stderr
 
 
-def test_only_a_vanished_thread_notice_is_not_a_finding_but_is_shown():
-    result = run_writing({10117: VANISHED})
+# Each notice run-sanitized lets pass, as (the process's pid, its text, what of it is shown).
+NOTICES = {"vanished-thread": (10117, VANISHED, "Unable to get registers from thread 10117"),
+           "swapcontext": (18354, SWAPCONTEXT, "makecontext/swapcontext")}
+
+
+@pytest.mark.parametrize("notice", NOTICES)
+def test_only_a_notice_is_not_a_finding_but_is_shown(notice):
+    pid, text, shown = NOTICES[notice]
+    result = run_writing({pid: text})
     assert result.returncode == 0, result.stderr
-    assert "Unable to get registers from thread 10117" in result.stderr
+    assert shown in result.stderr
     assert "the test fails" not in result.stderr
 
 
-def test_a_vanished_thread_notice_beside_a_leak_still_fails():
-    result = run_writing({10117: VANISHED + LEAK})
+@pytest.mark.parametrize("notice", NOTICES)
+def test_a_notice_beside_a_leak_still_fails(notice):
+    pid, text, _ = NOTICES[notice]
+    result = run_writing({pid: text + LEAK})
     assert result.returncode == 1
     assert "detected memory leaks" in result.stderr
 
@@ -84,16 +95,3 @@ def test_a_failing_test_with_a_report_keeps_its_own_status():
 def test_a_report_turns_the_skip_code_into_a_failure():
     # 77 would make meson count a test with a report as skipped.
     assert run_writing({4242: LEAK}, status=77).returncode == 1
-
-
-def test_only_the_swapcontext_warning_is_not_a_finding_but_is_shown():
-    result = run_writing({18354: SWAPCONTEXT})
-    assert result.returncode == 0, result.stderr
-    assert "makecontext/swapcontext" in result.stderr
-    assert "the test fails" not in result.stderr
-
-
-def test_the_swapcontext_warning_beside_a_leak_still_fails():
-    result = run_writing({18354: SWAPCONTEXT + LEAK})
-    assert result.returncode == 1
-    assert "detected memory leaks" in result.stderr
