@@ -18,6 +18,21 @@ LogFields fieldsOf(const GuestView& guest) {
     return fields;
 }
 
+// Sends one of a guest's signals (a property change, StubFailed, DisplayClientChanged)
+// on its exported object. A guest not exported yet gets its complete view with
+// guestAdded; a failure to send is logged, never thrown back into the core's notifier.
+template <class Emit>
+void signalGuest(GuestObjects& objects, const GuestView& guest, const char* what, Emit emit) {
+    auto it = objects.find(guest.uuid);
+    if (it == objects.end())
+        return;
+    try {
+        emit(*it->second);
+    } catch (const std::exception& e) {
+        logError(fieldsOf(guest), std::string("cannot signal ") + what + ": " + e.what());
+    }
+}
+
 } // namespace
 
 DbusServer::DbusServer(EventLoop& loop, GuestService& guests, HelperService* helpers,
@@ -131,37 +146,19 @@ void DbusServer::guestAdded(const GuestView& guest) {
 }
 
 void DbusServer::guestChanged(const GuestView& guest, std::uint32_t fields) {
-    auto it = guestObjects_.find(guest.uuid);
-    if (it == guestObjects_.end())
-        return; // not announced yet: its complete view comes with guestAdded
-    try {
-        it->second->update(guest, fields);
-    } catch (const std::exception& e) {
-        logError(fieldsOf(guest), std::string("cannot signal a guest change: ") + e.what());
-    }
+    signalGuest(guestObjects_, guest, "a guest change",
+                [&](GuestObject& object) { object.update(guest, fields); });
 }
 
 void DbusServer::stubFailed(const GuestView& guest, const std::string& cause,
                             const std::string& message) {
-    auto it = guestObjects_.find(guest.uuid);
-    if (it == guestObjects_.end())
-        return;
-    try {
-        it->second->emitStubFailed(cause, message);
-    } catch (const std::exception& e) {
-        logError(fieldsOf(guest), std::string("cannot signal a stub's failure: ") + e.what());
-    }
+    signalGuest(guestObjects_, guest, "a stub's failure",
+                [&](GuestObject& object) { object.emitStubFailed(cause, message); });
 }
 
 void DbusServer::displayClientChanged(const GuestView& guest, bool connected, unsigned clients) {
-    auto it = guestObjects_.find(guest.uuid);
-    if (it == guestObjects_.end())
-        return;
-    try {
-        it->second->emitDisplayClientChanged(connected, clients);
-    } catch (const std::exception& e) {
-        logError(fieldsOf(guest), std::string("cannot signal a display client: ") + e.what());
-    }
+    signalGuest(guestObjects_, guest, "a display client",
+                [&](GuestObject& object) { object.emitDisplayClientChanged(connected, clients); });
 }
 
 void DbusServer::guestRemoved(const GuestView& guest) {
