@@ -6,6 +6,11 @@
 # a stuck step reports itself first), after TIMEOUT seconds whatever happens (a backstop
 # for a run that keeps printing without ending), on "Panic on CPU" or "crashed: 'noreboot'",
 # and on any exit of this script (its whole process group).
+# The VM runs at a higher CPU priority than the rest of the machine (REALXEN_VM_NICE, default
+# -10; 0 turns it off): libxl 4.17 inside it gives a device model a fixed 60 s of the VM's own
+# clock (LIBXL_DEVICE_MODEL_START_TIMEOUT, compiled in), which a VM starved by builds beside
+# it does not meet. The kernel's autogroups (one per session) make a process's own nice count
+# only inside its session, so the new session's group gets the same nice.
 # Usage: [REALXEN_DOM0_ARGS="realxen.skip=stage1,route"] boot.sh DIR [TIMEOUT]
 # Exit status: 0 QEMU powered off, 1 panic/crash, 124 timeout or stall
 set -uo pipefail
@@ -20,8 +25,9 @@ case "$dir" in *,*|*' '*) echo "boot.sh: '$dir' must not contain commas or space
 # QEMU's option syntax: a comma inside a module's arguments is written ",,".
 dom0_args=${REALXEN_DOM0_ARGS:-}
 dom0_args=${dom0_args//,/,,}
+vm_nice=${REALXEN_VM_NICE:--10}
 start=$(date +%s.%N)
-setsid timeout -k 5 "$limit" "$qemu" -accel tcg,thread=multi -cpu qemu64,+svm,+npt \
+setsid nice -n "$vm_nice" timeout -k 5 "$limit" "$qemu" -accel tcg,thread=multi -cpu qemu64,+svm,+npt \
   -m 2048 -smp 2 -display none -vga none -monitor none -nodefaults -no-user-config \
   -serial "file:$log" -no-reboot \
   -kernel "$dir/xen.elf" \
@@ -30,6 +36,11 @@ setsid timeout -k 5 "$limit" "$qemu" -accel tcg,thread=multi -cpu qemu64,+svm,+n
   </dev/null >"$dir/qemu.out" 2>&1 &
 pid=$!
 trap 'kill -- -$pid 2>/dev/null; sleep 0.2; kill -9 -- -$pid 2>/dev/null' EXIT
+# setsid must have made the new session before its group is changed (else the caller's is)
+for _ in $(seq 50); do [[ "$(ps -o sid= -p "$pid" | tr -d ' ')" == "$pid" ]] && break; sleep 0.1; done
+if [[ $vm_nice -ne 0 && -e /proc/$pid/autogroup ]] && ! echo "$vm_nice" >"/proc/$pid/autogroup" 2>/dev/null; then
+  echo "boot.sh: NOTE: cannot give the VM's session the CPU priority $vm_nice (not root?): it shares the CPU with the rest of the machine" >&2
+fi
 trap 'exit 130' INT TERM
 
 stall=${REALXEN_BOOT_STALL:-300}
