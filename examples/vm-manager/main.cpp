@@ -48,6 +48,11 @@ int run(const std::string& mode, int argc, char** argv) {
     vmmanager::GuestModel model(client);
     if (mode == "--list-once") {
         model.load();
+        // watch() answers an empty list when the daemon is away: say so, not "no guests".
+        if (!client.serviceRunning()) {
+            std::cerr << "vm-manager: stubdomd is not running\n";
+            return 1;
+        }
         vmmanager::listOnce(model);
         return 0;
     }
