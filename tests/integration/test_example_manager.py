@@ -73,6 +73,10 @@ class Lines:
 
 
 def test_list_once_shows_the_guests_with_their_states(sim_host):
+    # Before stubdomd runs: said so, not an empty list taken for "no guests".
+    r = sim_host.run(VM_MANAGER, "--list-once")
+    assert (r.returncode, r.stdout, r.stderr) == (1, "", "vm-manager: stubdomd is not running\n")
+
     with running_guest(sim_host) as (daemon, guest):
         r = sim_host.run(VM_MANAGER, "--list-once")
         assert r.returncode == 0, r.stderr
