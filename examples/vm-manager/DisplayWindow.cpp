@@ -62,7 +62,8 @@ void onWindowDestroyed(GtkWidget*, gpointer data) {
 
 } // namespace
 
-void openDisplayWindow(stubdom::Client& client, const std::string& guest, DisplayReport report) {
+GtkWidget* openDisplayWindow(stubdom::Client& client, const std::string& guest,
+                             DisplayReport report) {
     // First the descriptor (this may throw: no window for a display that cannot be had).
     const int fd = client.openDisplay(guest);
 
@@ -96,6 +97,24 @@ void openDisplayWindow(stubdom::Client& client, const std::string& guest, Displa
         throw std::runtime_error("gtk-vnc could not use the display's socket");
     }
     gtk_widget_show_all(window);
+    return window;
+}
+
+void saveDisplayScreen(GtkWidget* window, const std::string& pngPath) {
+    auto* vnc = VNC_DISPLAY(gtk_bin_get_child(GTK_BIN(window)));
+    if (!vnc_display_is_open(vnc) || vnc_display_get_width(vnc) <= 0)
+        throw std::runtime_error("the display is not connected yet");
+    GdkPixbuf* pixbuf = vnc_display_get_pixbuf(vnc);
+    if (!pixbuf)
+        throw std::runtime_error("the display has no picture yet");
+    GError* error = nullptr;
+    const bool saved = gdk_pixbuf_save(pixbuf, pngPath.c_str(), "png", &error, nullptr);
+    g_object_unref(pixbuf);
+    if (!saved) {
+        const std::string why = error->message;
+        g_error_free(error);
+        throw std::runtime_error("cannot save " + pngPath + ": " + why);
+    }
 }
 
 } // namespace vmmanager

@@ -6,6 +6,8 @@
 
 #include <stubdom-client/Client.hpp>
 
+#include <gtk/gtk.h>
+
 #include <functional>
 #include <string>
 
@@ -16,8 +18,14 @@ namespace vmmanager {
 using DisplayReport = std::function<void(const std::string& guest, const std::string& line)>;
 
 // Opens the guest's display and shows it in a new window, which lives until the user
-// closes it or the connection ends. Throws stubdom::Error when the daemon refuses
-// (AccessDenied, InvalidDisplay for a guest without VNC, InvalidState when stopped).
-void openDisplayWindow(stubdom::Client& client, const std::string& guest, DisplayReport report);
+// closes it or the connection ends (GTK owns it; hold it with g_object_add_weak_pointer).
+// Throws stubdom::Error when the daemon refuses (AccessDenied, InvalidDisplay for a guest
+// without VNC, InvalidState when stopped).
+GtkWidget* openDisplayWindow(stubdom::Client& client, const std::string& guest,
+                             DisplayReport report);
+
+// Saves what the window shows now, at the guest's own size, as a PNG (the widget's copy of
+// the guest's screen, as the last updates left it). Throws std::runtime_error.
+void saveDisplayScreen(GtkWidget* window, const std::string& pngPath);
 
 } // namespace vmmanager

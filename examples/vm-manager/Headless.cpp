@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
 namespace vmmanager {
 
@@ -65,6 +66,9 @@ Headless::Headless(stubdom::Client& client, GuestModel& model, GMainLoop* loop, 
 }
 
 Headless::~Headless() {
+    for (auto& [guest, window] : displays_)
+        if (window)
+            g_object_remove_weak_pointer(G_OBJECT(window), reinterpret_cast<gpointer*>(&window));
     if (inputWatch_)
         g_source_remove(inputWatch_);
     g_io_channel_unref(input_);
@@ -97,14 +101,33 @@ void Headless::command(const std::string& line) {
             return;
         }
         try {
-            openDisplayWindow(client_, name, [](const std::string& guest, const std::string& text) {
-                say("display " + guest + ": " + text);
-            });
+            GtkWidget*& slot = displays_[name];
+            if (slot)
+                g_object_remove_weak_pointer(G_OBJECT(slot), reinterpret_cast<gpointer*>(&slot));
+            slot = openDisplayWindow(client_, name,
+                                     [](const std::string& guest, const std::string& text) {
+                                         say("display " + guest + ": " + text);
+                                     });
+            g_object_add_weak_pointer(G_OBJECT(slot), reinterpret_cast<gpointer*>(&slot));
         } catch (const std::exception& e) {
             say("display " + name + ": error: " + e.what());
         }
+    } else if (verb == "screenshot") {
+        // What the display window shows (the widget's copy of the guest's screen).
+        std::string path;
+        words >> path;
+        const auto it = displays_.find(name);
+        try {
+            if (it == displays_.end() || !it->second)
+                throw std::runtime_error("no display window open (display " + name + " first)");
+            saveDisplayScreen(it->second, path);
+            say("screenshot " + name + ": saved " + path);
+        } catch (const std::exception& e) {
+            say("screenshot " + name + ": error: " + e.what());
+        }
     } else {
-        say("error " + verb + ": unknown command (start, stop, restart, display, list, quit)");
+        say("error " + verb +
+            ": unknown command (start, stop, restart, display, screenshot, list, quit)");
     }
 }
 

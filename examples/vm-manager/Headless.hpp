@@ -6,7 +6,10 @@
 
 #include <stubdom-client/Client.hpp>
 
-#include <glib.h>
+#include <gtk/gtk.h>
+
+#include <map>
+#include <string>
 
 namespace vmmanager {
 
@@ -15,8 +18,9 @@ void listOnce(GuestModel& model);
 
 // Prints "added|changed|removed ROW" lines as signals arrive and runs the commands of stdin,
 // one a line: "start NAME", "stop NAME", "restart NAME", "display NAME" (the display window,
-// so a display server is needed: xvfb-run in the tests), "list", "quit". Results come as
-// "ok ACTION NAME", "error ACTION NAME: …", "display NAME: …". Ends at "quit" or EOF.
+// so a display server is needed: xvfb-run in the tests), "screenshot NAME FILE.png" (what
+// that window shows), "list", "quit". Results come as "ok ACTION NAME", "error ACTION NAME:
+// …", "display NAME: …", "screenshot NAME: …". Ends at "quit" or EOF.
 class Headless {
 public:
     Headless(stubdom::Client& client, GuestModel& model, GMainLoop* loop, bool canShowWindows);
@@ -33,6 +37,9 @@ private:
     bool canShowWindows_;
     GIOChannel* input_;
     guint inputWatch_;
+    // The display windows opened here, by guest; GTK owns them, and clears these weak
+    // pointers when a window goes.
+    std::map<std::string, GtkWidget*> displays_;
 };
 
 } // namespace vmmanager

@@ -28,7 +28,8 @@ const char* kUsage = "usage: vm-manager [--list-once | --headless]\n"
                      "  (no option)   a window listing stubdomd's guests\n"
                      "  --list-once   print the guests, one a line, and exit\n"
                      "  --headless    print the guests as they change; commands on stdin:\n"
-                     "                start|stop|restart|display NAME, list, quit\n";
+                     "                start|stop|restart|display NAME, screenshot NAME FILE.png,\n"
+                     "                list, quit\n";
 
 struct LoopUnref {
     void operator()(GMainLoop* loop) const { g_main_loop_unref(loop); }
