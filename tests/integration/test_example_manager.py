@@ -3,8 +3,9 @@ simulated host: its guest list (filled by Client::watch, then by the daemon's si
 alone) shows the guests with their states, stub domids and stub memory; a Stop made
 through it is seen as the row going from running to stopped; and its display window
 (gtk-vnc's VncDisplay widget, run on Xvfb) completes the VNC handshake through the socket
-OpenDisplay hands over. A non-root caller's refusal is the OpenDisplay tests' business
-(test_display_open, test_display_screenshot), not repeated here."""
+OpenDisplay hands over and shows the server's screen pixel for pixel. A non-root caller's
+refusal is the OpenDisplay tests' business (test_display_open, test_display_screenshot),
+not repeated here."""
 
 import os
 import shutil
@@ -16,6 +17,7 @@ from simhost import sim_host, wait_for, wait_process  # noqa: F401  (fixture)
 from stubdomd import BUILD_ROOT, STUBDOMD
 from test_dbus_helpers import GUEST, TIMEOUT, connect, proxy, sv
 from test_display_open import running_guest
+from test_display_screenshot import read_png_rgb, server_screendump
 
 VM_MANAGER = BUILD_ROOT / "examples" / "vm-manager" / "vm-manager"
 XVFB_RUN = shutil.which("xvfb-run")
@@ -91,7 +93,7 @@ def test_list_once_shows_the_guests_with_their_states(sim_host):
 
 
 @pytest.mark.skipif(XVFB_RUN is None, reason="needs xvfb-run (xvfb: scripts/install-deps)")
-def test_headless_follows_a_stop_made_through_it_and_shows_the_display(sim_host):
+def test_headless_follows_a_stop_made_through_it_and_shows_the_display(sim_host, tmp_path):
     with running_guest(sim_host):
         manager = sim_host.spawn(XVFB_RUN, "-a", VM_MANAGER, "--headless", env=GTK_ENV,
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -107,6 +109,22 @@ def test_headless_follows_a_stop_made_through_it_and_shows_the_display(sim_host)
                  "the display window's first report")
         assert 'display hvmconfig: connected 640x480 "QEMU (hvmconfig-dm-vfb)"' in out.lines, \
             out.lines
+        # And what the widget shows is the server's screen, pixel for pixel: its picture
+        # (the example's screenshot command) against QEMU's own screendump. Asked again until
+        # the first full update has been drawn; each answer is a line, so a stall fails.
+        server = server_screendump(sim_host, 5902, tmp_path / "server.ppm")
+        shots = []
+
+        def window_shows_the_server_screen():
+            png = tmp_path / f"window{len(shots)}.png"
+            shots.append(png)
+            asked = len(out.lines)
+            out.send(f"screenshot hvmconfig {png}")
+            out.wait(lambda ls: len(ls) > asked, "a screenshot")
+            assert out.lines[asked] == f"screenshot hvmconfig: saved {png}", out.lines
+            return read_png_rgb(png) == server
+
+        wait_for(window_shows_the_server_screen, what="the window to show the server's screen")
 
         # A Stop through the example: the row goes to stopped by the daemon's signals, the
         # call itself answers ok, and the display window learns its connection ended.
