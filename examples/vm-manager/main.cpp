@@ -66,7 +66,12 @@ int run(const std::string& mode, int argc, char** argv) {
         headless = std::make_unique<vmmanager::Headless>(client, model, loop.get(), haveDisplay);
     } else {
         window = std::make_unique<vmmanager::ManagerWindow>(client, model);
-        g_signal_connect_swapped(window->widget(), "delete-event", G_CALLBACK(g_main_loop_quit),
+        // Closing the list ends the program; the window itself goes with ManagerWindow.
+        g_signal_connect_swapped(window->widget(), "delete-event",
+                                 G_CALLBACK(+[](GMainLoop* running) -> gboolean {
+                                     g_main_loop_quit(running);
+                                     return TRUE;
+                                 }),
                                  loop.get());
         gtk_widget_show_all(window->widget());
     }
