@@ -32,10 +32,8 @@ void work(GTask*, gpointer, gpointer data, GCancellable*) {
             client.restart(job->guest);
             break;
         }
-    } catch (const stubdom::Error& e) {
-        job->error = e.what();
     } catch (const std::exception& e) {
-        job->error = e.what();
+        job->error = errorText(e);
     }
 }
 
@@ -45,6 +43,14 @@ void finished(GObject*, GAsyncResult* result, gpointer) {
 }
 
 } // namespace
+
+std::string errorText(const std::exception& error) {
+    const auto* typed = dynamic_cast<const stubdom::Error*>(&error);
+    if (!typed)
+        return error.what();
+    const auto& name = typed->name();
+    return typed->message() + " (" + name.substr(name.rfind('.') + 1) + ")";
+}
 
 const char* actionName(Action action) {
     switch (action) {

@@ -4,6 +4,7 @@
 // The list itself needs nothing from here: the state changes arrive as signals anyway.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <string>
 
@@ -12,6 +13,10 @@ namespace vmmanager {
 enum class Action { Start, Stop, Restart };
 
 const char* actionName(Action action);
+
+// What to show for an error: libstubdom-client's typed errors as the daemon's message and
+// the error's short name ("no guest named 'x' (NoSuchGuest)"), anything else as what().
+std::string errorText(const std::exception& error);
 
 // `done` runs on the main loop with an empty string, or with the error the daemon gave
 // (its message and name, as libstubdom-client's typed error says them).

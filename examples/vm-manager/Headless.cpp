@@ -110,7 +110,7 @@ void Headless::command(const std::string& line) {
                                      });
             g_object_add_weak_pointer(G_OBJECT(slot), reinterpret_cast<gpointer*>(&slot));
         } catch (const std::exception& e) {
-            say("display " + name + ": error: " + e.what());
+            say("display " + name + ": error: " + errorText(e));
         }
     } else if (verb == "screenshot") {
         // What the display window shows (the widget's copy of the guest's screen).

@@ -172,7 +172,7 @@ void ManagerWindow::openDisplay() {
                               status("display of " + guest + ": " + line);
                           });
     } catch (const std::exception& e) {
-        status("display of " + row->name + ": " + e.what());
+        status("display of " + row->name + ": " + errorText(e));
     }
 }
 
