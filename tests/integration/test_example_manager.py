@@ -140,5 +140,18 @@ def test_headless_follows_a_stop_made_through_it_and_shows_the_display(sim_host,
             lines
         assert not any(line.startswith("error") for line in lines), lines
 
+        # Start again through it: a new stub domain, and the row running with its domid.
+        seen = len(out.lines)
+        out.send("start hvmconfig")
+        lines = out.wait(lambda ls: "ok start hvmconfig" in ls[seen:], "the start")
+        assert "changed " + row(sim_host, "hvmconfig", "running") in lines[seen:], lines
+
+        # What the daemon refuses is shown as its typed error, name and all.
+        seen = len(out.lines)
+        out.send("stop no-such-guest")
+        lines = out.wait(lambda ls: len(ls) > seen, "the refused stop")
+        assert lines[seen].startswith("error stop no-such-guest: ") and \
+            "NoSuchGuest" in lines[seen], lines
+
         out.send("quit")
         assert wait_process(manager, "vm-manager to exit") == 0, manager.stderr.read()
