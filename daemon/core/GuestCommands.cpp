@@ -3,6 +3,7 @@
 
 #include "core/GuestStates.hpp"
 #include "core/Log.hpp"
+#include "core/StubMemory.hpp"
 #include "core/ToolErrors.hpp"
 #include "core/XenPaths.hpp"
 
@@ -60,13 +61,13 @@ void GuestManager::startGuest(Guest& guest, Completion done, const StartOptions*
         return;
     }
     // Stopped, Failed or Unmanaged: read the stub config again, so an edit applies.
-    loadSpec(guest);
+    discovery_.loadSpec(guest);
     if (guest.configError)
         throw Error(guest.configErrorCode, guest.view.stateReason);
     if (!guest.spec)
         throw Error(ErrorCode::InvalidConfig, guest.view.stateReason);
     if (options)
-        useStubMemory(guest, *options);
+        useStubMemory(registry_, settings_, guest, *options);
     guest.consecutiveRestarts = 0;
     guest.startWaiters.push_back(std::move(done));
     spawns_.enqueue(guest);
@@ -180,8 +181,9 @@ void GuestManager::restartWith(const std::string& uuid, const StartOptions& opti
                                                   settings_.xenConfigDir + "/stubdom-" +
                                                   guest.view.name);
     guest.spec = spec;
-    display_.resolve(guest);       // a display choice that breaks a rule is refused here too
-    useStubMemory(guest, options); // so is a stub-memory below the flavour's minimum
+    display_.resolve(guest); // a display choice that breaks a rule is refused here too
+    useStubMemory(registry_, settings_, guest,
+                  options); // so is a stub-memory below the flavour's minimum
     // Stopping cancels the start waiters of the old stub domain; this one waits for
     // the new stub domain, so it joins after.
     // A queued guest stops at once, so the restart must be asked for before.
@@ -199,7 +201,7 @@ void GuestManager::attach(DomId domid, Completion done) {
     if (registry_.guestOfStub(domid))
         throw Error(ErrorCode::NotHvm, "domain " + std::to_string(domid) + " is a stub domain");
     if (!registry_.guests().count(domid))
-        rescan(); // stubdom-dm may be quicker than the @introduceDomain event
+        discovery_.rescan(); // stubdom-dm may be quicker than the @introduceDomain event
     Guest* guest = registry_.byDomid(domid);
     if (!guest) {
         const Seen* seen = registry_.seenOf(domid);
@@ -222,13 +224,13 @@ void GuestManager::reload() {
     for (auto& [domid, guest] : registry_.guests()) {
         if (guest->stubMemoryOverrideMiB) { // Start's stub-memory ends here: the config rules
             guest->stubMemoryOverrideMiB.reset();
-            showStubMemory(*guest);
+            showStubMemory(registry_, settings_, *guest);
         }
         GuestState s = guest->view.state;
         bool retry = s == GuestState::Unmanaged || (s == GuestState::Failed && guest->configError);
         if (!retry || guest->view.flavour == Flavour::PvGrub)
             continue;
-        loadSpec(*guest);
+        discovery_.loadSpec(*guest);
         if (guest->spec && !guest->configError)
             spawns_.enqueue(*guest);
     }

@@ -18,15 +18,21 @@ GuestManager::GuestManager(const Settings& settings, CoreDeps deps)
       spawns_(settings_, deps_, probe_, linker_, registry_, display_, channel_, consoles_,
               {[this](Guest& guest, GuestView& view) { teardown_.releaseStub(guest, view); },
                [this] {
-                   scheduleRescan();
+                   discovery_.scheduleRescan();
                }}),
       teardown_(settings_, deps_.timers, deps_.hypervisor, registry_, spawns_, linker_, display_,
                 channel_, consoles_, pauses_, {[this] {
-                    rescan();
+                    discovery_.rescan();
                 }}),
-      resources_(registry_, deps_.hypervisor, deps_.timers) {}
+      resources_(registry_, deps_.hypervisor, deps_.timers),
+      discovery_(settings_, deps_, probe_, linker_, registry_, spawns_, teardown_, display_,
+                 consoles_) {}
 
 GuestManager::~GuestManager() = default;
+
+void GuestManager::start() {
+    discovery_.start();
+}
 
 GuestManager::Counts GuestManager::counts() const {
     return registry_.counts();
@@ -78,10 +84,22 @@ void GuestManager::getDisplay(const std::string& uuid, DisplayDone done) {
 void GuestManager::attachWithDisplay(DomId domid, const GuestDisplayConfig& toolstack,
                                      Completion done) {
     if (!registry_.guests().count(domid) && !registry_.guestOfStub(domid))
-        rescan();
+        discovery_.rescan();
     if (Guest* guest = registry_.byDomid(domid))
         display_.takeToolstackSay(*guest, toolstack);
     attach(domid, std::move(done));
+}
+
+// ---------------------------------------------------------------------------
+// What a stub uses (ResourceSampler), while someone listens
+
+void GuestManager::watchResources(const std::string& uuid) {
+    guestByUuid(uuid); // throws NoSuchGuest
+    resources_.watch(uuid);
+}
+
+void GuestManager::unwatchResources(const std::string& uuid) {
+    resources_.unwatch(uuid);
 }
 
 } // namespace stubdomd

@@ -12,6 +12,7 @@
 #include "CoreDeps.hpp"
 #include "DeviceModelChannel.hpp"
 #include "DeviceModelMonitor.hpp"
+#include "Discovery.hpp"
 #include "DisplayControl.hpp"
 #include "DisplayLinks.hpp"
 #include "DomainProbe.hpp"
@@ -109,36 +110,13 @@ public:
 
 private:
     using Guest = Registry::Guest;
-    using Kind = Registry::Kind;
     using Seen = Registry::Seen;
     using ViewEdit = Registry::ViewEdit;
-
-    // Discovery
-    void scheduleRescan();
-    void rescan();
-    void adoptExisting();
-    std::optional<std::string> halfMadeStub(const DomainInfo& info);
-    bool adoptStubs(Guest& guest, const std::set<DomId>& pausedAtStart);
-    // pausedAtStart: while adopting (start()), the domains listed as paused then; else null.
-    void discover(const DomainInfo& info, const std::set<DomId>* pausedAtStart);
-    std::optional<DomainFacts> guestFacts(const DomainInfo& info);
-    Guest& record(const DomainInfo& info, const DomainFacts& facts);
-    void announceNew(Guest& guest);
-    void discoverPv(const DomainInfo& info);
-    void domainFlagsChanged(const DomainInfo& info);
-    void domainGone(DomId domid);
-    void loadSpec(Guest& guest);
-    std::optional<long> dom0DeviceModelPid(const Guest& guest);
-    std::optional<DomId> recordedStub(const Guest& guest);
 
     // Commands
     Guest& guestByUuid(const std::string& uuid);
     // `options`: Start's or Restart's (nullptr for Attach and Reload, which keep them).
     void startGuest(Guest& guest, Completion done, const StartOptions* options = nullptr);
-    // Start's or Restart's stub-memory, checked against the flavour's minimum (StubMemory.cpp).
-    void useStubMemory(Guest& guest, const StartOptions& options);
-    // The StubMemoryMiB property for the next stub (the pipeline sets the current one's).
-    void showStubMemory(Guest& guest);
     void stopGuest(Guest& guest, Completion done);
 
     // Pause and resume (GuestPause.cpp): the guest and its stub, in PauseControl's order.
@@ -150,15 +128,15 @@ private:
     DisplayLinks* displayLinks_ = nullptr;
     DomainProbe probe_;
     StubLinker linker_;
-    Registry registry_;   // the guests, the stub links, what was seen; the state machine
-    PauseControl pauses_; // the pause order and the guests paused for a host sleep
-    bool rescanScheduled_ = false;
+    Registry registry_;          // the guests, the stub links, what was seen; the state machine
+    PauseControl pauses_;        // the pause order and the guests paused for a host sleep
     DeviceModelChannel channel_; // the QMP channels of Linux stub domains
     DisplayControl display_;     // the display set-ups, VNC passwords and VNC-port watches
     ConsoleFollower consoles_;   // the stubs' console logs
     SpawnPipeline spawns_;       // the queue, the slots, the attempts, the start watches
     Teardown teardown_;          // gone guests, gone stubs, the stub-death policy
     ResourceSampler resources_;  // the stubs' memory and vCPU time, while watched
+    Discovery discovery_;        // the domain-list diff, the trust rule, adoption
 };
 
 } // namespace stubdomd

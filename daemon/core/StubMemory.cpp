@@ -1,10 +1,8 @@
-// A stub domain's memory: Start's and Restart's stub-memory over the stub config's, the
-// StubMemoryMiB property, and the listeners of what the stub uses (ResourceSampler).
-#include "core/GuestManager.hpp"
-
+// A stub domain's memory: Start's and Restart's stub-memory over the stub config's, and
+// the StubMemoryMiB property.
+#include "core/StubMemory.hpp"
 #include "core/MemorySize.hpp"
 #include "core/StubFlavour.hpp"
-#include "core/StubMemory.hpp"
 
 namespace stubdomd {
 
@@ -15,7 +13,8 @@ StubSpec specToSpawn(const EngineGuest& guest) {
     return spec;
 }
 
-void GuestManager::useStubMemory(Guest& guest, const StartOptions& options) {
+void useStubMemory(Registry& registry, const Settings& settings, EngineGuest& guest,
+                   const StartOptions& options) {
     const Flavour flavour = guest.spec->flavour;
     if (options.stubMemoryMiB && *options.stubMemoryMiB < minimumStubMemoryMiB(flavour))
         throw Error(ErrorCode::InvalidArgs,
@@ -23,30 +22,21 @@ void GuestManager::useStubMemory(Guest& guest, const StartOptions& options) {
                         std::string(toString(flavour)) + " stub domain needs at least " +
                         std::to_string(minimumStubMemoryMiB(flavour)) + " MiB");
     guest.stubMemoryOverrideMiB = options.stubMemoryMiB;
-    showStubMemory(guest);
+    showStubMemory(registry, settings, guest);
 }
 
 // Between stubs the guest's video memory is not read (a Linux stub's share of it is read
 // from xenstore when it starts): the toolstack's figure, or StubFlavour's default, so that
 // listing a guest costs no reads.
-void GuestManager::showStubMemory(Guest& guest) {
+void showStubMemory(Registry& registry, const Settings& settings, EngineGuest& guest) {
     std::uint64_t mib = 0;
     if (guest.spec) {
         std::optional<unsigned> video;
         if (guest.display)
             video = guest.display->deviceModel.videoRamMiB;
-        mib = stubMemoryMiB(specToSpawn(guest), settings_, video);
+        mib = stubMemoryMiB(specToSpawn(guest), settings, video);
     }
-    registry_.mutate(guest, [mib](GuestView& v) { v.stubMemoryMiB = mib; });
-}
-
-void GuestManager::watchResources(const std::string& uuid) {
-    guestByUuid(uuid); // throws NoSuchGuest
-    resources_.watch(uuid);
-}
-
-void GuestManager::unwatchResources(const std::string& uuid) {
-    resources_.unwatch(uuid);
+    registry.mutate(guest, [mib](GuestView& v) { v.stubMemoryMiB = mib; });
 }
 
 } // namespace stubdomd

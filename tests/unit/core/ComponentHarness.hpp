@@ -1,9 +1,10 @@
-// The engine's components wired to the fakes without the GuestManager facade: the spawn
-// pipeline and the teardown over the real registry, display control, QMP channels and
-// console follower, so each component's unit test drives it alone.
+// The engine's components wired to the fakes without the GuestManager facade: discovery,
+// the spawn pipeline and the teardown over the real registry, display control, QMP
+// channels and console follower, so each component's unit test drives it alone.
 #pragma once
 
 #include "Fakes.hpp"
+#include "core/Discovery.hpp"
 #include "core/PauseControl.hpp"
 #include "core/SpawnPipeline.hpp"
 #include "core/Teardown.hpp"
@@ -42,6 +43,8 @@ struct Components {
     unsigned rescansNow = 0;     // asked for by the teardown (before judging a stub's death)
     std::unique_ptr<SpawnPipeline> pipeline;
     std::unique_ptr<Teardown> teardown;
+    // Not started: a test sets up its domains first, then calls discovery->start().
+    std::unique_ptr<Discovery> discovery;
 
     explicit Components(unsigned maxParallel = 4) {
         settings.runtimeDir = "/run/stubdomd";
@@ -60,6 +63,28 @@ struct Components {
                                        display, channel, consoles, pauses, Teardown::Hooks{[this] {
                                            ++rescansNow;
                                        }});
+        discovery = std::make_unique<Discovery>(settings, deps, probe, linker, registry, *pipeline,
+                                                *teardown, display, consoles);
+    }
+
+    static std::string uuidFor(DomId d) {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012u", d);
+        return buf;
+    }
+    // A domain as the toolstack makes it: the hypervisor's entry and dom0-owned nodes.
+    void domain(DomId d, const std::string& name, bool hvm) {
+        hypervisor.domains[d] = DomainInfo{d, hvm, false, false, false, 262144};
+        store.put(paths::domain(d), "");
+        store.put(paths::name(d), name);
+        store.put(paths::vm(d), "/vm/" + uuidFor(d));
+        store.put("/vm/" + uuidFor(d) + "/name", name);
+    }
+    void withSpec(const std::string& name) {
+        StubSpec spec;
+        spec.sourceFile = "/etc/xen/stubdom-" + name;
+        spec.kernel = "/usr/lib/xen/boot/ioemu-stubdom.gz";
+        specs.specs[name] = spec;
     }
 
     Registry::Guest& guest(DomId domid, const std::string& name) {
@@ -90,6 +115,12 @@ struct Components {
     void deliver() {
         while (store.deliver()) {
         }
+    }
+    // The events delivered and the rescan they schedule run (a zero-delay timer).
+    void settle() {
+        deliver();
+        timers.advance(std::chrono::milliseconds(0));
+        deliver();
     }
 };
 

@@ -1,10 +1,11 @@
 // Discovery: the watches, the domain-list diff, the trust rule applied to new
 // domains; what goes is handed to the teardown (Teardown.cpp).
-#include "core/GuestManager.hpp"
+#include "core/Discovery.hpp"
 
 #include "core/Excerpt.hpp"
 #include "core/Log.hpp"
 #include "core/PvGrub.hpp"
+#include "core/StubMemory.hpp"
 #include "core/XenPaths.hpp"
 
 #include <algorithm>
@@ -38,10 +39,13 @@ std::variant<PvBoot, ProbeRefusal> probePvBoot(DomainProbe& probe, DomId domid) 
 
 } // namespace
 
-// ---------------------------------------------------------------------------
-// Discovery
+Discovery::Discovery(const Settings& settings, const CoreDeps& deps, DomainProbe& probe,
+                     StubLinker& linker, Registry& registry, SpawnPipeline& spawns,
+                     Teardown& teardown, DisplayControl& display, ConsoleFollower& consoles)
+    : settings_(settings), deps_(deps), probe_(probe), linker_(linker), registry_(registry),
+      spawns_(spawns), teardown_(teardown), display_(display), consoles_(consoles) {}
 
-void GuestManager::start() {
+void Discovery::start() {
     adoptExisting();
     // Both fire once on registration; the rescan they cause finds nothing new.
     const auto rescanSoon = [this](const std::string&) {
@@ -53,7 +57,7 @@ void GuestManager::start() {
 
 // A boot storm fires one @introduceDomain per domain; coalescing them into one
 // rescan per loop iteration keeps the cost per event at one list call at most.
-void GuestManager::scheduleRescan() {
+void Discovery::scheduleRescan() {
     if (rescanScheduled_)
         return;
     rescanScheduled_ = true;
@@ -63,7 +67,7 @@ void GuestManager::scheduleRescan() {
     });
 }
 
-void GuestManager::rescan() {
+void Discovery::rescan() {
     std::vector<DomainInfo> domains;
     try {
         domains = deps_.hypervisor.listDomains();
@@ -84,7 +88,7 @@ void GuestManager::rescan() {
         domainGone(domid);
 }
 
-void GuestManager::loadSpec(Guest& guest) {
+void Discovery::loadSpec(Guest& guest) {
     guest.configError = false;
     guest.configErrorCode = ErrorCode::InvalidConfig;
     guest.spec.reset();
@@ -104,10 +108,10 @@ void GuestManager::loadSpec(Guest& guest) {
     }
     registry_.mutate(guest, [&](GuestView& v) { v.flavour = guest.spec->flavour; });
     display_.applyRules(guest);
-    showStubMemory(guest);
+    showStubMemory(registry_, settings_, guest);
 }
 
-void GuestManager::discover(const DomainInfo& info, const std::set<DomId>* pausedAtStart) {
+void Discovery::discover(const DomainInfo& info, const std::set<DomId>* pausedAtStart) {
     const auto facts = guestFacts(info);
     if (!facts)
         return;
@@ -120,7 +124,7 @@ void GuestManager::discover(const DomainInfo& info, const std::set<DomId>* pause
 
 // What a new domain is, from the hypervisor and dom0's nodes: the facts of an HVM guest,
 // or nullopt with what it is noted as seen (a PV domain is discoverPv's).
-std::optional<DomainFacts> GuestManager::guestFacts(const DomainInfo& info) {
+std::optional<DomainFacts> Discovery::guestFacts(const DomainInfo& info) {
     Seen& seen = registry_.see(info.domid);
     seen.hvm = info.hvm;
     if (info.domid == 0) {
@@ -168,7 +172,7 @@ std::optional<DomainFacts> GuestManager::guestFacts(const DomainInfo& info) {
 
 // The new guest in the registry, not yet announced, with its stub config and display
 // rules read, failed if it has a device model in dom0 already.
-GuestManager::Guest& GuestManager::record(const DomainInfo& info, const DomainFacts& facts) {
+Discovery::Guest& Discovery::record(const DomainInfo& info, const DomainFacts& facts) {
     auto guest = std::make_unique<Guest>();
     guest->view.name = facts.name;
     guest->view.uuid = facts.uuid;
@@ -197,7 +201,7 @@ GuestManager::Guest& GuestManager::record(const DomainInfo& info, const DomainFa
 }
 
 // Announced as what it is: about to be spawned (queued), or failed, or unmanaged.
-void GuestManager::announceNew(Guest& g) {
+void Discovery::announceNew(Guest& g) {
     bool managed = g.spec && g.view.state != GuestState::Failed;
     if (managed)
         registry_.transition(g, GuestState::Pending, g.view.stateReason);
@@ -209,7 +213,7 @@ void GuestManager::announceNew(Guest& g) {
 }
 
 // libxl's record of a dom0 device model: only dom0's word, and only a process id.
-std::optional<long> GuestManager::dom0DeviceModelPid(const Guest& guest) {
+std::optional<long> Discovery::dom0DeviceModelPid(const Guest& guest) {
     const std::string path = paths::deviceModelPid(guest.view.domid);
     const auto text = valueOrLoggedRefusal(probe_.readTrusted(path), fieldsOf(guest));
     if (!text)
@@ -223,7 +227,7 @@ std::optional<long> GuestManager::dom0DeviceModelPid(const Guest& guest) {
 
 // A PV guest booted through a PV-GRUB image is listed (flavour pv-grub, unmanaged):
 // visible, never touched. Other PV domains, stub domains among them, are only seen.
-void GuestManager::discoverPv(const DomainInfo& info) {
+void Discovery::discoverPv(const DomainInfo& info) {
     Seen& seen = registry_.see(info.domid);
     seen.why = "not an HVM guest";
     seen.pvRetry = false;
@@ -266,7 +270,7 @@ void GuestManager::discoverPv(const DomainInfo& info) {
     registry_.announce(g);
 }
 
-void GuestManager::domainFlagsChanged(const DomainInfo& info) {
+void Discovery::domainFlagsChanged(const DomainInfo& info) {
     Seen& seen = registry_.see(info.domid); // known: listed before
     if (seen.kind == Kind::Guest)
         if (Guest* guest = registry_.byDomid(info.domid))
@@ -285,7 +289,7 @@ void GuestManager::domainFlagsChanged(const DomainInfo& info) {
     }
 }
 
-void GuestManager::domainGone(DomId domid) {
+void Discovery::domainGone(DomId domid) {
     const Kind kind = registry_.seenOf(domid)->kind; // gone: it was listed before
     registry_.forgetSeen(domid);
     consoles_.stop(domid);

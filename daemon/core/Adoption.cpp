@@ -1,7 +1,7 @@
 // Adoption: what a restarted stubdomd finds of the run before it, which may have been
 // killed (SIGKILL) anywhere in its work. What runs is adopted, what was half made is
 // destroyed and made again, and nothing is doubled.
-#include "core/GuestManager.hpp"
+#include "core/Discovery.hpp"
 
 #include "core/Excerpt.hpp"
 #include "core/Log.hpp"
@@ -12,7 +12,7 @@
 
 namespace stubdomd {
 
-void GuestManager::adoptExisting() {
+void Discovery::adoptExisting() {
     std::vector<DomainInfo> domains = deps_.hypervisor.listDomains();
     // First the links: which stub domains serve which guests. A stub whose guest is
     // gone is destroyed; a stub domain a killed run left mid-spawn, never linked, is
@@ -68,7 +68,7 @@ void GuestManager::adoptExisting() {
 // was made for. The name (<guest>-dm) only says which guest's configuration to compare
 // with: a PV guest that merely has such a name runs, or boots a kernel of its own, and is
 // left alone.
-std::optional<std::string> GuestManager::halfMadeStub(const DomainInfo& info) {
+std::optional<std::string> Discovery::halfMadeStub(const DomainInfo& info) {
     if (info.hvm || !info.paused || info.dying || info.shutdown)
         return std::nullopt;
     // Only dom0's word counts; a refused node just means "not one of ours", unlogged, as
@@ -111,7 +111,7 @@ std::optional<std::string> GuestManager::halfMadeStub(const DomainInfo& info) {
 
 // The stub domain image/device-model-domid names, if it is one whose target (dom0's,
 // read by adoptExisting) is this guest; otherwise why not, logged.
-std::optional<DomId> GuestManager::recordedStub(const Guest& guest) {
+std::optional<DomId> Discovery::recordedStub(const Guest& guest) {
     const DomId g = guest.view.domid;
     const std::string path = paths::deviceModelDomid(g);
     const auto text = valueOrLoggedRefusal(probe_.readTrusted(path), fieldsOf(guest));
@@ -138,7 +138,7 @@ std::optional<DomId> GuestManager::recordedStub(const Guest& guest) {
 // that one if it never reached running, is destroyed, and the guest is spawned again
 // once they are gone (the new stub domain takes the same name). False when the guest
 // has no linked stub domain at all.
-bool GuestManager::adoptStubs(Guest& g, const std::set<DomId>& pausedAtStart) {
+bool Discovery::adoptStubs(Guest& g, const std::set<DomId>& pausedAtStart) {
     const DomId guestDomid = g.view.domid;
     const std::vector<DomId> linked = registry_.stubsOf(guestDomid);
     if (linked.empty())
