@@ -7,7 +7,7 @@
 namespace stubdomd {
 
 void GuestManager::openDisplay(const std::string& uuid, DisplayOpened done) {
-    Guest& guest = guestByUuid(uuid);
+    Guest& guest = registry_.announced(uuid);
     const GuestView& view = guest.view;
     if (!displayLinks_)
         throw Error(ErrorCode::NotSupported, "opening displays is not supported");

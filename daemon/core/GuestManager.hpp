@@ -1,12 +1,15 @@
-// The engine of DESIGN.md sections 3 and 4: the discovery diff, the spawn pipeline, the
-// commands, over components with their own state — the registry (the
-// guests and the state machine, Registry.hpp), the spawn pipeline (SpawnPipeline.hpp), the
-// QMP channels (DeviceModelChannel.hpp), the displays (DisplayControl.hpp), the console
-// follower (ConsoleFollower.hpp) and the teardown (Teardown.hpp).
+// The engine of DESIGN.md sections 3 and 4, as a facade: it builds the components, wires
+// them to each other and hands each GuestService call to the one that answers it — the
+// registry (the guests and the state machine, Registry.hpp), discovery and adoption
+// (Discovery.hpp), the spawn pipeline (SpawnPipeline.hpp), the teardown (Teardown.hpp),
+// the commands and their waiters (Commands.hpp, Waiters.hpp), the QMP channels
+// (DeviceModelChannel.hpp), the displays (DisplayControl.hpp) and the console follower
+// (ConsoleFollower.hpp).
 // Single-threaded: every entry point runs on the event loop, and every asynchronous step (xl,
 // timers, watches) comes back through it.
 #pragma once
 
+#include "Commands.hpp"
 #include "ConsoleFollower.hpp"
 #include "ConsoleLogs.hpp"
 #include "CoreDeps.hpp"
@@ -31,6 +34,7 @@
 #include "Teardown.hpp"
 #include "Timers.hpp"
 #include "Toolstack.hpp"
+#include "Waiters.hpp"
 #include "config/Settings.hpp"
 
 #include <functional>
@@ -104,24 +108,12 @@ public:
     void addObserver(GuestObserver& observer) override;
     void removeObserver(GuestObserver& observer) override;
 
-    // SleepTarget (GuestPause.cpp)
+    // SleepTarget
     std::size_t pauseForSleep() override;
     std::size_t resumeAfterSleep() override;
 
 private:
     using Guest = Registry::Guest;
-    using Seen = Registry::Seen;
-    using ViewEdit = Registry::ViewEdit;
-
-    // Commands
-    Guest& guestByUuid(const std::string& uuid);
-    // `options`: Start's or Restart's (nullptr for Attach and Reload, which keep them).
-    void startGuest(Guest& guest, Completion done, const StartOptions* options = nullptr);
-    void stopGuest(Guest& guest, Completion done);
-
-    // Pause and resume (GuestPause.cpp): the guest and its stub, in PauseControl's order.
-    void pauseGuest(Guest& guest, const std::string& reason);
-    void resumeGuest(Guest& guest, const std::string& reason);
 
     Settings settings_;
     CoreDeps deps_;
@@ -130,6 +122,7 @@ private:
     StubLinker linker_;
     Registry registry_;          // the guests, the stub links, what was seen; the state machine
     PauseControl pauses_;        // the pause order and the guests paused for a host sleep
+    Waiters waiters_;            // who waits for a start or a stop, by guest domid
     DeviceModelChannel channel_; // the QMP channels of Linux stub domains
     DisplayControl display_;     // the display set-ups, VNC passwords and VNC-port watches
     ConsoleFollower consoles_;   // the stubs' console logs
@@ -137,6 +130,7 @@ private:
     Teardown teardown_;          // gone guests, gone stubs, the stub-death policy
     ResourceSampler resources_;  // the stubs' memory and vCPU time, while watched
     Discovery discovery_;        // the domain-list diff, the trust rule, adoption
+    Commands commands_;          // Start, Stop, Restart, Attach, Reload, Pause, Resume
 };
 
 } // namespace stubdomd

@@ -17,22 +17,9 @@ LogFields fieldsOf(const EngineGuest& guest) {
     return fields;
 }
 
-namespace {
-// Moved out first: a waiter may start the next wait.
-void answer(std::vector<Completion>& waiting, const std::optional<Error>& error) {
-    auto waiters = std::move(waiting);
-    waiting.clear();
-    for (auto& done : waiters)
-        done(error);
-}
-} // namespace
-
-void completeStart(EngineGuest& guest, const std::optional<Error>& error) {
-    answer(guest.startWaiters, error);
-}
-
-void completeStop(EngineGuest& guest, const std::optional<Error>& error) {
-    answer(guest.stopWaiters, error);
+void Registry::forEach(const std::function<void(Guest&)>& visit) {
+    for (auto& [domid, guest] : guests_)
+        visit(*guest);
 }
 
 Registry::Guest* Registry::byDomid(DomId domid) {
@@ -52,6 +39,13 @@ Registry::Guest* Registry::byName(const std::string& name) {
         if (guest->view.name == name)
             return guest.get();
     return nullptr;
+}
+
+Registry::Guest& Registry::announced(const std::string& uuid) {
+    Guest* guest = byUuid(uuid);
+    if (guest && guest->announced)
+        return *guest;
+    throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
 }
 
 std::vector<DomId> Registry::stubsOf(DomId guest) const {

@@ -31,13 +31,10 @@ struct EngineGuest {
     ErrorCode configErrorCode = ErrorCode::InvalidConfig; // InvalidDisplay for display rules
     std::optional<DisplayPlan> display;                   // the set-up of the next/current stub
     std::optional<GuestDisplayConfig> toolstackDisplay;   // what the toolstack told stubdom-dm
-    std::vector<Completion> startWaiters;
-    std::vector<Completion> stopWaiters;
     unsigned consecutiveRestarts = 0;
     Clock::time_point runningSince{};
     std::uint64_t consoleLogFrom = 0; // the log's size when this stub's console was followed
-    bool startAfterStop = false;
-    bool paused = false; // as the hypervisor last said
+    bool paused = false;              // as the hypervisor last said
     // The stub domain that died while the guest was paused, and how: on_stubdom_death
     // applies once the guest is resumed (a paused guest cannot be crashed or restarted
     // sensibly, and a host sleep must not turn into crashed guests).
@@ -50,10 +47,6 @@ struct EngineGuest {
 
 // The log fields naming a guest (and its stub, once it has one).
 LogFields fieldsOf(const EngineGuest& guest);
-
-// The waiters of Start and Stop: each is answered once, with `error` or success.
-void completeStart(EngineGuest& guest, const std::optional<Error>& error);
-void completeStop(EngineGuest& guest, const std::optional<Error>& error);
 
 class Registry {
 public:
@@ -79,13 +72,15 @@ public:
     Registry(const Registry&) = delete;
     Registry& operator=(const Registry&) = delete;
 
-    // The guests by domid.
-    std::map<DomId, std::unique_ptr<Guest>>& guests() { return guests_; }
-    const std::map<DomId, std::unique_ptr<Guest>>& guests() const { return guests_; }
+    // Each guest in domid order (announced or not); `visit` may change a guest, never
+    // add or remove one.
+    void forEach(const std::function<void(Guest&)>& visit);
     Guest* byDomid(DomId domid);
     // The guest with this uuid (one uuid is one guest: discovery sees to it), or name.
     Guest* byUuid(const std::string& uuid);
     Guest* byName(const std::string& name);
+    // The announced guest with this uuid, as a command names it; NoSuchGuest otherwise.
+    Guest& announced(const std::string& uuid);
     // The stub domains linked to the guest.
     std::vector<DomId> stubsOf(DomId guest) const;
     // From now on `stub` serves `guest`, and is seen as a stub domain.

@@ -40,10 +40,11 @@ std::string seconds(std::chrono::milliseconds ms) {
 
 SpawnPipeline::SpawnPipeline(const Settings& settings, const CoreDeps& deps, DomainProbe& probe,
                              StubLinker& linker, Registry& registry, DisplayControl& display,
-                             DeviceModelChannel& channel, ConsoleFollower& consoles, Hooks hooks)
+                             DeviceModelChannel& channel, ConsoleFollower& consoles,
+                             Waiters& waiters, Hooks hooks)
     : settings_(settings), deps_(deps), probe_(probe), linker_(linker), registry_(registry),
-      display_(display), channel_(channel), consoles_(consoles), hooks_(std::move(hooks)),
-      slots_(settings.maxParallelSpawns) {}
+      display_(display), channel_(channel), consoles_(consoles), waiters_(waiters),
+      hooks_(std::move(hooks)), slots_(settings.maxParallelSpawns) {}
 
 // Late callbacks still hold their attempts: cancelled, they touch nothing of ours.
 SpawnPipeline::~SpawnPipeline() {
@@ -324,7 +325,7 @@ void SpawnPipeline::becameRunning(Guest& guest, const std::string& where) {
     logInfo(fieldsOf(guest), "stub domain is running");
     display_.handPasswordToMonitor(guest);
     endAttempt(attemptOf(guest.view.domid));
-    completeStart(guest, std::nullopt);
+    waiters_.started(guest.view.domid, std::nullopt);
 }
 
 void SpawnPipeline::stopWatching(Guest& guest) {
@@ -379,7 +380,7 @@ void SpawnPipeline::failSpawn(Guest& guest, ErrorCode code, const std::string& w
         attempt->cancelled = true; // late callbacks of this attempt only clean up
         endAttempt(attempt);
     }
-    completeStart(guest, Error(code, reason));
+    waiters_.started(guest.view.domid, Error(code, reason));
 }
 
 // The log is appended to across stubs (and across runs of the daemon, for an adopted
@@ -431,11 +432,9 @@ void SpawnPipeline::abortAttempt(Guest& guest) {
         return;
     registry_.transition(guest, GuestState::Stopped, "stopped on request",
                          [&](GuestView& v) { hooks_.releaseStub(guest, v); });
-    completeStop(guest, std::nullopt);
-    if (guest.startAfterStop) {
-        guest.startAfterStop = false;
+    waiters_.stopped(guest.view.domid, std::nullopt);
+    if (waiters_.takeStartAfterStop(guest.view.domid))
         enqueue(guest);
-    }
 }
 
 void SpawnPipeline::destroyStub(DomId stub, std::function<void(const ToolResult&)> then) {

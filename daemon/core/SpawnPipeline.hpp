@@ -15,6 +15,7 @@
 #include "SpawnGate.hpp"
 #include "SpawnSlots.hpp"
 #include "StubLinker.hpp"
+#include "Waiters.hpp"
 #include "config/Settings.hpp"
 
 #include <functional>
@@ -52,7 +53,8 @@ public:
 
     SpawnPipeline(const Settings& settings, const CoreDeps& deps, DomainProbe& probe,
                   StubLinker& linker, Registry& registry, DisplayControl& display,
-                  DeviceModelChannel& channel, ConsoleFollower& consoles, Hooks hooks);
+                  DeviceModelChannel& channel, ConsoleFollower& consoles, Waiters& waiters,
+                  Hooks hooks);
     ~SpawnPipeline();
     SpawnPipeline(const SpawnPipeline&) = delete;
     SpawnPipeline& operator=(const SpawnPipeline&) = delete;
@@ -134,6 +136,7 @@ private:
     DisplayControl& display_;
     DeviceModelChannel& channel_;
     ConsoleFollower& consoles_;
+    Waiters& waiters_; // answered when a start ends (running, failed) or a stop does
     Hooks hooks_;
     SpawnSlots slots_; // the queue, the slots in use, the memory ledger, the gate
     std::map<DomId, std::shared_ptr<Attempt>> attempts_; // by guest domid, the latest

@@ -29,10 +29,10 @@ constexpr auto kRestartForgiveness = std::chrono::seconds(60);
 Teardown::Teardown(const Settings& settings, Timers& timers, Hypervisor& hypervisor,
                    Registry& registry, SpawnPipeline& pipeline, StubLinker& linker,
                    DisplayControl& display, DeviceModelChannel& channel, ConsoleFollower& consoles,
-                   PauseControl& pauses, Hooks hooks)
+                   PauseControl& pauses, Waiters& waiters, Hooks hooks)
     : settings_(settings), timers_(timers), hypervisor_(hypervisor), registry_(registry),
       pipeline_(pipeline), linker_(linker), display_(display), channel_(channel),
-      consoles_(consoles), pauses_(pauses), hooks_(std::move(hooks)) {}
+      consoles_(consoles), pauses_(pauses), waiters_(waiters), hooks_(std::move(hooks)) {}
 
 void Teardown::guestGone(DomId guestDomid) {
     Guest* found = registry_.byDomid(guestDomid);
@@ -50,8 +50,10 @@ void Teardown::guestGone(DomId guestDomid) {
     channel_.close(guestDomid, fieldsOf(guest));
     display_.dropGone(guestDomid);
     pauses_.forget(guest.view.uuid);
-    completeStart(guest, Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
-    completeStop(guest, std::nullopt);
+    waiters_.started(guestDomid,
+                     Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
+    waiters_.stopped(guestDomid, std::nullopt);
+    waiters_.forget(guestDomid);
     pipeline_.forget(guestDomid);
     registry_.remove(guestDomid);
 }

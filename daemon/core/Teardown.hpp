@@ -13,6 +13,7 @@
 #include "SpawnPipeline.hpp"
 #include "StubLinker.hpp"
 #include "Timers.hpp"
+#include "Waiters.hpp"
 #include "config/Settings.hpp"
 
 #include <functional>
@@ -32,7 +33,7 @@ public:
     Teardown(const Settings& settings, Timers& timers, Hypervisor& hypervisor, Registry& registry,
              SpawnPipeline& pipeline, StubLinker& linker, DisplayControl& display,
              DeviceModelChannel& channel, ConsoleFollower& consoles, PauseControl& pauses,
-             Hooks hooks);
+             Waiters& waiters, Hooks hooks);
     Teardown(const Teardown&) = delete;
     Teardown& operator=(const Teardown&) = delete;
 
@@ -65,6 +66,7 @@ private:
     DeviceModelChannel& channel_;
     ConsoleFollower& consoles_;
     PauseControl& pauses_;
+    Waiters& waiters_;
     Hooks hooks_;
 };
 

@@ -1,9 +1,10 @@
 // The engine's components wired to the fakes without the GuestManager facade: discovery,
-// the spawn pipeline and the teardown over the real registry, display control, QMP
+// the spawn pipeline, the teardown and the commands over the real registry, display control, QMP
 // channels and console follower, so each component's unit test drives it alone.
 #pragma once
 
 #include "Fakes.hpp"
+#include "core/Commands.hpp"
 #include "core/Discovery.hpp"
 #include "core/PauseControl.hpp"
 #include "core/SpawnPipeline.hpp"
@@ -38,6 +39,7 @@ struct Components {
     DisplayControl display{settings, store, probe, registry, channel, specs};
     ConsoleFollower consoles{store, "/var/log/xen"};
     PauseControl pauses{hypervisor};
+    Waiters waiters;
     std::vector<DomId> released; // guests whose stub the teardown step released
     unsigned rescans = 0;        // asked for by the pipeline (a PV probe held back)
     unsigned rescansNow = 0;     // asked for by the teardown (before judging a stub's death)
@@ -45,12 +47,13 @@ struct Components {
     std::unique_ptr<Teardown> teardown;
     // Not started: a test sets up its domains first, then calls discovery->start().
     std::unique_ptr<Discovery> discovery;
+    std::unique_ptr<Commands> commands;
 
     explicit Components(unsigned maxParallel = 4) {
         settings.runtimeDir = "/run/stubdomd";
         settings.maxParallelSpawns = maxParallel;
         pipeline = std::make_unique<SpawnPipeline>(
-            settings, deps, probe, linker, registry, display, channel, consoles,
+            settings, deps, probe, linker, registry, display, channel, consoles, waiters,
             SpawnPipeline::Hooks{[this](Registry::Guest& g, GuestView& v) {
                                      released.push_back(g.view.domid);
                                      teardown->releaseStub(g, v);
@@ -58,13 +61,16 @@ struct Components {
                                  [this] {
                                      ++rescans;
                                  }});
-        teardown =
-            std::make_unique<Teardown>(settings, timers, hypervisor, registry, *pipeline, linker,
-                                       display, channel, consoles, pauses, Teardown::Hooks{[this] {
-                                           ++rescansNow;
-                                       }});
+        teardown = std::make_unique<Teardown>(settings, timers, hypervisor, registry, *pipeline,
+                                              linker, display, channel, consoles, pauses, waiters,
+                                              Teardown::Hooks{[this] {
+                                                  ++rescansNow;
+                                              }});
         discovery = std::make_unique<Discovery>(settings, deps, probe, linker, registry, *pipeline,
                                                 *teardown, display, consoles);
+        commands =
+            std::make_unique<Commands>(settings, deps, registry, linker, *discovery, *pipeline,
+                                       *teardown, display, consoles, pauses, waiters);
     }
 
     static std::string uuidFor(DomId d) {

@@ -16,8 +16,8 @@ TEST_CASE("spawn pipeline: a guest from its slot to running, the slot held until
     auto& web = p.guest(5, "web");
     auto& db = p.guest(6, "db");
     std::vector<std::string> answers;
-    web.startWaiters.push_back(
-        [&](const std::optional<Error>& e) { answers.push_back(e ? e->what() : "ok"); });
+    p.waiters.waitForStart(
+        5, [&](const std::optional<Error>& e) { answers.push_back(e ? e->what() : "ok"); });
     p.pipeline->enqueue(web);
     p.pipeline->enqueue(db);
     CHECK(p.state(5) == GuestState::Spawning);
@@ -89,7 +89,7 @@ TEST_CASE("spawn pipeline: a stub that never says running fails its guest on the
     Components p;
     auto& web = p.guest(5, "web");
     std::optional<Error> answer;
-    web.startWaiters.push_back([&](const std::optional<Error>& e) { answer = e; });
+    p.waiters.waitForStart(5, [&](const std::optional<Error>& e) { answer = e; });
     p.pipeline->enqueue(web);
     p.created(9);
     REQUIRE(p.state(5) == GuestState::Starting);

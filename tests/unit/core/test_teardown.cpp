@@ -61,7 +61,7 @@ TEST_CASE("teardown: a guest gone while xl creates its stub; xl's answer cleans 
     auto& web = c.guest(5, "web");
     auto& db = c.guest(6, "db");
     std::optional<Error> answer;
-    web.startWaiters.push_back([&](const std::optional<Error>& e) { answer = e; });
+    c.waiters.waitForStart(5, [&](const std::optional<Error>& e) { answer = e; });
     c.pipeline->enqueue(web);
     c.pipeline->enqueue(db);
     c.teardown->guestGone(5);

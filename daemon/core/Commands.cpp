@@ -1,5 +1,5 @@
 // What happens on request: Start, Stop, Restart, Attach, Reload, and the console log.
-#include "core/GuestManager.hpp"
+#include "core/Commands.hpp"
 
 #include "core/GuestStates.hpp"
 #include "core/Log.hpp"
@@ -11,10 +11,15 @@
 
 namespace stubdomd {
 
-// ---------------------------------------------------------------------------
-// Commands (GuestService)
+Commands::Commands(const Settings& settings, const CoreDeps& deps, Registry& registry,
+                   StubLinker& linker, Discovery& discovery, SpawnPipeline& spawns,
+                   Teardown& teardown, DisplayControl& display, ConsoleFollower& consoles,
+                   PauseControl& pauses, Waiters& waiters)
+    : settings_(settings), deps_(deps), registry_(registry), linker_(linker), discovery_(discovery),
+      spawns_(spawns), teardown_(teardown), display_(display), consoles_(consoles), pauses_(pauses),
+      waiters_(waiters) {}
 
-std::string GuestManager::consoleLog(const std::string& uuid) const {
+std::string Commands::consoleLog(const std::string& uuid) const {
     const auto view = registry_.find(uuid);
     if (!view || view->uuid != uuid)
         throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
@@ -23,7 +28,7 @@ std::string GuestManager::consoleLog(const std::string& uuid) const {
     return consoles_.logOf(view->name);
 }
 
-int GuestManager::followConsoleLog(const std::string& uuid) {
+int Commands::followConsoleLog(const std::string& uuid) {
     const std::string log = consoleLog(uuid); // throws for an unknown guest, no logs
     const int fd = consoles_.openFollower(registry_.find(uuid)->name);
     if (fd < 0)
@@ -33,14 +38,7 @@ int GuestManager::followConsoleLog(const std::string& uuid) {
     return fd;
 }
 
-GuestManager::Guest& GuestManager::guestByUuid(const std::string& uuid) {
-    Guest* guest = registry_.byUuid(uuid);
-    if (guest && guest->announced)
-        return *guest;
-    throw Error(ErrorCode::NoSuchGuest, "no guest with uuid " + uuid);
-}
-
-void GuestManager::startGuest(Guest& guest, Completion done, const StartOptions* options) {
+void Commands::startGuest(Guest& guest, Completion done, const StartOptions* options) {
     if (guest.view.flavour == Flavour::PvGrub)
         throw Error(ErrorCode::NotHvm, "guest " + guest.view.name +
                                            " is a PV guest booted through PV-GRUB; it has no "
@@ -57,7 +55,7 @@ void GuestManager::startGuest(Guest& guest, Completion done, const StartOptions*
                     "guest " + guest.view.name + " is stopping; try again when it has stopped");
     }
     if (isInProgress(s)) {
-        guest.startWaiters.push_back(std::move(done));
+        waiters_.waitForStart(guest.view.domid, std::move(done));
         return;
     }
     // Stopped, Failed or Unmanaged: read the stub config again, so an edit applies.
@@ -69,24 +67,19 @@ void GuestManager::startGuest(Guest& guest, Completion done, const StartOptions*
     if (options)
         useStubMemory(registry_, settings_, guest, *options);
     guest.consecutiveRestarts = 0;
-    guest.startWaiters.push_back(std::move(done));
+    waiters_.waitForStart(guest.view.domid, std::move(done));
     spawns_.enqueue(guest);
 }
 
-void GuestManager::start(const std::string& uuid, Completion done) {
-    startWith(uuid, {}, std::move(done));
-}
-
-void GuestManager::startWith(const std::string& uuid, const StartOptions& options,
-                             Completion done) {
-    Guest& guest = guestByUuid(uuid);
+void Commands::start(const std::string& uuid, const StartOptions& options, Completion done) {
+    Guest& guest = registry_.announced(uuid);
     if (guest.view.state == GuestState::Starting || guest.view.state == GuestState::Spawning ||
         guest.view.state == GuestState::Linking || guest.view.state == GuestState::Pending)
         throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is already starting");
     startGuest(guest, std::move(done), &options);
 }
 
-void GuestManager::stopGuest(Guest& guest, Completion done) {
+void Commands::stopGuest(Guest& guest, Completion done) {
     switch (guest.view.state) {
     case GuestState::Unmanaged:
         throw Error(ErrorCode::InvalidState, "guest " + guest.view.name +
@@ -99,14 +92,15 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
                         "guest " + guest.view.name + " has no stub domain to stop");
         break;
     case GuestState::Stopping:
-        guest.stopWaiters.push_back(std::move(done));
+        waiters_.waitForStop(guest.view.domid, std::move(done));
         return;
     default:
         break;
     }
-    guest.stopWaiters.push_back(std::move(done));
-    completeStart(guest, Error(ErrorCode::InvalidState,
-                               "the start of " + guest.view.name + " was cancelled by Stop"));
+    waiters_.waitForStop(guest.view.domid, std::move(done));
+    waiters_.started(guest.view.domid,
+                     Error(ErrorCode::InvalidState,
+                           "the start of " + guest.view.name + " was cancelled by Stop"));
     DomId stub = guest.view.stubDomid;
     registry_.transition(guest, GuestState::Stopping, "stopping on request");
     // xl may still be creating it: then the attempt's callback destroys what it made.
@@ -117,28 +111,29 @@ void GuestManager::stopGuest(Guest& guest, Completion done) {
         return;
     }
     DomId g = guest.view.domid;
-    deps_.toolstack.destroy(stub, [this, g, stub](const ToolResult& r) {
-        Guest* again = registry_.byDomid(g);
-        if (!again)
-            return;
-        linker_.tearDown(g, again->view.uuid, Unlink::Links, fieldsOf(*again));
-        if (!r.ok()) {
-            std::string reason =
-                "xl destroy " + std::to_string(stub) + " failed: " + toolErrors(r.errors);
-            registry_.fail(*again, reason);
-            completeStop(*again, Error(ErrorCode::Internal, reason));
-            return;
-        }
-        spawns_.forget(g);
-        registry_.transition(*again, GuestState::Stopped, "stopped on request",
-                             [&](GuestView& v) { teardown_.releaseStub(*again, v); });
-        logInfo(fieldsOf(*again), "stub domain stopped");
-        completeStop(*again, std::nullopt);
-        if (again->startAfterStop) {
-            again->startAfterStop = false;
-            spawns_.enqueue(*again);
-        }
-    });
+    deps_.toolstack.destroy(stub,
+                            [this, g, stub](const ToolResult& r) { stubDestroyed(g, stub, r); });
+}
+
+void Commands::stubDestroyed(DomId g, DomId stub, const ToolResult& r) {
+    Guest* again = registry_.byDomid(g);
+    if (!again)
+        return;
+    linker_.tearDown(g, again->view.uuid, Unlink::Links, fieldsOf(*again));
+    if (!r.ok()) {
+        std::string reason =
+            "xl destroy " + std::to_string(stub) + " failed: " + toolErrors(r.errors);
+        registry_.fail(*again, reason);
+        waiters_.stopped(g, Error(ErrorCode::Internal, reason));
+        return;
+    }
+    spawns_.forget(g);
+    registry_.transition(*again, GuestState::Stopped, "stopped on request",
+                         [&](GuestView& v) { teardown_.releaseStub(*again, v); });
+    logInfo(fieldsOf(*again), "stub domain stopped");
+    waiters_.stopped(g, std::nullopt);
+    if (waiters_.takeStartAfterStop(g))
+        spawns_.enqueue(*again);
 }
 
 // A paused guest keeps its stub domain: stopping it under the guest would leave a guest
@@ -150,19 +145,14 @@ static void refuseWhilePaused(const GuestView& view, const char* what) {
                                                  " its stub domain");
 }
 
-void GuestManager::stop(const std::string& uuid, Completion done) {
-    Guest& guest = guestByUuid(uuid);
+void Commands::stop(const std::string& uuid, Completion done) {
+    Guest& guest = registry_.announced(uuid);
     refuseWhilePaused(guest.view, "stopping");
     stopGuest(guest, std::move(done));
 }
 
-void GuestManager::restart(const std::string& uuid, Completion done) {
-    restartWith(uuid, {}, std::move(done));
-}
-
-void GuestManager::restartWith(const std::string& uuid, const StartOptions& options,
-                               Completion done) {
-    Guest& guest = guestByUuid(uuid);
+void Commands::restart(const std::string& uuid, const StartOptions& options, Completion done) {
+    Guest& guest = registry_.announced(uuid);
     refuseWhilePaused(guest.view, "restarting");
     if (guest.view.state == GuestState::Stopped || guest.view.state == GuestState::Failed) {
         if (guest.view.stubDomid == 0) {
@@ -187,24 +177,24 @@ void GuestManager::restartWith(const std::string& uuid, const StartOptions& opti
     // Stopping cancels the start waiters of the old stub domain; this one waits for
     // the new stub domain, so it joins after.
     // A queued guest stops at once, so the restart must be asked for before.
-    guest.startAfterStop = true;
+    waiters_.startAfterStop(guest.view.domid, true);
     try {
         stopGuest(guest, [](const std::optional<Error>&) {});
     } catch (...) {
-        guest.startAfterStop = false;
+        waiters_.startAfterStop(guest.view.domid, false);
         throw;
     }
-    guest.startWaiters.push_back(std::move(done));
+    waiters_.waitForStart(guest.view.domid, std::move(done));
 }
 
-void GuestManager::attach(DomId domid, Completion done) {
+void Commands::attach(DomId domid, Completion done) {
     if (registry_.guestOfStub(domid))
         throw Error(ErrorCode::NotHvm, "domain " + std::to_string(domid) + " is a stub domain");
-    if (!registry_.guests().count(domid))
+    if (!registry_.byDomid(domid))
         discovery_.rescan(); // stubdom-dm may be quicker than the @introduceDomain event
     Guest* guest = registry_.byDomid(domid);
     if (!guest) {
-        const Seen* seen = registry_.seenOf(domid);
+        const Registry::Seen* seen = registry_.seenOf(domid);
         if (!seen)
             throw Error(ErrorCode::NoSuchGuest, "no domain with domid " + std::to_string(domid));
         if (!seen->hvm)
@@ -220,20 +210,20 @@ void GuestManager::attach(DomId domid, Completion done) {
     startGuest(*guest, std::move(done));
 }
 
-void GuestManager::reload() {
-    for (auto& [domid, guest] : registry_.guests()) {
-        if (guest->stubMemoryOverrideMiB) { // Start's stub-memory ends here: the config rules
-            guest->stubMemoryOverrideMiB.reset();
-            showStubMemory(registry_, settings_, *guest);
+void Commands::reload() {
+    registry_.forEach([this](Guest& guest) {
+        if (guest.stubMemoryOverrideMiB) { // Start's stub-memory ends here: the config rules
+            guest.stubMemoryOverrideMiB.reset();
+            showStubMemory(registry_, settings_, guest);
         }
-        GuestState s = guest->view.state;
-        bool retry = s == GuestState::Unmanaged || (s == GuestState::Failed && guest->configError);
-        if (!retry || guest->view.flavour == Flavour::PvGrub)
-            continue;
-        discovery_.loadSpec(*guest);
-        if (guest->spec && !guest->configError)
-            spawns_.enqueue(*guest);
-    }
+        GuestState s = guest.view.state;
+        bool retry = s == GuestState::Unmanaged || (s == GuestState::Failed && guest.configError);
+        if (!retry || guest.view.flavour == Flavour::PvGrub)
+            return;
+        discovery_.loadSpec(guest);
+        if (guest.spec && !guest.configError)
+            spawns_.enqueue(guest);
+    });
 }
 
 } // namespace stubdomd

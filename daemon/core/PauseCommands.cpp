@@ -1,20 +1,20 @@
 // Pause and Resume on request, and the host sleep's pause of every running guest
 // (SleepTarget). The order and the set of guests paused for a sleep are PauseControl's;
 // this is what it means for a guest's state.
-#include "core/GuestManager.hpp"
+#include "core/Commands.hpp"
 
 #include "core/Log.hpp"
 
 namespace stubdomd {
 
-void GuestManager::pauseGuest(Guest& guest, const std::string& reason) {
+void Commands::pauseGuest(Guest& guest, const std::string& reason) {
     pauses_.pause(guest.view.domid, guest.view.stubDomid);
     guest.paused = true;
     registry_.transition(guest, GuestState::Paused, reason);
     logInfo(fieldsOf(guest), reason);
 }
 
-void GuestManager::resumeGuest(Guest& guest, const std::string& reason) {
+void Commands::resumeGuest(Guest& guest, const std::string& reason) {
     pauses_.resume(guest.view.domid, guest.view.stubDomid);
     guest.paused = false;
     auto death = std::move(guest.deathWhilePaused);
@@ -25,8 +25,8 @@ void GuestManager::resumeGuest(Guest& guest, const std::string& reason) {
         teardown_.applyStubDeathPolicy(guest, death->first, death->second);
 }
 
-void GuestManager::pause(const std::string& uuid, Completion done) {
-    Guest& guest = guestByUuid(uuid);
+void Commands::pause(const std::string& uuid, Completion done) {
+    Guest& guest = registry_.announced(uuid);
     if (guest.view.state == GuestState::Paused)
         throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is already paused");
     if (guest.view.state != GuestState::Running)
@@ -39,8 +39,8 @@ void GuestManager::pause(const std::string& uuid, Completion done) {
     done(std::nullopt);
 }
 
-void GuestManager::resume(const std::string& uuid, Completion done) {
-    Guest& guest = guestByUuid(uuid);
+void Commands::resume(const std::string& uuid, Completion done) {
+    Guest& guest = registry_.announced(uuid);
     if (guest.view.state != GuestState::Paused)
         throw Error(ErrorCode::InvalidState, "guest " + guest.view.name + " is not paused (it is " +
                                                  std::string(toString(guest.view.state)) + ")");
@@ -50,24 +50,24 @@ void GuestManager::resume(const std::string& uuid, Completion done) {
     done(std::nullopt);
 }
 
-std::size_t GuestManager::pauseForSleep() {
+std::size_t Commands::pauseForSleep() {
     std::size_t paused = 0;
-    for (auto& [domid, guest] : registry_.guests()) {
+    registry_.forEach([&](Guest& guest) {
         // Paused already (by an administrator) stays as it is, and is not resumed after.
-        if (guest->view.state != GuestState::Running)
-            continue;
+        if (guest.view.state != GuestState::Running)
+            return;
         try {
-            pauseGuest(*guest, "paused while the host sleeps");
-            pauses_.pausedForSleep(guest->view.uuid);
+            pauseGuest(guest, "paused while the host sleeps");
+            pauses_.pausedForSleep(guest.view.uuid);
             ++paused;
         } catch (const Error& e) {
-            logError(fieldsOf(*guest), std::string("pausing for the host sleep: ") + e.what());
+            logError(fieldsOf(guest), std::string("pausing for the host sleep: ") + e.what());
         }
-    }
+    });
     return paused;
 }
 
-std::size_t GuestManager::resumeAfterSleep() {
+std::size_t Commands::resumeAfterSleep() {
     std::size_t resumed = 0;
     for (const std::string& uuid : pauses_.takeSleepSet()) {
         Guest* guest = registry_.byUuid(uuid);
