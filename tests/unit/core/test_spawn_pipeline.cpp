@@ -106,3 +106,61 @@ TEST_CASE("spawn pipeline: a stub that never says running fails its guest on the
     p.deliver();
     CHECK(p.state(5) == GuestState::Failed);
 }
+
+TEST_CASE("spawn pipeline: a leftover of the stub's name is destroyed once, then xl retried") {
+    Components p;
+    auto& web = p.guest(5, "web");
+    std::optional<Error> answer;
+    bool answered = false;
+    p.waiters.waitForStart(5, [&](const std::optional<Error>& e) {
+        answer = e;
+        answered = true;
+    });
+    p.pipeline->enqueue(web);
+    const ToolResult clash{1, "", "libxl: error: domain with name web-dm already exists\n"};
+    REQUIRE(p.toolstack.complete("create", clash));
+    // The leftover (domid 12, linked to no guest) is found by name and destroyed first.
+    REQUIRE(p.toolstack.complete("domid", ToolResult{0, "12\n", ""}));
+    CHECK(p.toolstack.count("create") == 0);
+    REQUIRE(p.toolstack.count("destroy") == 1);
+    CHECK(p.toolstack.pending.front().args == std::vector<std::string>{"destroy", "12"});
+    REQUIRE(p.toolstack.complete("destroy"));
+    CHECK(p.toolstack.count("create") == 1);
+    CHECK(p.state(5) == GuestState::Spawning);
+    CHECK_FALSE(answered);
+    // Only once: a second clash fails the guest, with xl's words.
+    REQUIRE(p.toolstack.complete("create", clash));
+    CHECK(p.state(5) == GuestState::Failed);
+    CHECK(p.registry.byDomid(5)->view.stateReason ==
+          "xl create failed: libxl: error: domain with name web-dm already exists");
+    REQUIRE(answer);
+    CHECK(answer->code() == ErrorCode::SpawnFailed);
+    CHECK(p.toolstack.count("domid") == 0);
+}
+
+TEST_CASE("spawn pipeline: a stub that does not fit in free memory fails at once, no slot held") {
+    Components p(2);
+    p.hypervisor.freeKiB = 48 * 1024; // one 32 MiB stub fits, a second one not beside it
+    auto& web = p.guest(5, "web");
+    auto& db = p.guest(6, "db");
+    auto& mail = p.guest(7, "mail");
+    std::optional<Error> answer;
+    p.waiters.waitForStart(6, [&](const std::optional<Error>& e) { answer = e; });
+    p.pipeline->enqueue(web);
+    p.pipeline->enqueue(db);
+    CHECK(p.state(5) == GuestState::Spawning);
+    CHECK(p.state(6) == GuestState::Failed);
+    CHECK(p.registry.byDomid(6)->view.stateReason ==
+          "not enough free memory for db-dm: it needs 32 MiB, 48 MiB are free and 32 MiB are "
+          "reserved for stub domains being created; if dom0 balloons, give it a fixed dom0_mem=");
+    REQUIRE(answer);
+    CHECK(answer->code() == ErrorCode::SpawnFailed);
+    CHECK(p.toolstack.count("create") == 1); // web's only
+    // Once web's stub runs, its reservation is given back (the hypervisor's free figure
+    // counts it from then on): the next guest fits in the same 48 MiB.
+    p.created(9);
+    p.running(5, 9);
+    CHECK(p.state(5) == GuestState::Running);
+    p.pipeline->enqueue(mail);
+    CHECK(p.state(7) == GuestState::Spawning);
+}
