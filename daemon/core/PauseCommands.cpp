@@ -17,12 +17,9 @@ void Commands::pauseGuest(Guest& guest, const std::string& reason) {
 void Commands::resumeGuest(Guest& guest, const std::string& reason) {
     pauses_.resume(guest.view.domid, guest.view.stubDomid);
     guest.paused = false;
-    auto death = std::move(guest.deathWhilePaused);
-    guest.deathWhilePaused.reset();
     registry_.transition(guest, GuestState::Running, reason);
     logInfo(fieldsOf(guest), reason);
-    if (death)
-        teardown_.applyStubDeathPolicy(guest, death->first, death->second);
+    teardown_.resumed(guest); // a stub death while it was paused is judged now
 }
 
 void Commands::pause(const std::string& uuid, Completion done) {

@@ -35,10 +35,6 @@ struct EngineGuest {
     Clock::time_point runningSince{};
     std::uint64_t consoleLogFrom = 0; // the log's size when this stub's console was followed
     bool paused = false;              // as the hypervisor last said
-    // The stub domain that died while the guest was paused, and how: on_stubdom_death
-    // applies once the guest is resumed (a paused guest cannot be crashed or restarted
-    // sensibly, and a host sleep must not turn into crashed guests).
-    std::optional<std::pair<DomId, std::string>> deathWhilePaused;
     std::string lastIgnored; // the last untrusted node logged, so a guest cannot flood the log
     // Start's or Restart's stub-memory: it outlives the stub it was given for, so that the
     // restart policy's stubs get it too, until the next Start, Restart or Reload.

@@ -54,8 +54,18 @@ void Teardown::guestGone(DomId guestDomid) {
                      Error(ErrorCode::NoSuchGuest, "guest " + guest.view.name + " is gone"));
     waiters_.stopped(guestDomid, std::nullopt);
     waiters_.forget(guestDomid);
+    deathsWhilePaused_.erase(guestDomid);
     pipeline_.forget(guestDomid);
     registry_.remove(guestDomid);
+}
+
+void Teardown::resumed(Guest& guest) {
+    auto found = deathsWhilePaused_.find(guest.view.domid);
+    if (found == deathsWhilePaused_.end())
+        return;
+    const auto [stub, what] = std::move(found->second);
+    deathsWhilePaused_.erase(found);
+    applyStubDeathPolicy(guest, stub, what);
 }
 
 void Teardown::stubGone(DomId stubDomid, bool stillListed, std::optional<unsigned> shutdownReason) {
@@ -128,7 +138,7 @@ void Teardown::stubDied(Guest& guest, DomId stub, std::optional<unsigned> shutdo
     if (!tail.empty())
         what += "; its console ended with: " + tail;
     if (wasPaused) {
-        guest.deathWhilePaused = std::make_pair(stub, what);
+        deathsWhilePaused_[guest.view.domid] = std::make_pair(stub, what);
         registry_.transition(guest, GuestState::Paused,
                              what +
                                  " while the guest was paused; on_stubdom_death applies when it is "

@@ -17,6 +17,7 @@
 #include "config/Settings.hpp"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -43,14 +44,16 @@ public:
     // `shutdownReason`.
     void stubGone(DomId stubDomid, bool stillListed,
                   std::optional<unsigned> shutdownReason = std::nullopt);
-    // on_stubdom_death, for a running guest whose stub domain `stub` is already released
-    // (Resume applies it to a death that came while the guest was paused).
-    void applyStubDeathPolicy(Guest& guest, DomId stub, const std::string& what);
+    // The guest runs again after a pause: a stub death that came while it was paused is
+    // judged now (on_stubdom_death).
+    void resumed(Guest& guest);
     // The guest no longer has its stub domain: where to connect, the VNC-port watch and
     // the QMP channel go with it (inside the transition's edit of the view).
     void releaseStub(Guest& guest, GuestView& view);
 
 private:
+    // on_stubdom_death, for a running guest whose stub domain `stub` is already released.
+    void applyStubDeathPolicy(Guest& guest, DomId stub, const std::string& what);
     void judgeStubDeath(DomId guestDomid, DomId stubDomid, Clock::time_point since,
                         std::optional<unsigned> shutdownReason);
     void stubDied(Guest& guest, DomId stub, std::optional<unsigned> shutdownReason);
@@ -68,6 +71,10 @@ private:
     PauseControl& pauses_;
     Waiters& waiters_;
     Hooks hooks_;
+    // The stub domain that died while its guest was paused, and how, by guest domid:
+    // on_stubdom_death applies once the guest is resumed (a paused guest cannot be crashed
+    // or restarted sensibly, and a host sleep must not turn into crashed guests).
+    std::map<DomId, std::pair<DomId, std::string>> deathsWhilePaused_;
 };
 
 } // namespace stubdomd

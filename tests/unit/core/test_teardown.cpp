@@ -74,3 +74,30 @@ TEST_CASE("teardown: a guest gone while xl creates its stub; xl's answer cleans 
     REQUIRE(c.toolstack.complete("domid", ToolResult{0, "9\n", ""})); // web-dm, orphaned
     CHECK(c.toolstack.count("destroy") == 1);
 }
+
+TEST_CASE("teardown: a stub that dies under a paused guest is judged once it is resumed") {
+    Components c;
+    c.settings.onStubdomDeath = StubDeathPolicy::Restart;
+    auto& web = runningWeb(c);
+    REQUIRE(c.registry.transition(web, GuestState::Paused, "paused on request"));
+    c.teardown->stubGone(9, false);
+    c.timers.advance(std::chrono::milliseconds(1000)); // the grace
+    CHECK(c.state(5) == GuestState::Paused);           // nothing restarted under a paused guest
+    CHECK(web.view.stubDomid == 0);
+    CHECK(web.view.stateReason == "web-dm (domid 9) died: was destroyed (no shutdown reason: it "
+                                  "was gone at once) while the guest was paused; "
+                                  "on_stubdom_death applies when it is resumed");
+    CHECK(web.view.restarts == 0);
+    while (c.toolstack.complete("destroy")) {
+    }
+    CHECK(c.toolstack.count("create") == 0);
+
+    REQUIRE(c.registry.transition(web, GuestState::Running, "resumed on request"));
+    c.teardown->resumed(web);
+    CHECK(c.state(5) == GuestState::Pending); // restarted, once the old stub's name is free
+    CHECK(web.view.restarts == 1);
+    REQUIRE(c.toolstack.complete("destroy"));
+    CHECK(c.state(5) == GuestState::Spawning);
+    c.teardown->resumed(web); // judged once
+    CHECK(web.view.restarts == 1);
+}
