@@ -4,13 +4,19 @@
 // For an open it makes a pty in raw mode, publishes its slave's path at
 // /local/domain/DOMID/console/tty (the dom0-owned node libxl made empty) and copies what
 // the domain prints to it. The domain's "ring" is the FIFO DIR/console/DOMID, which the
-// domain's simulated life (xensim-dom) writes; console input from the pty is read and
-// dropped. A close lets go of the pty, so its readers see it close.
+// domain's simulated life (xensim-dom) writes. Console input from the pty goes, for a stub
+// domain, to what its console 0 carries on Xen: the Linux stub's QEMU has the guest's first
+// serial port on /dev/hvc0 (stubimage/init), so typed bytes reach the guest's COM1; the sim
+// plays that guest here, as a serial getty in cooked mode would, echoing each byte back
+// (CR as CR LF) — enough for a line to round-trip through stubdomd's OpenConsole. Input to
+// any other domain is read and dropped (the sim's domains read none). A close lets go of the
+// pty, so its readers see it close.
 //
 // One epoll set over every console: the cost of a domain's output, or of opening and
 // closing a console, does not depend on how many other domains there are.
 #include "consoled.h"
 
+#include "sim_cxx.h"
 #include "xen_cxx.h"
 
 #include <algorithm>
@@ -94,6 +100,7 @@ private:
     void request(int client);
     void copyRing(Console& c);
     void flush(Console& c);
+    void input(Console& c);
     bool publish(uint32_t domid, const std::string& tty);
     void watch(int fd, uint32_t events, uint64_t k, int op = EPOLL_CTL_ADD);
 
@@ -244,6 +251,26 @@ void Consoled::copyRing(Console& c) {
     flush(c);
 }
 
+void Consoled::input(Console& c) {
+    char buf[4096];
+    ssize_t n;
+    // Looked up on input, not at open: a stub gets its target after xl creates it.
+    const auto dom = xsim::findDomain(dir_.c_str(), c.domid);
+    const bool guestSerial = dom && dom->target != XSIM_NO_TARGET;
+    while ((n = read(c.master.get(), buf, sizeof buf)) > 0) {
+        if (!guestSerial)
+            continue;
+        for (ssize_t i = 0; i < n && c.pending.size() + 2 <= kPendingMax; i++) {
+            if (buf[i] == '\r')
+                c.pending += "\r\n";
+            else
+                c.pending += buf[i];
+        }
+    }
+    if (guestSerial)
+        flush(c);
+}
+
 void Consoled::run() {
     epoll_event events[64];
     for (;;) {
@@ -276,11 +303,8 @@ void Consoled::run() {
             Console& c = *it->second;
             if (kind == Kind::Ring)
                 copyRing(c);
-            else if (events[i].events & EPOLLIN) {
-                char drop[4096]; // console input: the sim's domains read none
-                while (read(c.master.get(), drop, sizeof drop) > 0)
-                    ;
-            }
+            else if (events[i].events & EPOLLIN)
+                input(c);
             if (kind == Kind::Master && (events[i].events & EPOLLOUT))
                 flush(c);
         }
