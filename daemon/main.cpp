@@ -6,6 +6,7 @@
 #include "core/Log.hpp"
 #include "dbus/server/DbusServer.hpp"
 #include "dbus/server/LogindSleep.hpp"
+#include "host/ConsoleBridge.hpp"
 #include "host/ConsoleLogger.hpp"
 #include "host/DisplayHost.hpp"
 #include "host/DisplayRelay.hpp"
@@ -75,6 +76,7 @@ int run(const Settings& settings) {
     QmpMonitor qmp(loop, {settings.vchanSocketProxy, settings.qmpSocketDir, qmpLimits});
     // Before the engine, which holds it; its relays end with it.
     DisplayRelay displayRelay(loop, settings.qmpTimeout);
+    ConsoleBridge consoleBridge(loop);
     auto writeStubConfig = [](const std::string& path, const std::string& content) {
         writeFileAtomically(path, content, 0644);
     };
@@ -97,6 +99,7 @@ int run(const Settings& settings) {
     manager.setDeviceModelMonitor(qmp);
     manager.setConsoleLogs(consoles);
     manager.setDisplayLinks(displayRelay);
+    manager.setConsoleLinks(consoleBridge);
     manager.start();
 
     dbus::ServerInfo info{STUBDOMD_VERSION,

@@ -37,14 +37,20 @@ bool ConsoleFollower::readTty(DomId stub) {
     auto pending = pending_.find(stub);
     if (pending == pending_.end())
         return false;
-    const auto path =
-        valueOrLoggedRefusal(probe_.readTrusted(paths::consoleTty(stub)), stubFields(stub));
-    if (!path || path->empty())
+    const auto path = ttyOf(stub);
+    if (!path)
         return false; // xenconsoled has not made the pty yet
     const std::string log = pending->second.log;
     stop(stub);
     logs_->follow(stub, *path, log);
     return true;
+}
+
+std::optional<std::string> ConsoleFollower::ttyOf(DomId stub) {
+    auto path = valueOrLoggedRefusal(probe_.readTrusted(paths::consoleTty(stub)), stubFields(stub));
+    if (path && path->empty())
+        return std::nullopt;
+    return path;
 }
 
 void ConsoleFollower::stop(DomId stub) {

@@ -35,6 +35,9 @@ public:
     int openFollower(const std::string& guestName) {
         return logs_ ? logs_->openFollower(logOf(guestName)) : -1;
     }
+    // The stub's console pty as xenconsoled published it (a dom0-owned node); nullopt
+    // while it is not there (or the node is not trusted).
+    std::optional<std::string> ttyOf(DomId stub);
     // Ends the watch for the tty and the copying, whichever is going on.
     void stop(DomId stub);
 

@@ -11,6 +11,7 @@
 
 #include "Commands.hpp"
 #include "ConsoleFollower.hpp"
+#include "ConsoleLinks.hpp"
 #include "ConsoleLogs.hpp"
 #include "CoreDeps.hpp"
 #include "DeviceModelChannel.hpp"
@@ -67,6 +68,9 @@ public:
     // OpenDisplay's connections (GuestDisplayLinks.cpp). Set before start(); it must
     // outlive the manager. Without it, OpenDisplay is NotSupported.
     void setDisplayLinks(DisplayLinks& links) { displayLinks_ = &links; }
+    // OpenConsole's PTYs (GuestConsoleLinks.cpp). Set before start(); it must outlive the
+    // manager. Without it (or without console logs), OpenConsole is NotSupported.
+    void setConsoleLinks(ConsoleLinks& links) { consoleLinks_ = &links; }
 
     // Rebuilds the registry from what runs (adopting linked stub domains, removing
     // half-made ones), then watches @introduceDomain/@releaseDomain.
@@ -103,6 +107,7 @@ public:
     std::string consoleLog(const std::string& uuid) const override;
     int followConsoleLog(const std::string& uuid) override;
     void openDisplay(const std::string& uuid, DisplayOpened done) override;
+    ConsoleOpened openConsole(const std::string& uuid, const std::string& name) override;
     void watchResources(const std::string& uuid) override;
     void unwatchResources(const std::string& uuid) override;
     void addObserver(GuestObserver& observer) override;
@@ -118,6 +123,7 @@ private:
     Settings settings_;
     CoreDeps deps_;
     DisplayLinks* displayLinks_ = nullptr;
+    ConsoleLinks* consoleLinks_ = nullptr;
     DomainProbe probe_;
     StubLinker linker_;
     Registry registry_;          // the guests, the stub links, what was seen; the state machine

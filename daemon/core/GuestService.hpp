@@ -116,6 +116,16 @@ public:
     using DisplayOpened = std::function<void(const std::optional<Error>& error, int fd)>;
     virtual void openDisplay(const std::string& uuid, DisplayOpened done);
 
+    // OpenConsole: a PTY bridged to the guest's console `name` (kConsoleSerial0 read-write,
+    // kConsoleStub read-only; ConsoleLinks). The master's fd (the caller's) and the slave's
+    // path. Throws Error: InvalidArgs (unknown name), NoSuchGuest, InvalidState (no stub
+    // domain, or its console not there yet), Busy, NotSupported.
+    struct ConsoleOpened {
+        int fd = -1;
+        std::string path;
+    };
+    virtual ConsoleOpened openConsole(const std::string& uuid, const std::string& name);
+
     // Someone listens to the guest's StubMemoryUsedKiB and StubCpuTimeNs (watch), or one
     // listener fewer (unwatch): they are sampled from the hypervisor at most once a second
     // while the guest has a listener, and changes notified; never without one. watch throws
@@ -159,6 +169,10 @@ inline std::string GuestService::consoleLog(const std::string&) const {
 }
 inline int GuestService::followConsoleLog(const std::string&) {
     throw Error(ErrorCode::NotSupported, "stub consoles are not logged");
+}
+inline GuestService::ConsoleOpened GuestService::openConsole(const std::string&,
+                                                             const std::string&) {
+    throw Error(ErrorCode::NotSupported, "opening consoles is not supported");
 }
 inline void GuestService::openDisplay(const std::string&, DisplayOpened) {
     throw Error(ErrorCode::NotSupported, "opening displays is not supported");

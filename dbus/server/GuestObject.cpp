@@ -1,5 +1,6 @@
 #include "dbus/server/GuestObject.hpp"
 
+#include "core/ConsoleLinks.hpp"
 #include "core/ConsoleTail.hpp"
 #include "core/Display.hpp"
 #include "core/Excerpt.hpp"
@@ -193,6 +194,25 @@ void GuestObject::OpenDisplay(sdbus::Result<sdbus::UnixFd>&& result,
                                   // once sent (or once the reply is dropped).
                                   reply.succeed(sdbus::UnixFd(fd, sdbus::adopt_fd));
                               });
+                      });
+    } catch (...) {
+        reply.fail(currentExceptionAsDbusError());
+    }
+}
+
+void GuestObject::OpenConsole(sdbus::Result<sdbus::UnixFd, std::string>&& result, std::string name,
+                              std::map<std::string, sdbus::Variant> options) {
+    AsyncReply<sdbus::UnixFd, std::string> reply(context_.replies, std::move(result));
+    try {
+        // Bad input is refused before polkit is asked, and before anything is opened.
+        checkOptions("OpenConsole", options, noOptions());
+        consoleWritable(name);
+        authorizeThen(context_, getObject(), kActionManage, reply,
+                      [service = &context_.guests, uuid = view_.uuid, reply, name] {
+                          const auto opened = service->openConsole(uuid, name);
+                          // Adopted: the reply's message owns the master and closes ours
+                          // once sent (or once the reply is dropped).
+                          reply.succeed(sdbus::UnixFd(opened.fd, sdbus::adopt_fd), opened.path);
                       });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());

@@ -38,6 +38,8 @@ private:
     void OpenConsoleLog(sdbus::Result<sdbus::UnixFd>&& result) override;
     void OpenDisplay(sdbus::Result<sdbus::UnixFd>&& result,
                      std::map<std::string, sdbus::Variant> options) override;
+    void OpenConsole(sdbus::Result<sdbus::UnixFd, std::string>&& result, std::string name,
+                     std::map<std::string, sdbus::Variant> options) override;
     sdbus::UnixFd WatchResources() override;
 
     std::string Name() override;
