@@ -36,6 +36,8 @@ ConsoleLogger::ConsoleLogger(EventLoop& loop, std::uint64_t maxBytes)
 ConsoleLogger::~ConsoleLogger() {
     for (const auto& [stub, copy] : copies_)
         loop_.removeFd(copy.tty.get());
+    for (const auto& [log, follower] : followers_)
+        loop_.removeFd(follower.get());
 }
 
 void ConsoleLogger::follow(DomId stub, const std::string& tty, const std::string& logPath) {
@@ -158,10 +160,12 @@ void ConsoleLogger::feed(const std::string& logPath, const char* data, std::size
     auto [it, end] = followers_.equal_range(logPath);
     while (it != end) {
         const ssize_t n = ::send(it->second.get(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n == static_cast<ssize_t>(size))
+        if (n == static_cast<ssize_t>(size)) {
             ++it;
-        else
+        } else {
+            loop_.removeFd(it->second.get());
             it = followers_.erase(it); // gone, or behind by a socket buffer: cut off
+        }
     }
 }
 
@@ -172,6 +176,7 @@ int ConsoleLogger::openFollower(const std::string& logPath) {
     while (it != end) {
         pollfd p{it->second.get(), 0, 0};
         if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) {
+            loop_.removeFd(it->second.get());
             it = followers_.erase(it);
         } else {
             ++living;
@@ -191,6 +196,17 @@ int ConsoleLogger::openFollower(const std::string& logPath) {
     // Room for bursts (a stub's boot prints tens of KiB at once).
     const int buffer = 256 * 1024;
     ::setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+    // A reader that leaves is let go of at once (its hang-up), not at the log's next write:
+    // a console that prints nothing for hours must not hold every reader that came and went.
+    const int fd = ours.get();
+    loop_.addFd(fd, 0, [this, fd](short) {
+        loop_.removeFd(fd);
+        for (auto it = followers_.begin(); it != followers_.end(); ++it)
+            if (it->second.get() == fd) {
+                followers_.erase(it);
+                break;
+            }
+    });
     followers_.emplace(logPath, std::move(ours));
     return pair[1];
 }

@@ -30,7 +30,8 @@ public:
     void stop(DomId stub) override;
     // One end of a socket pair (shut for writing on the reader's side); what append()
     // writes reaches it with MSG_DONTWAIT | MSG_NOSIGNAL: a reader that fell behind or left
-    // is dropped, never waited for. At most kMaxFollowers per log, counting the living.
+    // is dropped, never waited for, and one that closed its end is let go of at its
+    // hang-up. At most kMaxFollowers per log, counting the living.
     int openFollower(const std::string& logPath) override;
     static constexpr std::size_t kMaxFollowers = 16;
 
