@@ -30,6 +30,7 @@ void addMonitorCommand(CLI::App& app, Context& context);
 void addPvGrubCommands(CLI::App& app, Context& context);
 void addDisplayCommands(CLI::App& app, Context& context);
 void addLogsCommand(CLI::App& app, Context& context);
+void addConsoleCommand(CLI::App& app, Context& context);
 void addScreenshotCommand(CLI::App& app, Context& context); // only with gtk-vnc
 
 // A guest or helper the user named does not exist: reported as its message alone.

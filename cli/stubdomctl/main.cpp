@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     stubdomctl::addGuestCommands(app, context);
     stubdomctl::addDisplayCommands(app, context);
     stubdomctl::addLogsCommand(app, context);
+    stubdomctl::addConsoleCommand(app, context);
 #ifdef STUBDOMCTL_SCREENSHOT
     stubdomctl::addScreenshotCommand(app, context);
 #endif

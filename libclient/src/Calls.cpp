@@ -303,6 +303,16 @@ int Client::openDisplay(const std::string& nameOrUuid) {
     return read<sdbus::UnixFd>(reply).release();
 }
 
+ConsolePty Client::openConsole(const std::string& nameOrUuid, const std::string& console) {
+    auto reply =
+        impl_->callGuest(impl_->guestPath(nameOrUuid), "OpenConsole", {}, console, kNoOptions);
+    sdbus::UnixFd fd;
+    ConsolePty pty;
+    reply >> fd >> pty.path;
+    pty.fd = fd.release();
+    return pty;
+}
+
 int Client::watchResources(const std::string& nameOrUuid) {
     auto reply = impl_->callGuest(impl_->guestPath(nameOrUuid), "WatchResources", {});
     return read<sdbus::UnixFd>(reply).release();

@@ -122,6 +122,12 @@ public:
     // a VNC client library (gtk-vnc's vnc_connection_open_fd, libvncclient). The caller
     // owns and closes it; closing it is leaving.
     int openDisplay(const std::string& nameOrUuid);
+    // A pseudo-terminal bridged to the guest's console `console` (OpenConsole; AccessDenied
+    // unless root or polkit's org.xen.Stubdom.manage): "serial0", the guest's first serial
+    // port, read-write; "stub", the stub domain's own console, read-only. Raw: bytes pass
+    // unchanged. Reading it gives EOF or EIO once the stub's console is gone; closing the
+    // master is leaving.
+    ConsolePty openConsole(const std::string& nameOrUuid, const std::string& console = "serial0");
 
     // Supervised helpers (fs-backend, …), ordered by name.
     std::vector<HelperInfo> helpers();

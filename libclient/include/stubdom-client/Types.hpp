@@ -52,6 +52,14 @@ struct DisplayInfo {
     std::string uri; // vnc://ADDRESS:PORT; empty unless a VNC mode with a known port
 };
 
+// What Guest.OpenConsole hands over: a pseudo-terminal bridged by stubdomd to a console of the
+// guest. fd is its master, the caller's to close (read what the console prints, write what
+// is typed); path names its slave, which stubdomd holds.
+struct ConsolePty {
+    int fd = -1;
+    std::string path;
+};
+
 // Guest.SetDisplay's options; an unset one is not sent.
 struct DisplayOptions {
     std::optional<std::string> address; // an IP address
