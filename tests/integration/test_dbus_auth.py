@@ -42,6 +42,7 @@ def mutating_calls(guest):
         (path, GUEST + ".SetDisplay", ["vnc-stubdom", "@a{sv} {}"]),
         (path, GUEST + ".SetDisplayPassword", ["secret"]),
         (path, GUEST + ".OpenDisplay", ["@a{sv} {}"]),
+        (path, GUEST + ".OpenConsole", ["serial0", "@a{sv} {}"]),
     ]
 
 

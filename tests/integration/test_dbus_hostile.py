@@ -374,9 +374,10 @@ def test_every_method_with_a_wrong_signature_is_invalid_args(env):
             name, message = raw_error(conn, paths[iface], iface, method, signature, args)
             assert name == INVALID_ARGS, f"{iface}.{method}({signature}): {name}: {message}"
             tried += 1
-    # Manager 7, Guest 12 (Pause, Resume, GetConsoleLog, OpenConsoleLog, OpenDisplay and
-    # WatchResources among them), Helper 3 methods: the XML must not have been misread.
-    assert len(interface_methods()) == 22 and tried > 30
+    # Manager 7, Guest 13 (Pause, Resume, GetConsoleLog, OpenConsoleLog, OpenDisplay,
+    # OpenConsole and WatchResources among them), Helper 3 methods: the XML must not have
+    # been misread.
+    assert len(interface_methods()) == 23 and tried > 30
     # sd-bus's own Properties.Get reads its two strings and ignores what follows, so
     # only the short and mistyped calls are InvalidArgs there.
     for signature, args in wrong_calls(["s", "s"]):
@@ -428,6 +429,18 @@ def test_options_of_a_wrong_type_or_unknown_key_are_invalid_args_naming_the_key(
                                        [sv({key: dbus.Boolean(True, variant_level=1)})])
             assert name == INVALID_ARGS and f"'{key}'" in message, message
             checked += 1
+    # OpenConsole: its options (none defined) and its console name, refused before anything
+    # is opened.
+    for key in ("force", "", "read-only", "\u00e9\u00e8" * 60):
+        name, message = raw_error(conn, guest["path"], GUEST, "OpenConsole", "sa{sv}",
+                                   ["serial0", sv({key: dbus.Boolean(True, variant_level=1)})])
+        assert name == INVALID_ARGS and f"'{key}'" in message, message
+        checked += 1
+    for console in ("", "serial1", "hvc0", "../stub", "\u00e9" * 300):
+        name, message = raw_error(conn, guest["path"], GUEST, "OpenConsole", "sa{sv}",
+                                   [console, sv({})])
+        assert name == INVALID_ARGS and f"'{console}'" in message, message
+        checked += 1
     # Start's and Restart's one key: a string, and a size.
     for method in ("Start", "Restart"):
         for actual, value in other_typed("s").items():
