@@ -1,6 +1,7 @@
 #include "host/ConsoleBridge.hpp"
 
 #include "core/Errors.hpp"
+#include "loop/Drain.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -24,39 +25,6 @@ struct ConsoleBridge::Link {
 };
 
 namespace {
-
-// Reads what `from` has into `buffer`, up to its bound; false on EOF or an error (a slave
-// whose master closed reads EIO).
-bool fill(int from, std::vector<char>& buffer) {
-    while (buffer.size() < ConsoleBridge::kBufferBytes) {
-        char chunk[4096];
-        const std::size_t room = ConsoleBridge::kBufferBytes - buffer.size();
-        const ssize_t n = ::read(from, chunk, room < sizeof chunk ? room : sizeof chunk);
-        if (n > 0) {
-            buffer.insert(buffer.end(), chunk, chunk + n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return true;
-        return false;
-    }
-    return true;
-}
-
-// Writes what `to` takes of `buffer`; false when it is gone.
-bool drainTo(int to, std::vector<char>& buffer) {
-    while (!buffer.empty()) {
-        const ssize_t n = ::write(to, buffer.data(), buffer.size());
-        if (n > 0) {
-            buffer.erase(buffer.begin(), buffer.begin() + n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return true;
-        return false;
-    }
-    return true;
-}
 
 void makeRaw(int fd) {
     termios mode{};
@@ -130,12 +98,12 @@ ConsoleLinks::Opened ConsoleBridge::open(const std::string& key, int output,
 // ends the bridge once what could be read was read: the slave's when the client closed the
 // master, the console's when xenconsoled let go of the stub's pty.
 void ConsoleBridge::pump(const std::shared_ptr<Link>& link, short hangups) {
-    bool ok = fill(link->output.get(), link->toClient) &&
-              fill(link->slave.get(), link->toConsole) &&
-              drainTo(link->slave.get(), link->toClient);
+    bool ok = fillBuffer(link->output.get(), link->toClient, kBufferBytes) &&
+              fillBuffer(link->slave.get(), link->toConsole, kBufferBytes) &&
+              flushBuffer(link->slave.get(), link->toClient);
     if (ok && !link->writable)
         link->toConsole.clear(); // read-only: typed bytes go nowhere
-    ok = ok && drainTo(link->console.get(), link->toConsole);
+    ok = ok && flushBuffer(link->console.get(), link->toConsole);
     pollfd console{link->console.get(), 0, 0};
     if (!ok || hangups || (::poll(&console, 1, 0) > 0 && console.revents)) {
         end(link);

@@ -1,5 +1,7 @@
 #include "host/DisplayRelay.hpp"
 
+#include "loop/Drain.hpp"
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -46,38 +48,6 @@ int socketFor(const std::string& address, std::int32_t port, sockaddr_storage& o
                     "display address '" + address + "' is no IP address");
     }
     return out.ss_family;
-}
-
-// Moves what `from` has into `buffer` (up to its bound); false on EOF or an error.
-bool fill(int from, std::vector<char>& buffer) {
-    while (buffer.size() < DisplayRelay::kBufferBytes) {
-        char chunk[16384];
-        const std::size_t room = DisplayRelay::kBufferBytes - buffer.size();
-        const ssize_t n = ::recv(from, chunk, room < sizeof chunk ? room : sizeof chunk, 0);
-        if (n > 0) {
-            buffer.insert(buffer.end(), chunk, chunk + n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return true;
-        return false;
-    }
-    return true;
-}
-
-// Writes what it can of `buffer` to `to`; false when the peer is gone.
-bool flush(int to, std::vector<char>& buffer) {
-    while (!buffer.empty()) {
-        const ssize_t n = ::send(to, buffer.data(), buffer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            buffer.erase(buffer.begin(), buffer.begin() + n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return true;
-        return false;
-    }
-    return true;
 }
 
 } // namespace
@@ -182,9 +152,10 @@ void DisplayRelay::connected(const std::shared_ptr<Link>& link) {
 // Moves what can move both ways, then waits for what lets more move: readable sides whose
 // buffer has room, writable sides with something buffered.
 void DisplayRelay::pump(const std::shared_ptr<Link>& link) {
-    const bool ok =
-        fill(link->server.get(), link->toClient) && fill(link->client.get(), link->toServer) &&
-        flush(link->client.get(), link->toClient) && flush(link->server.get(), link->toServer);
+    const bool ok = fillBuffer(link->server.get(), link->toClient, kBufferBytes) &&
+                    fillBuffer(link->client.get(), link->toServer, kBufferBytes) &&
+                    flushBuffer(link->client.get(), link->toClient) &&
+                    flushBuffer(link->server.get(), link->toServer);
     if (!ok) {
         end(link, true);
         return;

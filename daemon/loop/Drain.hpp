@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <vector>
 
 namespace stubdomd {
 
@@ -19,5 +20,13 @@ enum class DrainEnd {
 // bounds the reads of one call (0: no bound), so a chatty fd cannot starve the loop.
 DrainEnd drainNonBlocking(int fd, const std::function<bool(const char*, std::size_t)>& onData,
                           unsigned maxReads = 0);
+
+// The two halves of a relay's bounded buffer (OpenDisplay's sockets, OpenConsole's PTYs).
+// fillBuffer reads what `fd` (O_NONBLOCK) has into `buffer` until it holds `bound` bytes;
+// false on EOF or an error. flushBuffer writes what `fd` takes of `buffer`, dropping what
+// was written; false when its reader is gone. On a socket it sends with MSG_NOSIGNAL (a peer
+// that left is an error, not SIGPIPE), else it writes.
+bool fillBuffer(int fd, std::vector<char>& buffer, std::size_t bound);
+bool flushBuffer(int fd, std::vector<char>& buffer);
 
 } // namespace stubdomd
