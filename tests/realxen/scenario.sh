@@ -289,6 +289,15 @@ boot = "c"
 device_model_version = "qemu-xen"
 device_model_override = "$STUBDOM_DM"
 C
+  # Knobs for chasing the first boot's fault (issue 16; none is set by default):
+  # realxen.linuxvga=none|std (the guest's VGA; default libxl's cirrus),
+  # realxen.linuxqmp=late (query-status after the guest's line instead of at unpause),
+  # realxen.linuxdelay=N (N s between the stub's QEMU start and the guest's unpause).
+  knob() { tr ' ' '\n' </proc/cmdline | sed -n "s/^realxen.$1=//p"; }
+  case "$(knob linuxvga)" in
+    none) echo 'vga = "none"' >>$CFG/$G; mark "INFO linux knob: vga none" ;;
+    std) echo 'vga = "stdvga"' >>$CFG/$G; mark "INFO linux knob: stdvga" ;;
+  esac
   t=$(up)
   (xl create -p $CFG/$G >$CFG/$G.out 2>&1; echo "rc=$?" >>$CFG/$G.out) &
   xlpid=$!
@@ -308,16 +317,23 @@ C
   else
     show_console $S all; fail "linux no QEMU start on $S's console"
   fi
+  d=$(knob linuxdelay)
+  [ -n "$d" ] && { mark "INFO linux knob: ${d}s between QEMU's start and the unpause"; sleep "$d"; }
   xl unpause $G
   t=$(up)
-  answer=$(/realxen/bin/realxen-qmp /run/xen/qmp-libxl-$g '{"execute":"query-status"}' 2>&1)
-  echo "$answer" | sed 's/^/  [qmp] /'
-  case "$answer" in
-    *'"return"'*'"status"'*) mark "linux QMP query-status answered by the stub's QEMU through /run/xen/qmp-libxl-$g OK" ;;
-    *) fail "linux QMP query-status through /run/xen/qmp-libxl-$g" ;;
-  esac
+  qmp_status() {
+    answer=$(/realxen/bin/realxen-qmp /run/xen/qmp-libxl-$g '{"execute":"query-status"}' 2>&1)
+    echo "$answer" | sed 's/^/  [qmp] /'
+    case "$answer" in
+      *'"return"'*'"status"'*) mark "linux QMP query-status answered by the stub's QEMU through /run/xen/qmp-libxl-$g OK" ;;
+      *) fail "linux QMP query-status through /run/xen/qmp-libxl-$g" ;;
+    esac
+  }
+  late=$(knob linuxqmp)
+  [ "$late" = late ] && mark "INFO linux knob: query-status after the guest's line" || qmp_status
   if wait_until "the guest's line on $S's console" grep -q 'REALXEN-GUEST: hello' $con; then
     timing linux_guest_line_after_unpause_s $t
+    [ "$late" = late ] && qmp_status
     mark "linux guest's own serial line read in dom0: '$(grep -a -o 'REALXEN-GUEST: [^\r]*' $con | head -n1)' OK"
     # Seen once: the first boot triple-faulted ("MMIO emulation failed ... Real"), xl
     # rebooted the guest (on_reboot), stubdomd gave the new domain a new stub, and the
