@@ -19,6 +19,8 @@ CFG=/tmp/realxen
 mkdir -p $CFG
 # For debugging by hand: REALXEN_DOM0_ARGS="realxen.skip=stage1,route" tests/realxen/boot.sh DIR
 SKIP=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^realxen.skip=//p' | tr ',' ' ')
+# knob NAME: the value of realxen.NAME=VALUE on dom0's command line (empty when not given)
+knob() { tr ' ' '\n' </proc/cmdline | sed -n "s/^realxen.$1=//p"; }
 skipped() { for _s in $SKIP; do [ "$_s" = "$1" ] && { mark "INFO $1 skipped (realxen.skip)"; return 0; }; done; return 1; }
 
 domid_of() { xl domid "$1" 2>/dev/null; }
@@ -266,38 +268,28 @@ linux_probe() { # LOOPDEV
 # vchan-socket-proxy serves. The guest boots a disk whose boot sector writes a line to COM1
 # (the disk is a file in the stub's rootfs, named by its /etc/stubdom/qemu-args: no phy: disk);
 # the stub's QEMU puts COM1 on the stub's console, which xenconsoled logs in dom0.
-linux_stage() {
-  G=rxlinux S=rxlinux-dm
-  [ -f $LINUX_ROOTFS ] || { mark "INFO no Linux stub image in dom0 (qemu-system-xen not installed): linux stage skipped"; return; }
-  [ -n "$STUBDOM_DM" ] || { fail "linux stage needs stubdom-dm installed"; return; }
-  loop=$(losetup -f) && losetup "$loop" /realxen/linux/boot.img || { fail "linux losetup"; return; }
-  tr ' ' '\n' </proc/cmdline | grep -qx 'realxen.linuxprobe=1' && linux_probe $loop
-  cat >$XD/stubdom-$G <<C
-flavour = "linux"
-kernel = "$STUB_KERNEL"
-ramdisk = "$LINUX_ROOTFS"
-memory = $LINUX_MEM
-C
-  cat >$CFG/$G <<C
-type = "hvm"
-name = "$G"
-memory = 64
-vcpus = 1
-vnc = 0
-serial = "none"
-boot = "c"
-device_model_version = "qemu-xen"
-device_model_override = "$STUBDOM_DM"
-C
-  # Knobs for chasing the first boot's fault (issue 16; none is set by default):
-  # realxen.linuxvga=none|std (the guest's VGA; default libxl's cirrus),
-  # realxen.linuxqmp=late (query-status after the guest's line instead of at unpause),
-  # realxen.linuxdelay=N (N s between the stub's QEMU start and the guest's unpause).
-  knob() { tr ' ' '\n' </proc/cmdline | sed -n "s/^realxen.$1=//p"; }
-  case "$(knob linuxvga)" in
-    none) echo 'vga = "none"' >>$CFG/$G; mark "INFO linux knob: vga none" ;;
-    std) echo 'vga = "stdvga"' >>$CFG/$G; mark "INFO linux knob: stdvga" ;;
+# first_boot_died G G2: the guest's first boot (domid G) died and xl rebooted it as G2.
+# Known and not ours (issue 16, tests/realxen/README.md): Xen found its OWN state in the
+# guest's VMCB -- cs e008 (Xen's code selector) and a rip in Xen's text, which no guest in
+# real mode can have (rip > 0xffff), rsp on Xen's stack, cr3 Xen's page table. Only the
+# CPU's SVM (here: the host QEMU's TCG emulation of it) writes a VMCB's save area on #VMEXIT;
+# Xen, QEMU in the stub and stubdomd never do. Xen then failed to emulate the guest's MMIO
+# access at that address and the guest triple-faulted. Anything else is an unknown fault.
+first_boot_died() {
+  _said=$(xl dmesg | grep -a -E "(d$1v0 Triple fault|emulation failed.*d$1v0 )" | sort -u | head -n 2 | tr '\n' ' ')
+  _rip=$(xl dmesg | sed -n "/d$1v0 Triple fault/,/ cs: /p" | sed -n 's/.*RIP: *\([0-9a-f]*\):\[<\([0-9a-f]*\)>\].*/\1 \2/p' | tail -n 1)
+  case "$_rip" in
+    "e008 ffff82d0"*)
+      mark "INFO $G was rebooted (domid $1 -> $2): the line came from a later boot. Its first boot died of the emulator under Xen, not of the stub: Xen found its own host state in the guest's VMCB (vCPU at cs:rip ${_rip% *}:${_rip#* }, Xen's code selector and text), which only the (emulated) CPU's #VMEXIT writes; Xen said: $_said" ;;
+    *)
+      fail "linux $G's first boot died (domid $1 -> $2) and the guest's vCPU state does not explain it (cs rip '$_rip'); Xen said: $_said"
+      xl dmesg | grep -a -A 16 "d$1v0 Triple fault" | sed 's/^/  [xl dmesg] /' ;;
   esac
+}
+
+# One boot of the linux stage's guest: xl create -p (stubdomd spawns its stub), QEMU's start on
+# the stub's console, unpause, QMP, the guest's line, teardown. 1 when the stage cannot go on.
+linux_boot() {
   t=$(up)
   (xl create -p $CFG/$G >$CFG/$G.out 2>&1; echo "rc=$?" >>$CFG/$G.out) &
   xlpid=$!
@@ -305,7 +297,7 @@ C
   if ! wait_pid "xl create of $G (qemu-xen, stubdom-dm)" $xlpid || ! grep -q '^rc=0$' $CFG/$G.out; then
     cat $CFG/$G.out; xl list; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log | tail -30
     s=$(domid_of $S) && show_console $S all; xen_logs; xl info | grep -E "^(total|free)_memory"; free -m
-    fail "linux xl create of $G"; xl destroy $G 2>/dev/null; losetup -d $loop; return
+    fail "linux xl create of $G"; xl destroy $G 2>/dev/null; return 1
   fi
   g=$(domid_of $G); s=$(domid_of $S)
   timing linux_xl_create_s $t
@@ -335,11 +327,11 @@ C
     timing linux_guest_line_after_unpause_s $t
     [ "$late" = late ] && qmp_status
     mark "linux guest's own serial line read in dom0: '$(grep -a -o 'REALXEN-GUEST: [^\r]*' $con | head -n1)' OK"
-    # Seen once: the first boot triple-faulted ("MMIO emulation failed ... Real"), xl
-    # rebooted the guest (on_reboot), stubdomd gave the new domain a new stub, and the
-    # line came from that second boot. Say so when it happens.
+    # Seen in 2 of 3 runs (issue 16): the first boot triple-faulted ("MMIO emulation
+    # failed ... Real"), xl rebooted the guest (on_reboot), stubdomd gave the new domain a
+    # new stub, and the line came from that second boot. Say so, and say whose fault it was.
     g2=$(domid_of $G)
-    [ -n "$g2" ] && [ "$g2" != "$g" ] && mark "INFO $G was rebooted (domid $g -> $g2): the line came from a later boot; Xen said: $(xl dmesg | grep -a -E "d$g.*(Triple fault|emulation failed)" | head -n 2 | tr '\n' ' ')"
+    [ -n "$g2" ] && [ "$g2" != "$g" ] && first_boot_died $g $g2
   else
     show_console $S all; xl dmesg | tail -20; fail "linux the guest's serial line never reached dom0"
   fi
@@ -351,6 +343,50 @@ C
   else
     xl list; fail "linux teardown"
   fi
+}
+
+linux_stage() {
+  G=rxlinux S=rxlinux-dm
+  [ -f $LINUX_ROOTFS ] || { mark "INFO no Linux stub image in dom0 (qemu-system-xen not installed): linux stage skipped"; return; }
+  [ -n "$STUBDOM_DM" ] || { fail "linux stage needs stubdom-dm installed"; return; }
+  loop=$(losetup -f) && losetup "$loop" /realxen/linux/boot.img || { fail "linux losetup"; return; }
+  tr ' ' '\n' </proc/cmdline | grep -qx 'realxen.linuxprobe=1' && linux_probe $loop
+  cat >$XD/stubdom-$G <<C
+flavour = "linux"
+kernel = "$STUB_KERNEL"
+ramdisk = "$LINUX_ROOTFS"
+memory = $LINUX_MEM
+C
+  cat >$CFG/$G <<C
+type = "hvm"
+name = "$G"
+memory = 64
+vcpus = 1
+vnc = 0
+serial = "none"
+boot = "c"
+device_model_version = "qemu-xen"
+device_model_override = "$STUBDOM_DM"
+C
+  # Knobs for chasing the first boot's fault (issue 16; none is set by default), see also
+  # realxen.linuxboots below:
+  # realxen.linuxvga=none|std (the guest's VGA; default libxl's cirrus),
+  # realxen.linuxqmp=late (query-status after the guest's line instead of at unpause),
+  # realxen.linuxdelay=N (N s between the stub's QEMU start and the guest's unpause).
+  case "$(knob linuxvga)" in
+    none) echo 'vga = "none"' >>$CFG/$G; mark "INFO linux knob: vga none" ;;
+    std) echo 'vga = "stdvga"' >>$CFG/$G; mark "INFO linux knob: stdvga" ;;
+  esac
+  # realxen.linuxboots=N: the whole boot N times (create, line, teardown), each from a new
+  # console log, to sample the first boot's fault more than once per run (issue 16).
+  boots=$(knob linuxboots); boots=${boots:-1}
+  n=1
+  while [ $n -le $boots ]; do
+    [ $boots -gt 1 ] && mark "INFO linux boot $n of $boots"
+    rm -f /var/log/xen/console/guest-$S.log
+    linux_boot || break
+    n=$((n + 1))
+  done
   losetup -d $loop 2>/dev/null
 }
 
