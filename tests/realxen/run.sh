@@ -99,6 +99,27 @@ fi
 if grep -a -q '^REALXEN: INFO .* was rebooted' "$log"; then
   echo "realxen: NOTE: the linux stage's guest did not boot the first time; its line came from a later boot: $(grep -a -m1 '^REALXEN: INFO .* was rebooted' "$log" | tr -d '\r')"
 fi
+# The linux guest's first boot died with Xen's own state in its VMCB (scenario.sh,
+# first_boot_died): check on this side, in the very xen.elf that ran, that the rip Xen found
+# follows a VMRUN (0f 01 d8) -- the address the emulated CPU's VMRUN saved as the host's
+# return point. Xen 4.17 x86 is linked at XEN_VIRT_START 0xffff82d040000000; xen.elf is
+# the ELF32 multiboot image, its first program header maps the text.
+after_vmrun() { # RIP (hex, no 0x) -> 0 when the 3 bytes before it in xen.elf are VMRUN
+  local elf=$out/xen.elf phoff p_offset p_vaddr off
+  phoff=$(od -An -tu4 -j 28 -N 4 "$elf" | tr -d ' ')
+  p_offset=$(od -An -tu4 -j $((phoff + 4)) -N 4 "$elf" | tr -d ' ')
+  p_vaddr=$(od -An -tu4 -j $((phoff + 8)) -N 4 "$elf" | tr -d ' ')
+  off=$(( 0x$1 - 0xffff82d040000000 - p_vaddr + p_offset - 3 ))
+  [[ $off -gt 0 ]] && [[ "$(od -An -tx1 -j $off -N 3 "$elf" | tr -d ' ')" == 0f01d8 ]]
+}
+rip=$(grep -a -o -E "^REALXEN: INFO rxlinux was rebooted .*cs:rip e008:[0-9a-f]+" "$log" | sed 's/.*e008://' | head -n 1)
+if [[ -n "$rip" ]]; then
+  if after_vmrun "$rip"; then
+    echo "realxen: NOTE: the linux guest's first boot died of the host's CPU emulation: the rip Xen found in the guest's VMCB, $rip, is the instruction after a VMRUN in this xen.elf, i.e. the host state the emulated VMRUN saved (${REALXEN_QEMU:-qemu-system-x86_64}: $(${REALXEN_QEMU:-qemu-system-x86_64} --version | head -n 1))"
+  else
+    echo "realxen: NOTE: the linux guest's first boot died with Xen's cs in its VMCB, but rip $rip does not follow a VMRUN in xen.elf"
+  fi
+fi
 if [[ $boot_rc -eq 0 && ${#missing[@]} -eq 0 ]] && ! grep -a -q '^REALXEN: FAIL' "$log"; then
   echo "realxen: PASS (serial log: $log)"
   exit 0
