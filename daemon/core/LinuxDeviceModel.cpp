@@ -75,9 +75,14 @@ std::vector<std::string> linuxDeviceModelArgv(const GuestIdentity& guest,
         checkValue("the keymap", *display.keymap);
         argv.insert(argv.end(), {"-k", *display.keymap});
     }
+    // libxl records 0 video memory only for vga = "none" (Cirrus needs at least 8 MiB, and
+    // libxl refuses less), and then gives qemu no VGA device; qemu refuses a 0 MiB Cirrus
+    // ("Invalid cirrus_vga ram size '0'") and the stub would die at once.
     const unsigned videoRam = display.videoRamMiB.value_or(kDefaultLinuxVideoRamMiB);
-    argv.insert(argv.end(), {"-device", "cirrus-vga,vgamem_mb=" + std::to_string(videoRam), "-boot",
-                             "order=cda", "-net", "none", "-machine", "xenfv,suppress-vmdesc=on"});
+    if (videoRam > 0)
+        argv.insert(argv.end(), {"-device", "cirrus-vga,vgamem_mb=" + std::to_string(videoRam)});
+    argv.insert(argv.end(),
+                {"-boot", "order=cda", "-net", "none", "-machine", "xenfv,suppress-vmdesc=on"});
     if (inputs.ramMiB)
         argv.insert(argv.end(), {"-m", std::to_string(*inputs.ramMiB)});
 

@@ -26,7 +26,8 @@ struct LinuxDeviceModelInputs {
 //   [-vnc DISPLAY]      only for vnc-stubdom: qemu in the stub serves VNC on its own vif
 //                       (libxl gives a stub's qemu no -vnc: its VNC is the dom0 vfb's)
 //   -display none [-k KEYMAP]
-//   -device cirrus-vga,vgamem_mb=V   (V: the video memory, 8 when unknown: libxl's default)
+//   -device cirrus-vga,vgamem_mb=V   (V: the video memory, 8 when unknown: libxl's default;
+//                                     none when it is 0: libxl's record of vga = "none")
 //   -boot order=cda -net none
 //   -machine xenfv,suppress-vmdesc=on [-m RAM]
 //   per disk, as the stub sees it (/dev/xvd<letter of its index>, format host_device):

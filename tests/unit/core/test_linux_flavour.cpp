@@ -125,6 +125,13 @@ TEST_CASE("qemu's arguments for a plain guest, in libxl's order", "[linux]") {
               head("7", "win10") + Args{"-vnc", "10.0.1.1:0", "-display", "none", "-k", "de"} +
                   machine(16));
     }
+    SECTION("no video memory (libxl's record of vga = \"none\"): no VGA device at all") {
+        // seen on real Xen: a 0 MiB Cirrus made the stub's qemu exit at once
+        inputs.display.videoRamMiB = 0;
+        CHECK(linuxDeviceModelArgv(guest(), inputs) ==
+              head("7", "win10") + Args{"-display", "none", "-boot", "order=cda", "-net", "none",
+                                        "-machine", "xenfv,suppress-vmdesc=on", "-m", "1024"});
+    }
     SECTION("a name with spaces stays one argument (no splitting, unlike ioemu's dmargs)") {
         GuestIdentity g = guest();
         g.name = "my guest";
