@@ -112,7 +112,7 @@ after_vmrun() { # RIP (hex, no 0x) -> 0 when the 3 bytes before it in xen.elf ar
   off=$(( 0x$1 - 0xffff82d040000000 - p_vaddr + p_offset - 3 ))
   [[ $off -gt 0 ]] && [[ "$(od -An -tx1 -j $off -N 3 "$elf" | tr -d ' ')" == 0f01d8 ]]
 }
-rip=$(grep -a -o -E "^REALXEN: INFO rxlinux was rebooted .*cs:rip e008:[0-9a-f]+" "$log" | sed 's/.*e008://' | head -n 1)
+rip=$(grep -a -o -E "^REALXEN: INFO rxlinux was rebooted .*cs:rip e008:[0-9a-f]+" "$log" | sed 's/.*e008://' | head -n 1 || true)
 if [[ -n "$rip" ]]; then
   if after_vmrun "$rip"; then
     echo "realxen: NOTE: the linux guest's first boot died of the host's CPU emulation: the rip Xen found in the guest's VMCB, $rip, is the instruction after a VMRUN in this xen.elf, i.e. the host state the emulated VMRUN saved (${REALXEN_QEMU:-qemu-system-x86_64}: $(${REALXEN_QEMU:-qemu-system-x86_64} --version | head -n 1))"
