@@ -18,11 +18,19 @@ spawned (that would measure xl, not D-Bus). On the same bus, with the same polic
 
 One python-dbus connection times every kind of call in blocks that take turns (so a burst of
 load on the shared machine hits every kind alike; each block starts with one untimed call),
-and prints per kind the median and p99, the server's own CPU time per call (from
-/proc/PID/stat, summed over its blocks), and the ratios: `*_ratio_to_floor=` and
-`*_ratio_to_libvirt_dbus=` (client-seen medians) with the CPU ratios beside them. Ping of each
-server is the bus's round trip. stubdomd's VmRSS before and after the calls. The 1-minute load
-average is printed beside every size: the figures are one run on a shared 2-core machine.
+and prints per kind the median and p99, the server's own CPU time per call and the bus's
+(dbus-daemon's), both from /proc/PID/task/*/schedstat (nanoseconds; utime+stime's 10 ms
+ticks are too coarse for calls of tens of microseconds), summed over its blocks; and the
+ratios: `*_ratio_to_floor=` and `*_ratio_to_libvirt_dbus=` (client-seen medians) with the
+CPU ratios beside them. Ping of each server is the bus's round trip. stubdomd's VmRSS before
+and after the calls. The 1-minute load average is printed beside every size: the figures are
+one run on a shared 2-core machine.
+
+What bounds a list call as the client sees it: for ListGuests (stubdomd and the floor) and
+libvirt-dbus's ListDomains, the round trip (libdbus has the whole reply) apart from
+python-dbus decoding it, and the reply body's size in bytes. `ListWithState_ratio_to_
+libvirt_dbus=` compares ListGuests with the least a libvirt-dbus client needs for the same
+answer (each guest's path and state): ListDomains, then GetState of each domain.
 
 libvirt-dbus missing: its figures are skipped, and a line says why. Asserts nothing about
 time. STUBDOMD_BENCH_DBUS_CALLS sets the timed calls per kind (default 500).
@@ -41,6 +49,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
 import dbus  # noqa: E402
+import dbus.lowlevel  # noqa: E402
 
 from simhost import SimHost, cpu_ticks, rss_kib, wait_for  # noqa: E402
 from stubdomd import EXAMPLES, Stubdomd  # noqa: E402
@@ -56,7 +65,79 @@ TIMEOUT = 600  # a reply's timeout: 1000 guests on a loaded machine; nothing is 
 
 
 def cpu_seconds(pid: int) -> float:
-    return cpu_ticks(pid) / os.sysconf("SC_CLK_TCK")
+    """CPU time of every thread of pid, in seconds, with the scheduler's nanosecond count
+    (/proc/PID/task/*/schedstat): utime+stime come in 10 ms ticks, too coarse for a call
+    that costs tens of microseconds. Falls back to the ticks without schedstats."""
+    total, seen = 0, False
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            total += int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[0])
+            seen = True
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1e9 if seen else cpu_ticks(pid) / os.sysconf("SC_CLK_TCK")
+
+
+def body_bytes(signature: str, values) -> int:
+    """The marshalled size of a message body (D-Bus specification, "Marshaling"), for
+    the types the compared replies use: s o g u i b y t x d, structs and arrays."""
+    size = 0
+
+    def align(n: int):
+        nonlocal size
+        size += -size % n
+
+    def one(sig: str, i: int, value) -> int:  # returns the index after the type at sig[i]
+        nonlocal size
+        c = sig[i]
+        if c in "so":
+            align(4)
+            size += 4 + len(str(value).encode()) + 1
+            return i + 1
+        if c == "g":
+            size += 1 + len(str(value).encode()) + 1
+            return i + 1
+        fixed = {"y": 1, "b": 4, "u": 4, "i": 4, "t": 8, "x": 8, "d": 8}
+        if c in fixed:
+            align(fixed[c])
+            size += fixed[c]
+            return i + 1
+        if c == "(":
+            align(8)
+            j = i + 1
+            for item in value:
+                j = one(sig, j, item)
+            return j + 1
+        if c == "a":
+            end = skip(sig, i + 1)
+            align(4)
+            size += 4
+            align(8 if sig[i + 1] in "(txd{" else 1)
+            for item in value:
+                one(sig, i + 1, item)
+            return end
+        raise ValueError(f"body_bytes: type {c!r} not handled")
+
+    def skip(sig: str, i: int) -> int:
+        if sig[i] == "a":
+            return skip(sig, i + 1)
+        if sig[i] in "({":
+            depth, j = 0, i
+            while True:
+                depth += {"(": 1, "{": 1, ")": -1, "}": -1}.get(sig[j], 0)
+                j += 1
+                if depth == 0:
+                    return j
+        return i + 1
+
+    i = 0
+    for value in values:
+        i = one(signature, i, value)
+    return size
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -75,15 +156,20 @@ class Kind:
         self.name, self.pid, self.call, self.per_block = name, pid, call, per_block
         self.samples: list[float] = []
         self.cpu = 0.0
+        self.bus_pid = 0  # the bus's dbus-daemon: its share of each call, when set
+        self.bus_cpu = 0.0
 
     def block(self):
         self.call()  # untimed: the previous block's big reply must not weigh on this one
         cpu0 = cpu_seconds(self.pid)
+        bus0 = cpu_seconds(self.bus_pid) if self.bus_pid else 0.0
         for _ in range(self.per_block):
             t0 = time.perf_counter()
             self.call()
             self.samples.append(time.perf_counter() - t0)
         self.cpu += cpu_seconds(self.pid) - cpu0
+        if self.bus_pid:
+            self.bus_cpu += cpu_seconds(self.bus_pid) - bus0
 
     def median(self) -> float:
         return statistics.median(self.samples)
@@ -95,6 +181,7 @@ class Kind:
         print(f"{self.name} median_us={self.median() * 1e6:.0f} "
               f"p99_us={percentile(self.samples, 99) * 1e6:.0f} "
               f"server_cpu_us_per_call={self.cpu_per_call() * 1e6:.0f} "
+              f"bus_cpu_us_per_call={self.bus_cpu / len(self.samples) * 1e6:.0f} "
               f"calls={len(self.samples)}", flush=True)
 
 
@@ -105,6 +192,30 @@ def ratio(name: str, a: Kind, b: Kind):
            else "n/a (below one clock tick)")
     print(f"{name}={a.median() / b.median():.2f} cpu_{name}={cpu} ({a.name} vs {b.name})",
           flush=True)
+
+
+def split(conn, name: str, target, calls: int):
+    """Where a list call's client-seen time goes: the round trip (the call sent, the server's
+    work, the reply's bytes back in libdbus) apart from python-dbus decoding the reply into
+    Python values; and the reply body's size. target: (dest, path, interface, member,
+    signature, args)."""
+    trips, decodes = [], []
+    args = None
+    for _ in range(calls):
+        msg = dbus.lowlevel.MethodCallMessage(*target[:4])
+        if target[4]:
+            msg.append(*target[5], signature=target[4])
+        t0 = time.perf_counter()
+        reply = conn.send_message_with_reply_and_block(msg, TIMEOUT)
+        t1 = time.perf_counter()
+        args = reply.get_args_list()
+        decodes.append(time.perf_counter() - t1)
+        trips.append(t1 - t0)
+    size = body_bytes(reply.get_signature(), args)
+    print(f"{name} round_trip_median_us={statistics.median(trips) * 1e6:.0f} "
+          f"decode_median_us={statistics.median(decodes) * 1e6:.0f} reply_body_bytes={size} "
+          f"items={len(args[0])} decode_ns_per_byte="
+          f"{statistics.median(decodes) * 1e9 / size:.1f}", flush=True)
 
 
 def start_ready(host: SimHost, argv, what: str):
@@ -204,6 +315,10 @@ def run(floor_exe: str, guests: int, per_kind: int):
                     return {p: conn.call_blocking(LIBVIRT_NAME, p, props, "GetAll", "s",
                                                   ["org.libvirt.Domain"], timeout=TIMEOUT)
                             for p in list_domains()}
+                def every_state():
+                    return [conn.call_blocking(LIBVIRT_NAME, p, "org.libvirt.Domain",
+                                               "GetState", "u", [0], timeout=TIMEOUT)
+                            for p in list_domains()]
                 # One "every domain" call is guests+1 round trips: fewer per block.
                 kinds += [
                     Kind("libvirt.Ping", libvirt.pid,
@@ -214,9 +329,15 @@ def run(floor_exe: str, guests: int, per_kind: int):
                               ["org.libvirt.Domain", "Name"])),
                     Kind("libvirt.EveryDomainWithProperties", libvirt.pid, every_domain,
                          per_block=max(2, BLOCK * 20 // guests)),
+                    # What a libvirt-dbus client does for what ListGuests answers at least
+                    # (each guest's path and state): ListDomains, then each domain's GetState.
+                    Kind("libvirt.ListDomainsWithState", libvirt.pid, every_state,
+                         per_block=max(2, BLOCK * 20 // guests)),
                 ]
                 by = {k.name: k for k in kinds}
+            bus_pid = int((host.dir / "dbus-daemon.pid").read_text().strip())
             for k in kinds:  # warm-up
+                k.bus_pid = bus_pid
                 k.call()
             rss_before = rss_kib(pid)
             for _ in range(max(1, per_kind // BLOCK)):
@@ -237,8 +358,24 @@ def run(floor_exe: str, guests: int, per_kind: int):
                       by["libvirt.PropertyGet"])
                 ratio("GetManagedObjects_ratio_to_libvirt_dbus", by["stubdomd.GetManagedObjects"],
                       by["libvirt.EveryDomainWithProperties"])
+                ratio("ListWithState_ratio_to_libvirt_dbus", by["stubdomd.ListGuests"],
+                      by["libvirt.ListDomainsWithState"])
                 ratio("Ping_ratio_to_libvirt_dbus", by["stubdomd.Ping"], by["libvirt.Ping"])
+                # What bounds ListGuests beside ListDomains when the client is python-dbus:
+                # the floor answers with stubdomd's bytes and no work of its own.
+                ratio("floor_ListGuests_ratio_to_libvirt_ListDomains", by["floor.ListGuests"],
+                      by["libvirt.ListDomains"])
                 print(f"libvirt_dbus VmRSS_kib={rss_kib(libvirt.pid)}", flush=True)
+            manager = "org.xen.Stubdom.Manager"
+            splits = [("stubdomd.ListGuests",
+                       (BUS_NAME, MANAGER_PATH, manager, "ListGuests", "", [])),
+                      ("floor.ListGuests",
+                       (FLOOR_NAME, MANAGER_PATH, manager, "ListGuests", "", []))]
+            if libvirt:
+                splits.append(("libvirt.ListDomains", (LIBVIRT_NAME, LIBVIRT_TEST,
+                               "org.libvirt.Connect", "ListDomains", "u", [0])))
+            for name, target in splits:
+                split(conn, name, target, max(10, per_kind // 5))
             print(f"stubdomd VmRSS_before_kib={rss_before} VmRSS_after_kib={rss_after} "
                   f"growth_kib={rss_after - rss_before:+d} rss_kib_{guests}={rss_after}",
                   flush=True)
