@@ -43,8 +43,8 @@ DbusServer::DbusServer(EventLoop& loop, GuestService& guests, HelperService* hel
       connection_(sdbus::createSystemBusConnection()), authorizer_(*connection_),
       resources_(loop, guests), context_{guests,   helpers, authorizer_,
                                          replies_, pvgrub,  &resources_} {
-    manager_ =
-        std::make_unique<ManagerObject>(*connection_, context_, std::move(info), guestObjects_);
+    manager_ = std::make_unique<ManagerObject>(*connection_, context_, std::move(info),
+                                               guestObjects_, guestRows_);
 
     // Observe first, then take the snapshot: a guest added in between (there is none
     // on a single thread, but the order costs nothing) is not missed.
@@ -129,6 +129,7 @@ void DbusServer::exportGuest(const GuestView& guest, bool announce) {
     auto object = std::make_unique<GuestObject>(*connection_, context_, guest);
     GuestObject& exported = *object;
     guestObjects_.emplace(guest.uuid, std::move(object));
+    guestRows_.add(guest, exported.getObjectPath());
     if (announce) {
         exported.emitInterfacesAddedSignal();
         manager_->emitGuestNew(guest.name, sdbus::ObjectPath(exported.getObjectPath()));
@@ -146,6 +147,7 @@ void DbusServer::guestAdded(const GuestView& guest) {
 }
 
 void DbusServer::guestChanged(const GuestView& guest, std::uint32_t fields) {
+    guestRows_.change(guest, fields);
     signalGuest(guestObjects_, guest, "a guest change",
                 [&](GuestObject& object) { object.update(guest, fields); });
 }
@@ -167,6 +169,7 @@ void DbusServer::guestRemoved(const GuestView& guest) {
         return;
     std::unique_ptr<GuestObject> object = std::move(it->second);
     guestObjects_.erase(it);
+    guestRows_.remove(guest.uuid);
     try {
         // While the object still exists: sd-bus lists its interfaces for the signal.
         object->emitInterfacesRemovedSignal();

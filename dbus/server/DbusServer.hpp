@@ -77,6 +77,7 @@ private:
     ResourceWatchers resources_; // before the objects that hand out its descriptors
     ServerContext context_;
     GuestObjects guestObjects_;
+    GuestRows guestRows_; // ListGuests' rows: changed wherever guestObjects_ is
     std::unique_ptr<ManagerObject> manager_;
     std::map<std::string, std::unique_ptr<HelperObject>> helperObjects_;
     int busFd_ = -1;

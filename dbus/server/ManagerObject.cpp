@@ -9,9 +9,9 @@
 namespace stubdomd::dbus {
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, ServerContext& context,
-                             ServerInfo info, const GuestObjects& guests)
+                             ServerInfo info, const GuestObjects& guests, const GuestRows& rows)
     : AdaptorInterfaces(connection, kManagerPath), context_(context), info_(std::move(info)),
-      guests_(guests) {
+      guests_(guests), rows_(rows) {
     registerAdaptor();
 }
 
@@ -19,22 +19,12 @@ ManagerObject::~ManagerObject() {
     unregisterAdaptor();
 }
 
-std::vector<
-    sdbus::Struct<std::string, std::string, std::string, uint32_t, uint32_t, sdbus::ObjectPath>>
-ManagerObject::ListGuests() {
+// Answered at once, marshalled from the rows kept ready (GuestRows.hpp).
+void ManagerObject::ListGuests(sdbus::Result<std::vector<GuestRows::Row>>&& result) {
     try {
-        std::vector<sdbus::Struct<std::string, std::string, std::string, uint32_t, uint32_t,
-                                  sdbus::ObjectPath>>
-            list;
-        list.reserve(guests_.size());
-        for (const auto& [uuid, object] : guests_) {
-            const GuestView& g = object->view();
-            list.emplace_back(g.name, g.uuid, std::string(toString(g.state)), g.domid, g.stubDomid,
-                              sdbus::ObjectPath(object->getObjectPath()));
-        }
-        return list;
+        result.returnResults(rows_.rows());
     } catch (...) {
-        throw currentExceptionAsDbusError();
+        result.returnError(currentExceptionAsDbusError());
     }
 }
 

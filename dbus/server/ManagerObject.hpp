@@ -4,6 +4,7 @@
 
 #include "dbus/org.xen.Stubdom.Manager_adaptor.h"
 #include "dbus/server/GuestObject.hpp"
+#include "dbus/server/GuestRows.hpp"
 #include "dbus/server/ServerContext.hpp"
 #include "dbus/server/ServerInfo.hpp"
 
@@ -24,13 +25,11 @@ class ManagerObject final
                                       sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor> {
 public:
     ManagerObject(sdbus::IConnection& connection, ServerContext& context, ServerInfo info,
-                  const GuestObjects& guests);
+                  const GuestObjects& guests, const GuestRows& rows);
     ~ManagerObject();
 
 private:
-    std::vector<
-        sdbus::Struct<std::string, std::string, std::string, uint32_t, uint32_t, sdbus::ObjectPath>>
-    ListGuests() override;
+    void ListGuests(sdbus::Result<std::vector<GuestRows::Row>>&& result) override;
     sdbus::ObjectPath GetGuest(const std::string& name_or_uuid) override;
     sdbus::ObjectPath GetGuestByDomid(const uint32_t& domid) override;
     void Attach(sdbus::Result<sdbus::ObjectPath>&& result, uint32_t domid,
@@ -52,6 +51,7 @@ private:
     ServerContext& context_;
     ServerInfo info_;
     const GuestObjects& guests_;
+    const GuestRows& rows_; // ListGuests' reply, in step with guests_ (DbusServer)
 };
 
 } // namespace stubdomd::dbus

@@ -2,7 +2,8 @@
 // and EventLoop on the bus in DBUS_SYSTEM_BUS_ADDRESS, steered through stdin.
 //
 // stdin, one command a line, each answered with "ok" or "fail <why>" on stdout:
-//   add NAME UUID DOMID | state UUID STATE [REASON…] | port UUID PORT | remove UUID
+//   add NAME UUID DOMID | state UUID STATE [REASON…] | port UUID PORT | rename UUID NAME
+//   remove UUID
 //   complete KEY ok|ERRORCODE [MESSAGE…]   (KEY: a uuid, or attach:DOMID)
 //   helper NAME STATE PID | complete-helper NAME ok|ERRORCODE [MESSAGE…]
 //   pending (prints "pending-replies N") | quit
@@ -107,7 +108,7 @@ void command(Fakes& fakes, dbus::DbusServer& server, EventLoop& loop, const std:
         in >> guest.name >> guest.uuid >> guest.domid;
         guest.state = GuestState::Pending;
         fakes.guests.add(guest);
-    } else if (verb == "state" || verb == "port") {
+    } else if (verb == "state" || verb == "port" || verb == "rename") {
         std::string uuid, value;
         in >> uuid >> value;
         const GuestView* known = fakes.guests.byUuid(uuid);
@@ -116,6 +117,8 @@ void command(Fakes& fakes, dbus::DbusServer& server, EventLoop& loop, const std:
         GuestView guest = *known;
         if (verb == "port") {
             guest.displayPort = std::stoi(value);
+        } else if (verb == "rename") {
+            guest.name = value;
         } else {
             auto state = stateFrom(value);
             if (!state)

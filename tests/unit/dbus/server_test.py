@@ -268,6 +268,41 @@ def test_list_guests_shows_the_exported_guests(client):
     ])
 
 
+def test_list_guests_follows_a_state_change_a_rename_an_addition_and_a_removal(client, server):
+    # ListGuests answers from rows kept ready (GuestRows): each change must show in the
+    # very next call (server.cmd returns once the server has handled the change; its
+    # signal is awaited too, so the change is the one the clients were told of).
+    manager = obj(client, MANAGER_PATH)
+    changed = []
+    client.add_signal_receiver(lambda *args: changed.append(args), 'PropertiesChanged', PROPS)
+
+    def listed():
+        return sorted(tuple(g) for g in manager.ListGuests(dbus_interface=MANAGER))
+
+    server.cmd('state %s starting spawning the stub domain' % BETA)
+    spin_until(lambda: len(changed) == 1)
+    assert ('beta', BETA, 'starting', 7, 0, guest_path(BETA)) in listed()
+    server.cmd('rename %s beta-renamed' % BETA)
+    spin_until(lambda: len(changed) == 2)
+    assert ('beta-renamed', BETA, 'starting', 7, 0, guest_path(BETA)) in listed()
+    server.cmd('port %s 5901' % ALPHA)  # not a listed field: the rows stay as they are
+    spin_until(lambda: len(changed) == 3)
+    assert listed() == sorted([('alpha', ALPHA, 'running', 5, 6, guest_path(ALPHA)),
+                               ('beta-renamed', BETA, 'starting', 7, 0, guest_path(BETA))])
+
+    new, gone = [], []
+    client.add_signal_receiver(lambda n, p: new.append(n), 'GuestNew', MANAGER)
+    client.add_signal_receiver(lambda n, p: gone.append(n), 'GuestRemoved', MANAGER)
+    uuid = '11111111-2222-3333-4444-555555555555'
+    server.cmd('add gamma %s 9' % uuid)
+    spin_until(lambda: new)
+    assert ('gamma', uuid, 'pending', 9, 0, guest_path(uuid)) in listed()
+    server.cmd('remove %s' % BETA)
+    spin_until(lambda: gone)
+    assert listed() == sorted([('alpha', ALPHA, 'running', 5, 6, guest_path(ALPHA)),
+                               ('gamma', uuid, 'pending', 9, 0, guest_path(uuid))])
+
+
 def test_get_managed_objects_has_every_property(client):
     objects = obj(client, MANAGER_PATH).GetManagedObjects(dbus_interface=OBJMGR)
     assert set(objects) == {guest_path(ALPHA), guest_path(BETA), HELPER_PATH}
