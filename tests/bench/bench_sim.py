@@ -16,10 +16,15 @@ as key=value, medians over the rounds:
 (CPU figures are means: the kernel counts CPU in clock ticks of 10 ms, finer than one
 operation only on average) and getinfo_ns: the CPU time of one xc_domain_getinfo through
 the shim, as xenstored calls it for every
-domain on each VIRQ. Then the ratios 1000/10 of sim_cpu_ms and getinfo_ns (close to 1:
-constant per operation), and of xenstored_cpu_ms and wall_ms, which carry xenstored's own
-growth with the size of its database (the real xenstored 4.17's, on a real dom0 too).
-Nothing is asserted on timing.
+domain on each VIRQ, and xenstored_read_us / xenstored_write_us: xenstored's CPU per
+request, REQUESTS reads or writes of one dom0-owned node on one connection (`xs-probe
+repeat`). Then the ratios 1000/10 of sim_cpu_ms and getinfo_ns (close to 1: constant per
+operation), and of xenstored_cpu_ms and wall_ms, which carry xenstored's own growth with
+the number of domains (the real xenstored 4.17's, on a real dom0 too): every domain is a
+connection of xenstored's, and xenstored 4.17 visits every connection on each request (its
+main loop) and, for each node a request changes, reads the node and its parent for every
+connection before it looks at that connection's watches (fire_watches, watch_permitted),
+which the read/write pair separates. Nothing is asserted on timing.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from simhost import BUILD, SimHost, cpu_ticks  # noqa: E402
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 HVM = SOURCE_ROOT / "examples" / "hvmconfig"
 ROUNDS = int(os.environ.get("STUBDOMD_BENCH_SIM_ROUNDS", "15"))
+# Enough requests that the 10 ms clock tick is small beside xenstored's CPU for them.
+REQUESTS = int(os.environ.get("STUBDOMD_BENCH_SIM_REQUESTS", "2000"))
 TICK_MS = 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
@@ -78,6 +85,15 @@ class Meter:
         s["xenstored_cpu_ms"].append(after[2] - before[2])
 
 
+def per_request_us(host: SimHost, kind: str) -> float:
+    """xenstored's CPU per request: REQUESTS of one kind on one connection."""
+    xenstored = int((host.dir / "xenstored.pid").read_text())
+    before = cpu_ticks(xenstored)
+    subprocess.run([BUILD / "xs-probe", "repeat", kind, "/tool/bench-sim", str(REQUESTS)],
+                   env=host.env, check=True, capture_output=True)
+    return (cpu_ticks(xenstored) - before) * TICK_MS * 1000.0 / REQUESTS
+
+
 def measure(size: int) -> dict[str, float]:
     with SimHost(total_mem_kib=(size + 64) * 40 * 1024) as host:
         pv = pv_config(host)
@@ -103,6 +119,9 @@ def measure(size: int) -> dict[str, float]:
                               env={**host.env, "LD_PRELOAD": str(host.shim)}).stdout
         figures = {"fill_ms_per_domain": fill_s * 1000.0 / max(size, 1),
                    "getinfo_ns": float(walk.split("ns_per_call=")[1])}
+        # The write first: the read needs the node.
+        figures["xenstored_write_us"] = per_request_us(host, "write")
+        figures["xenstored_read_us"] = per_request_us(host, "read")
         for op, kinds in meter.samples.items():
             for kind, values in kinds.items():
                 average = statistics.median if kind == "wall_ms" else statistics.mean

@@ -8,7 +8,10 @@
  *                                       COUNT events (exit 0) or the timeout (exit 1)
  *   xs-probe introduced DOMID           prints yes/no (XS_IS_DOMAIN_INTRODUCED)
  *   xs-probe mkdir PATH                 XS_MKDIR (no stock client makes a bare directory)
- *   xs-probe set-target DOMID TARGET    XS_SET_TARGET, as the toolstack links a stub */
+ *   xs-probe set-target DOMID TARGET    XS_SET_TARGET, as the toolstack links a stub
+ *   xs-probe repeat read|write PATH COUNT  COUNT requests of one kind on one connection,
+ *                                       so that a benchmark can divide xenstored's CPU by
+ *                                       them without a connection's setup in each */
 #include <xenstore.h>
 
 #include <errno.h>
@@ -105,6 +108,23 @@ static int watch(struct xs_handle* h, const char* path, int count, int timeout_m
     return 0;
 }
 
+static int repeat(struct xs_handle* h, const char* kind, const char* path, int count) {
+    int write = !strcmp(kind, "write");
+    if (!write && strcmp(kind, "read"))
+        return 2;
+    char value[24];
+    for (int i = 0; i < count; i++) {
+        snprintf(value, sizeof value, "%d", i);
+        if (write && !xs_write(h, XBT_NULL, path, value, (unsigned)strlen(value)))
+            return failed("xs_write");
+        char* got = write ? NULL : read_node(h, XBT_NULL, path);
+        if (!write && !got)
+            return failed("xs_read");
+        free(got);
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     struct xs_handle* a = xs_open(0);
     struct xs_handle* b = xs_open(0);
@@ -125,10 +145,12 @@ int main(int argc, char** argv) {
         rc = xs_set_target(a, (unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]))
                  ? 0
                  : failed("xs_set_target");
-    else
+    else if (argc == 5 && !strcmp(argv[1], "repeat"))
+        rc = repeat(a, argv[2], argv[3], atoi(argv[4]));
+    if (rc == 2)
         fprintf(stderr, "usage: xs-probe transaction PATH VALUE | conflict PATH |\n"
                         "       watch PATH COUNT TIMEOUT_MS | introduced DOMID | mkdir PATH |\n"
-                        "       set-target DOMID TARGET\n");
+                        "       set-target DOMID TARGET | repeat read|write PATH COUNT\n");
     xs_close(a);
     xs_close(b);
     return rc;
