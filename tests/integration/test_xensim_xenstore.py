@@ -109,6 +109,24 @@ def test_xl_create_introduces_and_destroy_releases(sim_host):
     assert introduced(1) == "no"
 
 
+def test_probe_repeats_requests(tmp_path):
+    # sim-scale divides xenstored's CPU by these requests: each must reach xenstored;
+    # a bad kind is refused, a failed read fails.
+    trace = tmp_path / "trace"
+    with SimHost(trace=trace) as h:
+        before = trace.read_text()
+        h.run(BUILD / "xs-probe", "repeat", "write", "/bench/repeat", "7", check=True)
+        h.run(BUILD / "xs-probe", "repeat", "read", "/bench/repeat", "5", check=True)
+        r = h.run(BUILD / "xs-probe", "repeat", "rm", "/bench/repeat", "1")
+        assert r.returncode == 2 and "usage" in r.stderr
+        r = h.run(BUILD / "xs-probe", "repeat", "read", "/bench/absent", "1")
+        assert r.returncode == 1 and "xs_read" in r.stderr
+        after = trace.read_text()[len(before):]
+        assert h.xs_read("/bench/repeat") == "6"
+    assert after.count("WRITE (/bench/repeat ") == 7
+    assert after.count("READ (/bench/repeat )") == 5
+
+
 def test_trace_file_counts_requests(tmp_path):
     trace = tmp_path / "trace"
     with SimHost(trace=trace) as h:
