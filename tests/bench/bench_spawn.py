@@ -1,8 +1,9 @@
 """meson benchmark: a guest's whole life on the simulated host, in xenstore requests and time.
 
 For 1, 20 and 200 guests (STUBDOMD_BENCH_SPAWN_SIZES="500 1000" for the issue's larger
-sizes; a 1000-guest storm is bounded by xenstored 4.17's own cost per domain, see
-/work/notes/issue-15.md) it prints, as key=value lines, asserting nothing about time:
+sizes; a 1000-guest storm is bounded by xenstored 4.17's own cost per request, which grows
+with the number of domains: sim-scale's xenstored_read_us / xenstored_write_us) it prints,
+as key=value lines, asserting nothing about time:
 
 - `requests_per_guest=`: the xenstore requests stubdomd made per guest over the whole life of
   the guests (discovery, spawn, link, running, teardown after `xl destroy` of each guest),
