@@ -38,6 +38,16 @@ public:
     // the event loop; within the configured QMP timeout.
     virtual void queryVnc(DomId guest, VncDone done) = 0;
     virtual void setVncPassword(DomId guest, const std::string& password, Completion done) = 0;
+
+    // The dom0 end of the guest's display channel: a unix socket whose connections reach
+    // the VNC server of the stub's qemu over a second vchan (device-model/<guest>/vnc-vchan,
+    // which the stub's init serves). Its proxy starts at the first call and goes with the
+    // channel. Throws Error: InvalidState when the guest has no channel, SpawnFailed when
+    // the proxy cannot run (or kept dying), NotSupported when the monitor has no displays.
+    virtual std::string displaySocket(DomId guest) {
+        (void)guest;
+        throw Error(ErrorCode::NotSupported, "this device model monitor carries no display");
+    }
 };
 
 } // namespace stubdomd

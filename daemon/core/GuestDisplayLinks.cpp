@@ -1,7 +1,14 @@
 // OpenDisplay (GuestService::openDisplay): where a guest's display is served comes from its
 // view, as GetDisplay says it (the vfb backend's port for vnc-dom0, the stub's own address
-// and port for vnc-stubdom, what qemu reported over QMP for a Linux stub); the connection
-// and the relay are DisplayLinks'.
+// and port for vnc-stubdom); the connection and the relay are DisplayLinks'.
+//
+// A Linux stub domain's display is carried like its QMP: its qemu serves VNC on a unix
+// socket inside the stub, the stub's init offers it at device-model/<guest>/vnc-vchan, and
+// the display proxy of its channel (DeviceModelMonitor::displaySocket) is the dom0 end. So
+// for a Linux stub OpenDisplay goes there whatever the display mode, which says only what
+// is served on a network: that path needs no network, no TCP port, no vfb, and is open
+// only to callers with the display action (its VNC has no password of its own). The proxy
+// serves one connection at a time, so such a display takes one client (then Busy).
 #include "GuestManager.hpp"
 
 namespace stubdomd {
@@ -11,6 +18,31 @@ void GuestManager::openDisplay(const std::string& uuid, DisplayOpened done) {
     const GuestView& view = guest.view;
     if (!displayLinks_)
         throw Error(ErrorCode::NotSupported, "opening displays is not supported");
+    DisplayEndpoint where;
+    if (view.flavour == Flavour::Linux && channel_.available()) {
+        if (!channel_.stubOf(view.domid))
+            throw Error(ErrorCode::InvalidState,
+                        "guest " + view.name +
+                            "'s display (its Linux stub domain's, over a vchan) is not served "
+                            "now: its stub domain is " +
+                            std::string(toString(view.state)));
+        where.socketPath = channel_.monitor().displaySocket(view.domid);
+        where.maxClients = 1;
+    } else {
+        where = networkDisplay(view);
+    }
+    const DomId domid = view.domid;
+    displayLinks_->open(uuid, where, std::move(done),
+                        [this, uuid, domid](bool connected, unsigned clients) {
+                            // The guest may be gone, or be another one by now.
+                            Guest* still = registry_.byUuid(uuid);
+                            if (still && still->view.domid == domid)
+                                registry_.displayClientChanged(*still, connected, clients);
+                        });
+}
+
+// vnc-dom0 and vnc-stubdom: the address and port the view has.
+DisplayEndpoint GuestManager::networkDisplay(const GuestView& view) {
     if (view.displayMode != DisplayMode::VncStubdom && view.displayMode != DisplayMode::VncDom0)
         throw Error(ErrorCode::InvalidDisplay,
                     "guest " + view.name + " has display mode " +
@@ -22,14 +54,10 @@ void GuestManager::openDisplay(const std::string& uuid, DisplayOpened done) {
                                                  std::string(toString(view.displayMode)) +
                                                  ") is not served now: its stub domain is " +
                                                  std::string(toString(view.state)));
-    const DomId domid = view.domid;
-    displayLinks_->open(uuid, view.displayAddress, view.displayPort, std::move(done),
-                        [this, uuid, domid](bool connected, unsigned clients) {
-                            // The guest may be gone, or be another one by now.
-                            Guest* still = registry_.byUuid(uuid);
-                            if (still && still->view.domid == domid)
-                                registry_.displayClientChanged(*still, connected, clients);
-                        });
+    DisplayEndpoint where;
+    where.address = view.displayAddress;
+    where.port = view.displayPort;
+    return where;
 }
 
 } // namespace stubdomd

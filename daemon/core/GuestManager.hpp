@@ -119,6 +119,7 @@ public:
 
 private:
     using Guest = Registry::Guest;
+    static DisplayEndpoint networkDisplay(const GuestView& view);
 
     Settings settings_;
     CoreDeps deps_;

@@ -9,27 +9,47 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 namespace stubdomd {
 
 struct DisplayRelay::Link {
     std::string key;
-    std::string where; // ADDRESS:PORT, for messages
-    UniqueFd server;   // the connection to the display's server
-    UniqueFd client;   // stubdomd's end of the pair; the client holds the other
+    std::string where; // ADDRESS:PORT or the socket's path, for messages
+    sockaddr_storage to{};
+    socklen_t length = 0;
+    UniqueFd server; // the connection to the display's server
+    UniqueFd client; // stubdomd's end of the pair; the client holds the other
     std::vector<char> toClient, toServer;
     Opened opened; // reset once called
     ClientsChanged changed;
-    Timers::TimerId timer = 0;
+    Timers::TimerId timer = 0; // the connect timeout
+    Timers::TimerId retry = 0; // the next connect to a unix socket not listening yet
     bool relaying = false;
 };
 
 namespace {
 
-// ADDRESS:PORT as a socket address; Error(InvalidDisplay) for what is no IP literal.
-int socketFor(const std::string& address, std::int32_t port, sockaddr_storage& out,
-              socklen_t& length) {
+// How long a connect to a display proxy's socket that is not listening yet waits before
+// trying again; the connect timeout bounds the whole.
+constexpr std::chrono::milliseconds kRetryDelay{50};
+
+// The endpoint as a socket address; Error(InvalidDisplay) for what is no IP literal, a
+// port out of range or a socket path too long.
+void socketFor(const DisplayEndpoint& endpoint, sockaddr_storage& out, socklen_t& length) {
     std::memset(&out, 0, sizeof out);
+    if (!endpoint.socketPath.empty()) {
+        auto* un = reinterpret_cast<sockaddr_un*>(&out);
+        if (endpoint.socketPath.size() >= sizeof un->sun_path)
+            throw Error(ErrorCode::InvalidDisplay,
+                        "display socket path " + endpoint.socketPath + " is too long");
+        un->sun_family = AF_UNIX;
+        std::memcpy(un->sun_path, endpoint.socketPath.c_str(), endpoint.socketPath.size() + 1);
+        length = sizeof *un;
+        return;
+    }
+    const std::string& address = endpoint.address;
+    const std::int32_t port = endpoint.port;
     if (port <= 0 || port > 65535)
         throw Error(ErrorCode::InvalidDisplay,
                     "display port " + std::to_string(port) + " is out of range");
@@ -47,7 +67,14 @@ int socketFor(const std::string& address, std::int32_t port, sockaddr_storage& o
         throw Error(ErrorCode::InvalidDisplay,
                     "display address '" + address + "' is no IP address");
     }
-    return out.ss_family;
+}
+
+std::string describe(const DisplayEndpoint& endpoint) {
+    if (!endpoint.socketPath.empty())
+        return endpoint.socketPath;
+    const bool v6 = endpoint.address.find(':') != std::string::npos;
+    return (v6 ? "[" + endpoint.address + "]" : endpoint.address) + ":" +
+           std::to_string(endpoint.port);
 }
 
 } // namespace
@@ -57,10 +84,13 @@ DisplayRelay::DisplayRelay(EventLoop& loop, std::chrono::milliseconds connectTim
 
 DisplayRelay::~DisplayRelay() {
     for (auto& [key, link] : links_) {
-        loop_.removeFd(link->server.get());
+        if (link->server)
+            loop_.removeFd(link->server.get());
         loop_.removeFd(link->client.get());
         if (link->timer)
             loop_.cancel(link->timer);
+        if (link->retry)
+            loop_.cancel(link->retry);
     }
 }
 
@@ -68,32 +98,25 @@ unsigned DisplayRelay::clients(const std::string& key) const {
     return static_cast<unsigned>(links_.count(key));
 }
 
-void DisplayRelay::open(const std::string& key, const std::string& address, std::int32_t port,
-                        Opened opened, ClientsChanged changed) {
-    if (clients(key) >= kMaxClients)
-        throw Error(ErrorCode::Busy,
-                    "the display has " + std::to_string(kMaxClients) + " clients already");
-    sockaddr_storage to;
-    socklen_t length = 0;
-    const int family = socketFor(address, port, to, length);
+void DisplayRelay::open(const std::string& key, const DisplayEndpoint& endpoint, Opened opened,
+                        ClientsChanged changed) {
+    if (clients(key) >= endpoint.maxClients)
+        throw Error(ErrorCode::Busy, "the display has " + std::to_string(endpoint.maxClients) +
+                                         (endpoint.maxClients == 1 ? " client" : " clients") +
+                                         " already, as many as it serves at once");
     auto link = std::make_shared<Link>();
+    socketFor(endpoint, link->to, link->length);
     link->key = key;
-    link->where = (family == AF_INET6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+    link->where = describe(endpoint);
     link->opened = std::move(opened);
     link->changed = std::move(changed);
-    link->server.reset(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!link->server)
-        throw Error(ErrorCode::Busy, std::string("cannot make a socket: ") + std::strerror(errno));
-    if (::connect(link->server.get(), reinterpret_cast<sockaddr*>(&to), length) < 0 &&
-        errno != EINPROGRESS)
+    if (!startConnect(link)) {
+        const int error = errno;
         throw Error(ErrorCode::SpawnFailed, "cannot connect to the display at " + link->where +
-                                                ": " + std::strerror(errno));
+                                                ": " + std::strerror(error));
+    }
     links_.emplace(key, link);
     std::weak_ptr<Link> weak = link;
-    loop_.addFd(link->server.get(), POLLOUT, [this, weak](short) {
-        if (auto l = weak.lock())
-            connected(l);
-    });
     link->timer = loop_.after(connectTimeout_, [this, weak] {
         auto l = weak.lock();
         if (!l || l->relaying)
@@ -106,6 +129,45 @@ void DisplayRelay::open(const std::string& key, const std::string& address, std:
                                               std::to_string(connectTimeout_.count()) + " ms"),
                -1);
     });
+}
+
+// A non-blocking connect, watched for its end; a unix socket that is not there or not
+// listening yet (a proxy just started binds it a moment later) is tried again after
+// kRetryDelay. False, with errno, when the connect failed for good.
+bool DisplayRelay::startConnect(const std::shared_ptr<Link>& link) {
+    const int family = link->to.ss_family;
+    link->server.reset(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!link->server)
+        return false;
+    if (::connect(link->server.get(), reinterpret_cast<sockaddr*>(&link->to), link->length) < 0 &&
+        errno != EINPROGRESS) {
+        if (family != AF_UNIX || (errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN))
+            return false;
+        link->server.reset();
+        std::weak_ptr<Link> weak = link;
+        link->retry = loop_.after(kRetryDelay, [this, weak] {
+            auto l = weak.lock();
+            if (!l)
+                return;
+            l->retry = 0;
+            if (startConnect(l))
+                return;
+            const int error = errno;
+            Opened opened = std::move(l->opened);
+            const std::string where = l->where;
+            end(l, false);
+            opened(Error(ErrorCode::SpawnFailed,
+                         "cannot connect to the display at " + where + ": " + std::strerror(error)),
+                   -1);
+        });
+        return true;
+    }
+    std::weak_ptr<Link> weak = link;
+    loop_.addFd(link->server.get(), POLLOUT, [this, weak](short) {
+        if (auto l = weak.lock())
+            connected(l);
+    });
+    return true;
 }
 
 void DisplayRelay::connected(const std::shared_ptr<Link>& link) {
@@ -178,11 +240,17 @@ void DisplayRelay::arm(const std::shared_ptr<Link>& link) {
 }
 
 void DisplayRelay::end(const std::shared_ptr<Link>& link, bool tell) {
-    loop_.removeFd(link->server.get());
-    loop_.removeFd(link->client.get());
+    if (link->server)
+        loop_.removeFd(link->server.get());
+    if (link->client)
+        loop_.removeFd(link->client.get());
     if (link->timer) {
         loop_.cancel(link->timer);
         link->timer = 0;
+    }
+    if (link->retry) {
+        loop_.cancel(link->retry);
+        link->retry = 0;
     }
     for (auto [it, last] = links_.equal_range(link->key); it != last; ++it)
         if (it->second == link) {

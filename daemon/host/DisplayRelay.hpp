@@ -1,4 +1,5 @@
-// DisplayLinks on the event loop: a non-blocking TCP connect to the display's server, then
+// DisplayLinks on the event loop: a non-blocking connect to the display's server (TCP, or
+// the unix socket of a Linux stub's display proxy), then
 // a relay between it and the server's end of a socket pair whose other end the client got.
 // Each direction has one bounded buffer: while it is full the relay stops reading the side
 // that fills it, so a client that never reads costs kBufferBytes per direction at most and
@@ -27,17 +28,15 @@ public:
     DisplayRelay(const DisplayRelay&) = delete;
     DisplayRelay& operator=(const DisplayRelay&) = delete;
 
-    void open(const std::string& key, const std::string& address, std::int32_t port, Opened opened,
+    void open(const std::string& key, const DisplayEndpoint& where, Opened opened,
               ClientsChanged changed) override;
     unsigned clients(const std::string& key) const override;
 
-    // A display's server (QEMU's VNC) takes several clients; beyond this many per guest a
-    // client is refused (Busy) rather than stubdomd's descriptors spent on one guest.
-    static constexpr unsigned kMaxClients = 4;
     static constexpr std::size_t kBufferBytes = 64 * 1024;
 
 private:
     struct Link;
+    bool startConnect(const std::shared_ptr<Link>& link);
     void connected(const std::shared_ptr<Link>& link);
     void pump(const std::shared_ptr<Link>& link);
     void arm(const std::shared_ptr<Link>& link);

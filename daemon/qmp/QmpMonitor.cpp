@@ -46,6 +46,33 @@ std::string QmpMonitor::socketPath(DomId guest) const {
     return settings_.socketDir + "/qmp-libxl-" + std::to_string(guest);
 }
 
+std::string QmpMonitor::displaySocketPath(DomId guest) const {
+    return settings_.socketDir + "/vnc-stubdomd-" + std::to_string(guest);
+}
+
+std::string QmpMonitor::displaySocket(DomId guest) {
+    auto it = channels_.find(guest);
+    if (it == channels_.end())
+        throw Error(ErrorCode::InvalidState,
+                    "the device model of domain " + std::to_string(guest) + " has no channel");
+    Channel& channel = it->second;
+    if (channel.display && channel.display->gaveUp())
+        throw Error(ErrorCode::SpawnFailed, "the display proxy of guest " + channel.guestName +
+                                                " is not running (" + channel.display->lastExit() +
+                                                ")");
+    if (!channel.display) {
+        VchanProxyParams params{settings_.proxyProgram, channel.guestName, guest, channel.stub,
+                                displaySocketPath(guest)};
+        params.channel = "vnc";
+        params.statePath = false;
+        channel.display = std::make_unique<VchanProxy>(loop_, std::move(params));
+        logInfo({channel.guestName, guest, channel.stub, ""},
+                "display proxy started (pid " + std::to_string(channel.display->pid()) + ") on " +
+                    displaySocketPath(guest));
+    }
+    return displaySocketPath(guest);
+}
+
 void QmpMonitor::open(const std::string& guestName, DomId guest, DomId stub) {
     close(guest);
     if (::mkdir(settings_.socketDir.c_str(), 0700) != 0 && errno != EEXIST)
@@ -53,6 +80,7 @@ void QmpMonitor::open(const std::string& guestName, DomId guest, DomId stub) {
                                                 settings_.socketDir + ": " + std::strerror(errno));
     Channel channel;
     channel.guestName = guestName;
+    channel.stub = stub;
     channel.proxy = std::make_unique<VchanProxy>(
         loop_, VchanProxyParams{settings_.proxyProgram, guestName, guest, stub, socketPath(guest)});
     logInfo({guestName, guest, stub, ""}, "QMP proxy started (pid " +

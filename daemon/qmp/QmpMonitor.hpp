@@ -1,6 +1,8 @@
 // DeviceModelMonitor over QMP: per Linux stub domain a VchanProxy listening on
 // <qmp_socket_dir>/qmp-libxl-<guest domid> (libxl's name for a guest's QMP socket),
-// and a fresh QmpClient conversation for each question.
+// and a fresh QmpClient conversation for each question. The display's VchanProxy
+// (<qmp_socket_dir>/vnc-stubdomd-<guest domid>) starts when the display is first opened:
+// most stubs are never looked at, and a proxy costs a process and a socket.
 #pragma once
 
 #include "core/DeviceModelMonitor.hpp"
@@ -36,15 +38,19 @@ public:
     void close(DomId guest) override;
     void queryVnc(DomId guest, VncDone done) override;
     void setVncPassword(DomId guest, const std::string& password, Completion done) override;
+    std::string displaySocket(DomId guest) override;
 
     std::string socketPath(DomId guest) const;
+    std::string displaySocketPath(DomId guest) const;
 
 private:
     using Answer = std::function<void(const std::optional<QmpError>& error,
                                       const std::vector<nlohmann::json>& returns)>;
     struct Channel {
         std::string guestName;
+        DomId stub = 0;
         std::unique_ptr<VchanProxy> proxy;
+        std::unique_ptr<VchanProxy> display; // started by the first displaySocket()
         unsigned conversations = 0;
     };
     void converse(DomId guest, std::vector<QmpCommand> commands, Answer answer);

@@ -43,19 +43,28 @@ VchanProxy::~VchanProxy() {
     removeSocket(params_.socketPath, {params_.guestName, params_.guest, params_.stub, ""});
 }
 
+std::string VchanProxy::label() const {
+    return params_.channel == "qmp" ? "QMP proxy" : params_.channel + " proxy";
+}
+
 std::vector<std::string> VchanProxy::argv() const {
     const std::string stub = std::to_string(params_.stub);
-    return {params_.program,
-            "--state-path=/local/domain/0/device-model/" + stub + "/qmp-proxy-state", stub,
-            "/local/domain/" + stub + "/device-model/" + std::to_string(params_.guest) +
-                "/qmp-vchan",
-            params_.socketPath};
+    std::vector<std::string> argv{params_.program};
+    if (params_.statePath)
+        argv.push_back("--state-path=/local/domain/0/device-model/" + stub + "/" + params_.channel +
+                       "-proxy-state");
+    argv.insert(argv.end(), {stub,
+                             "/local/domain/" + stub + "/device-model/" +
+                                 std::to_string(params_.guest) + "/" + params_.channel + "-vchan",
+                             params_.socketPath});
+    return argv;
 }
 
 void VchanProxy::launch() {
     removeSocket(params_.socketPath, {params_.guestName, params_.guest, params_.stub, ""});
-    process_ = std::make_unique<ChildProcess>(loop_, "qmp-proxy-" + params_.guestName, argv(),
-                                              [this](const std::string& how) { exited(how); });
+    process_ =
+        std::make_unique<ChildProcess>(loop_, params_.channel + "-proxy-" + params_.guestName,
+                                       argv(), [this](const std::string& how) { exited(how); });
     policy_.started(loop_.now());
     lastExit_.clear();
 }
@@ -67,11 +76,11 @@ void VchanProxy::exited(const std::string& how) {
     policy_.exited(loop_.now());
     if (policy_.limitReached(loop_.now())) {
         gaveUp_ = true;
-        logError(fields, "the QMP proxy " + how + " too often; not starting it again");
+        logError(fields, "the " + label() + " " + how + " too often; not starting it again");
         return;
     }
     const auto delay = policy_.nextDelay();
-    logWarning(fields, "the QMP proxy " + how + "; starting it again in " +
+    logWarning(fields, "the " + label() + " " + how + "; starting it again in " +
                            std::to_string(delay.count()) + " ms");
     restartTimer_ = loop_.after(delay, [this] {
         restartTimer_ = 0;

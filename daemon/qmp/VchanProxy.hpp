@@ -6,8 +6,12 @@
 //
 // In its default client mode it listens on <socket> and, per accepted connection,
 // connects to the vchan the stub's qemu serves. A child of the daemon: output logged
-// as "qmp-proxy-<guest name>", restarted with backoff when it dies (RestartPolicy),
+// as "<channel>-proxy-<guest name>", restarted with backoff when it dies (RestartPolicy),
 // killed and reaped when this object goes, its socket removed.
+//
+// The same program carries a Linux stub's display (channel "vnc"): the stub's init
+// serves its qemu's VNC socket at device-model/<guest>/vnc-vchan beside qmp-vchan, and
+// that proxy has no state path (libxl has no such proxy, and nothing reads its state).
 #pragma once
 
 #include "core/Types.hpp"
@@ -27,6 +31,12 @@ struct VchanProxyParams {
     DomId guest = 0;
     DomId stub = 0;
     std::string socketPath; // where it listens in dom0
+    // The vchan's node under /local/domain/<stub>/device-model/<guest>/ ("qmp-vchan"), and
+    // the name of the channel in logs and messages ("qmp", "vnc").
+    std::string channel = "qmp";
+    // --state-path=/local/domain/0/device-model/<stub>/qmp-proxy-state, as libxl: only
+    // the QMP proxy has one.
+    bool statePath = true;
 };
 
 class VchanProxy {
@@ -45,6 +55,7 @@ public:
     bool gaveUp() const { return gaveUp_; }
 
 private:
+    std::string label() const; // "QMP proxy", "vnc proxy"
     void launch();
     void exited(const std::string& how);
 

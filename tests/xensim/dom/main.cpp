@@ -2,7 +2,8 @@
 // started detached by the shim or the fake xl. After the boot delay it does what the
 // stub domain's qemu and the dom0 vfb backend would: report the device model "running"
 // and, for a vnc vfb, the VNC port. A Linux stub (kernel qemu-stubdom-linux-kernel) first
-// reads the guest's dm-argv as its init does, and publishes its QMP vchan. Fault switches can keep
+// reads the guest's dm-argv as its init does, publishes its QMP vchan, starts its display's VNC
+// server and publishes the display's vchan. Fault switches can keep
 // it from running or crash it. Its log is DIR/log/dom-DOMID.log.
 #include "domops.h"
 #include "domtable.h"
@@ -147,7 +148,7 @@ bool isLinuxStub(xs_handle* xs, const Stub& s) {
 
 // The Linux stub's init reads its qemu arguments from the guest's dm-argv keys, sorted
 // (xenstore-list | sort): nothing to run without them, or when the stub may not read them.
-bool readDmArgv(xs_handle* xs, const char* dir, const Stub& s) {
+bool readDmArgv(xs_handle* xs, const char* dir, const Stub& s, std::string& qemuName) {
     auto vm = xsRead(xs, "/local/domain/" + std::to_string(s.target) + "/vm");
     std::string argv = vm.value_or("/vm/?") + "/image/dm-argv";
     if (!(permFor(perms(xs, argv), s.domid, s.target) & XS_PERM_READ)) {
@@ -160,26 +161,31 @@ bool readDmArgv(xs_handle* xs, const char* dir, const Stub& s) {
         std::printf("xensim-dom: linux stub: %s is empty; qemu does not start\n", argv.c_str());
         return false;
     }
-    std::string line;
+    std::string line, previous;
     for (const auto& key : keys) {
         if (!(permFor(perms(xs, argv + "/" + key), s.domid, s.target) & XS_PERM_READ)) {
             std::printf("xensim-dom: linux stub: cannot read %s/%s; qemu does not start\n",
                         argv.c_str(), key.c_str());
             return false;
         }
-        line += " [" + xsRead(xs, argv + "/" + key).value_or("") + "]";
+        const std::string value = xsRead(xs, argv + "/" + key).value_or("");
+        line += " [" + value + "]";
+        if (previous == "-name")
+            qemuName = value;
+        previous = value;
     }
     std::printf("xensim-dom: dm-argv:%s\n", line.c_str());
     console(dir, s, "+ qemu (xensim stand-in)" + line);
     return true;
 }
 
-// The stub's vchan-socket-proxy serves qemu's QMP socket to dom0 over a vchan: libxenvchan's
-// server publishes ring-ref and event-channel under device-model/<guest>/qmp-vchan, owned
-// by the stub and readable by dom0 (its peer).
-void publishQmpVchan(xs_handle* xs, const Stub& s) {
+// The stub's vchan-socket-proxies serve qemu's QMP socket and its VNC socket to dom0 over
+// vchans: libxenvchan's server publishes ring-ref and event-channel under
+// device-model/<guest>/qmp-vchan (and vnc-vchan), owned by the stub and readable by dom0
+// (its peer).
+void publishVchan(xs_handle* xs, const Stub& s, const std::string& node) {
     std::string base = "/local/domain/" + std::to_string(s.domid) + "/device-model/" +
-                       std::to_string(s.target) + "/qmp-vchan";
+                       std::to_string(s.target) + "/" + node;
     xs_permissions p[2] = {{s.domid, XS_PERM_NONE}, {0, XS_PERM_READ}};
     for (const auto& [key, value] : {std::pair<std::string, std::string>{"ring-ref", "8"},
                                      std::pair<std::string, std::string>{"event-channel", "5"}}) {
@@ -189,15 +195,23 @@ void publishQmpVchan(xs_handle* xs, const Stub& s) {
     }
 }
 
+void startVncServer(const char* dir, const Stub& s, const std::string& base,
+                    const std::string& name);
+
 void reportRunning(xs_handle* xs, const char* dir, const Stub& s) {
     std::string g = std::to_string(s.target);
     std::string own = "/local/domain/" + std::to_string(s.domid) + "/device-model/" + g + "/state";
     if (isLinuxStub(xs, s)) {
         console(dir, s, "Linux stub domain " + s.name + " (xensim stand-in) booting, target " + g);
         // Upstream qemu writes its state relative to its own domain, never the legacy path.
-        if (!readDmArgv(xs, dir, s))
+        std::string qemuName;
+        if (!readDmArgv(xs, dir, s, qemuName))
             return;
-        publishQmpVchan(xs, s);
+        publishVchan(xs, s, "qmp-vchan");
+        // The display's socket exists before its vchan is offered, as the init starts its
+        // proxy after QEMU is up.
+        startVncServer(dir, s, std::string(dir) + "/vnc/stub-" + std::to_string(s.domid), qemuName);
+        publishVchan(xs, s, "vnc-vchan");
         writeAsStub(xs, s, own, "running");
         return;
     }
@@ -275,11 +289,17 @@ private:
 // DIR/vnc/PORT.qmp (tests take its own screendump to compare). Recorded as the domain's
 // 'v' process, ended with it. Off with `xensim set DIR vnc-server 0`; the program is
 // $XENSIM_QEMU or qemu-system-x86_64 from PATH.
-void startVncServer(const char* dir, const Stub& s, int port) {
+//
+// The same QEMU stands in for the VNC server of a Linux stub's own qemu (`-vnc
+// unix:/run/vnc.sock` in the stub, stubimage/init), at DIR/vnc/stub-STUBDOMID.sock, named
+// as that qemu is (its dm-argv's -name); the sim's vchan-socket-proxy bridges the display
+// proxy's connections to it.
+void startVncServer(const char* dir, const Stub& s, const std::string& base,
+                    const std::string& name) {
     if (!xsim_setting(dir, "vnc-server", 1))
         return;
-    const std::string base = std::string(dir) + "/vnc/" + std::to_string(port);
     const std::string sock = base + ".sock", qmp = base + ".qmp";
+    mkdir((std::string(dir) + "/vnc").c_str(), 0700); // a Linux stub may have no vfb port
     unlink(sock.c_str()); // a server killed with its domain leaves its socket behind
     unlink(qmp.c_str());
     std::string qemu = getenv("XENSIM_QEMU") ? getenv("XENSIM_QEMU") : "";
@@ -297,11 +317,11 @@ void startVncServer(const char* dir, const Stub& s, int port) {
         }
     }
     if (qemu.empty()) {
-        std::printf("xensim-dom: no qemu-system-x86_64 in PATH: port %d has no VNC server\n", port);
+        std::printf("xensim-dom: no qemu-system-x86_64 in PATH: %s has no VNC server\n",
+                    base.c_str());
         return;
     }
     std::string vnc = "unix:" + sock, qmpArg = "unix:" + qmp + ",server=on,wait=off";
-    std::string name = s.name + "-vfb";
     std::vector<std::string> args{qemu,   "-nodefaults", "-machine", "pc,accel=tcg", "-m", "16",
                                   "-vga", "std",         "-display", "none",         "-S", "-vnc",
                                   vnc,    "-qmp",        qmpArg,     "-name",        name};
@@ -309,7 +329,7 @@ void startVncServer(const char* dir, const Stub& s, int port) {
     for (auto& a : args)
         argv.push_back(a.data());
     argv.push_back(nullptr);
-    std::string log = std::string(dir) + "/log/vnc-" + s.name + ".log";
+    std::string log = std::string(dir) + "/log/vnc-" + name + ".log";
     pid_t pid = xsim_spawn_detached(argv.data(), log.c_str());
     if (pid < 0) {
         std::perror("xensim-dom: starting the VNC server");
@@ -337,7 +357,7 @@ void reportVnc(xs_handle* xs, const char* dir, const Stub& s) {
                 port++;
         ports.claim(port, s.domid);
     }
-    startVncServer(dir, s, port);
+    startVncServer(dir, s, std::string(dir) + "/vnc/" + std::to_string(port), s.name + "-vfb");
     std::string path = "/local/domain/" + std::to_string(s.domid) + "/console/vnc-port";
     std::string v = std::to_string(port);
     xs_write(xs, XBT_NULL, path.c_str(), v.data(), static_cast<unsigned>(v.size()));

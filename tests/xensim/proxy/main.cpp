@@ -7,6 +7,11 @@
 // (recorded in DIR/qmp/STUBNAME.vnc-password for tests). Like the real proxy it serves
 // one client at a time, and like its vchan connect it waits for the stub's qemu to
 // publish the vchan before the greeting. Fault switches (README.md) make it misbehave.
+//
+// At device-model/<guest>/vnc-vchan (a Linux stub's display, stubimage/init) there is no
+// answer to make up: the stub's end is the sim's stand-in for its qemu's VNC server (a real
+// QEMU on DIR/vnc/stub-STUBDOMID.sock, started by xensim-dom), and each accepted connection
+// is bridged to it byte for byte, one at a time as the real proxy serves them.
 // Its log is its stderr (stubdomd logs it); commands go to DIR/log/qmp-STUBNAME.log.
 #include "domtable.h"
 #include "faults.h"
@@ -24,6 +29,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -220,6 +226,58 @@ bool serve(int client, xs_handle* xs, const Stub& stub, const std::string& nodeP
     }
 }
 
+// Copies both ways until either side ends: what the two proxies and the vchan between them
+// do for the display.
+void bridge(int client, int server) {
+    pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    char chunk[65536];
+    for (;;) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (!fds[i].revents)
+                continue;
+            ssize_t got = ::read(fds[i].fd, chunk, sizeof chunk);
+            if (got <= 0)
+                return;
+            for (ssize_t done = 0; done < got;) {
+                ssize_t n = ::send(fds[1 - i].fd, chunk + done, static_cast<size_t>(got - done),
+                                   MSG_NOSIGNAL);
+                if (n <= 0)
+                    return;
+                done += n;
+            }
+        }
+    }
+}
+
+// False when the vchan cannot be had (the stub is gone): the real proxy then exits 1.
+bool serveDisplay(int client, xs_handle* xs, const Stub& stub, const std::string& nodePath) {
+    if (!waitForVchan(xs, stub, nodePath)) {
+        std::fprintf(stderr, "vchan client init: domain %u is gone\n", stub.domid);
+        return false;
+    }
+    const std::string path = std::string(dir) + "/vnc/stub-" + std::to_string(stub.domid) + ".sock";
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+    int server = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        // The stub's proxy cannot reach its qemu's socket: it drops the vchan, and this
+        // end's client reads EOF.
+        std::fprintf(stderr, "connect socket %s: %s\n", path.c_str(), std::strerror(errno));
+        ::close(server);
+        return true;
+    }
+    std::fprintf(stderr, "display connection bridged to %s\n", path.c_str());
+    bridge(client, server);
+    ::close(server);
+    return true;
+}
+
 int listenOn(const std::string& path) {
     sockaddr_un address{};
     if (path.size() >= sizeof(address.sun_path)) {
@@ -282,11 +340,12 @@ int main(int argc, char** argv) {
     }
     const auto domid = static_cast<uint32_t>(std::strtoul(argv[optind], nullptr, 10));
     auto stub = xsim::findDomain(dir, domid);
-    const std::string expected = stub
-                                     ? "/local/domain/" + std::to_string(domid) + "/device-model/" +
-                                           std::to_string(stub->target) + "/qmp-vchan"
-                                     : "";
-    if (!stub || stub->target == XSIM_NO_TARGET || expected != argv[optind + 1]) {
+    const std::string home = stub ? "/local/domain/" + std::to_string(domid) + "/device-model/" +
+                                        std::to_string(stub->target) + "/"
+                                  : "";
+    const bool display = stub && home + "vnc-vchan" == argv[optind + 1];
+    if (!stub || stub->target == XSIM_NO_TARGET ||
+        (home + "qmp-vchan" != argv[optind + 1] && !display)) {
         std::fprintf(stderr, "vchan client init: no vchan at %s for domain %s\n", argv[optind + 1],
                      argv[optind]);
         return 1;
@@ -312,7 +371,8 @@ int main(int argc, char** argv) {
             std::perror("accept");
             return 1;
         }
-        const bool served = serve(client, xs.get(), *stub, argv[optind + 1]);
+        const bool served = display ? serveDisplay(client, xs.get(), *stub, argv[optind + 1])
+                                    : serve(client, xs.get(), *stub, argv[optind + 1]);
         ::close(client);
         if (!served)
             return 1;
