@@ -76,6 +76,24 @@ TEST_CASE("the proxy runs with libxl's arguments and is killed, reaped and clean
     CHECK_FALSE(exists(socket));
 }
 
+TEST_CASE("the display proxy reaches the vnc-vchan, with no state path, logged as vnc-proxy") {
+    EventLoop loop;
+    LogCapture logs;
+    TempDir dir;
+    VchanProxyParams params{writeScript(dir.path, "exec sleep 30"), "lin", 7, 8,
+                            dir.path + "/vnc-stubdomd-7"};
+    params.channel = "vnc";
+    params.statePath = false;
+    VchanProxy proxy(loop, params);
+    CHECK(proxy.argv() == std::vector<std::string>{params.program, "8",
+                                                   "/local/domain/8/device-model/7/vnc-vchan",
+                                                   dir.path + "/vnc-stubdomd-7"});
+    runFor(loop, 200ms);
+    REQUIRE(startsOf(dir.path) ==
+            std::vector<std::string>{"8 /local/domain/8/device-model/7/vnc-vchan " + dir.path +
+                                     "/vnc-stubdomd-7"});
+}
+
 TEST_CASE("a proxy that dies is started again after a backoff") {
     EventLoop loop;
     LogCapture logs;
