@@ -89,9 +89,21 @@ for m in 'dom0 xen userspace up' 'xl info OK' 'stage1 HVM guest' 'stage1 stub do
 done
 if [[ $linux -eq 1 ]]; then
   for m in 'linux xl create of .* returned 0' "linux the stub's QEMU started" 'linux QMP query-status answered' \
-           "linux guest's own serial line read in dom0" 'linux teardown'; do
+           "linux guest's own serial line read in dom0" 'linux screenshot of .* through OpenDisplay' \
+           'linux teardown'; do
     grep -a -q -E "^REALXEN: $m" "$log" || missing+=("$m")
   done
+fi
+# The linux guest's screenshot (scenario.sh linux_screenshot): out of the serial log into
+# OUT/linux-screen.png, then its pixels checked here, where a PNG decoder is.
+if [[ $linux -eq 1 ]] && grep -a -q '^REALXEN-PNG-BEGIN' "$log"; then
+  tr -d '\r' <"$log" | sed -n '/^REALXEN-PNG-BEGIN/,/^REALXEN-PNG-END/p' | grep -E '^[A-Za-z0-9+/=]+$' |
+    base64 -d >"$out/linux-screen.png" 2>/dev/null || true
+  if shot=$(/usr/bin/python3 "$here/check-screen.py" "$out/linux-screen.png" 2>&1); then
+    echo "realxen: linux screenshot $out/linux-screen.png: $shot"
+  else
+    echo "realxen: FAIL linux screenshot $out/linux-screen.png: $shot"; missing+=('linux screenshot pixels')
+  fi
 fi
 if grep -a -q '^REALXEN: stubdomd not installed' "$log"; then
   echo "realxen: NOTE: stubdomd is not installed by this build: stage 2 (stubdomd on real Xen) was SKIPPED"

@@ -287,6 +287,27 @@ first_boot_died() {
   esac
 }
 
+# The guest's real screen through OpenDisplay (issue 20): stubdomctl screenshot reads it with
+# gtk-vnc over the socket stubdomd relays from its display proxy, over the stub's vnc-vchan,
+# from the stub's QEMU's -vnc unix:/run/vnc.sock. The PNG goes to the serial log in base64
+# between REALXEN-PNG markers; run.sh writes it to OUT/linux-screen.png and checks its pixels
+# (dom0 has no PNG decoder).
+linux_screenshot() {
+  command -v stubdomctl >/dev/null || { fail "linux screenshot: no stubdomctl in dom0"; return; }
+  png=/tmp/$G-screen.png
+  t=$(up)
+  if out=$(stubdomctl --json screenshot $G $png 2>&1); then
+    timing linux_screenshot_s $t
+    w=$(echo "$out" | grep -o '"width": *[0-9]*' | grep -o '[0-9]*$')
+    h=$(echo "$out" | grep -o '"height": *[0-9]*' | grep -o '[0-9]*$')
+    mark "linux screenshot of $G through OpenDisplay: ${w}x${h}, $(wc -c <$png) bytes of PNG ($out) OK"
+    echo "REALXEN-PNG-BEGIN"; base64 $png; echo "REALXEN-PNG-END"
+  else
+    echo "$out" | sed 's/^/  [stubdomctl] /'; sed 's/^/  [stubdomd] /' /tmp/stubdomd.log | tail -20
+    fail "linux screenshot of $G: $out"
+  fi
+}
+
 # One boot of the linux stage's guest: xl create -p (stubdomd spawns its stub), QEMU's start on
 # the stub's console, unpause, QMP, the guest's line, teardown. 1 when the stage cannot go on.
 linux_boot() {
@@ -327,6 +348,7 @@ linux_boot() {
     timing linux_guest_line_after_unpause_s $t
     [ "$late" = late ] && qmp_status
     mark "linux guest's own serial line read in dom0: '$(grep -a -o 'REALXEN-GUEST: [^\r]*' $con | head -n1)' OK"
+    linux_screenshot
     # Seen in 2 of 3 runs (issue 16): the first boot triple-faulted ("MMIO emulation
     # failed ... Real"), xl rebooted the guest (on_reboot), stubdomd gave the new domain a
     # new stub, and the line came from that second boot. Say so, and say whose fault it was.
