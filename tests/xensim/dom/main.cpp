@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -335,7 +336,14 @@ void startVncServer(const char* dir, const Stub& s, const std::string& base,
         std::perror("xensim-dom: starting the VNC server");
         return;
     }
-    xsim_dom_attach_vnc(dir, s.domid, pid);
+    // A domain destroyed while its server started cannot take it any more: the server
+    // goes now, or it would outlive the domain and the host.
+    if (xsim_dom_attach_vnc(dir, s.domid, pid) != 0) {
+        kill(pid, SIGKILL);
+        std::printf("xensim-dom: domain %u is gone; its VNC server pid %d ended\n", s.domid,
+                    static_cast<int>(pid));
+        return;
+    }
     // The port is published once the server answers on it, as QEMU's bind precedes the
     // vnc-port a real backend writes. However long QEMU takes, for as long as it lives.
     struct stat st;
