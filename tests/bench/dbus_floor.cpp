@@ -8,6 +8,8 @@
 // Per call it copies the captured reply's body into a new method return (sd-bus has no way
 // to send one sealed message twice with a new reply serial): that copy is what any sd-bus
 // server must do at least, marshal the reply, with no registry, no object tree, no lookup.
+#include "SdBusHandles.hpp"
+
 #include <systemd/sd-bus.h>
 
 #include <cstdio>
@@ -18,18 +20,9 @@
 
 namespace {
 
-struct BusUnref {
-    void operator()(sd_bus* bus) const { sd_bus_flush_close_unref(bus); }
-};
-struct MessageUnref {
-    void operator()(sd_bus_message* m) const { sd_bus_message_unref(m); }
-};
-struct SlotUnref {
-    void operator()(sd_bus_slot* s) const { sd_bus_slot_unref(s); }
-};
-using Bus = std::unique_ptr<sd_bus, BusUnref>;
-using Message = std::unique_ptr<sd_bus_message, MessageUnref>;
-using Slot = std::unique_ptr<sd_bus_slot, SlotUnref>;
+using bench::Bus;
+using bench::Message;
+using bench::Slot;
 
 void check(int r, const std::string& what) {
     if (r < 0)
