@@ -11,6 +11,8 @@ Per step, after the daemon lists every guest:
   other_anon_rss_kib                    anonymous mappings other than [heap] and stacks
   malloc_system_bytes, malloc_in_use_bytes   malloc_stats() (called through gdb)
   rss_after_trim_kib                    VmRSS after malloc_trim(0) called through gdb
+  malloc_arenas, arenaN_system_bytes, arenaN_in_use_bytes   per arena (malloc_stats)
+  largest_other_anon                    the three largest of those other mappings (KiB@address)
   threads, fds
 Per-guest slopes are printed between the first and last steps.
 
@@ -65,6 +67,18 @@ def smaps(pid: int) -> dict:
     return {"heap_rss_kib": heap, "other_anon_rss_kib": other}
 
 
+def largest_anon(pid: int) -> str:
+    """The three largest anonymous mappings other than [heap] by Rss, 'KiB@start' each."""
+    found, start, name = [], None, None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+            start, name = fields[0].split("-")[0], (fields[5] if len(fields) > 5 else "")
+        elif fields[0] == "Rss:" and name == "":
+            found.append((int(fields[1]), start))
+    return ",".join(f"{kib}@{at}" for kib, at in sorted(found, reverse=True)[:3])
+
+
 def gdb_call(pid: int, expr: str):
     subprocess.run(["gdb", "-batch", "-n", "-p", str(pid), "-ex", f"call (void){expr}"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
@@ -77,11 +91,17 @@ def malloc_stats(pid: int, log: Path) -> dict:
     text = log.read_bytes()[before:].decode(errors="replace")
     m = re.search(r"Total \(incl\. mmap\):\s*system bytes\s*=\s*(\d+)\s*in use bytes\s*=\s*(\d+)",
                   text)
-    arenas = len(re.findall(r"^Arena \d+:", text, re.M))
-    if not m:
-        return {"malloc_arenas": arenas}
-    return {"malloc_system_bytes": int(m.group(1)), "malloc_in_use_bytes": int(m.group(2)),
-            "malloc_arenas": arenas}
+    arenas = re.findall(r"^Arena (\d+):\s*system bytes\s*=\s*(\d+)\s*in use bytes\s*=\s*(\d+)",
+                        text, re.M)
+    out = {"malloc_arenas": len(arenas)}
+    if m:
+        out.update({"malloc_system_bytes": int(m.group(1)),
+                    "malloc_in_use_bytes": int(m.group(2))})
+    # Per arena: the main one is [heap]; another is a thread's (libxenstore's watch reader).
+    for number, system, in_use in arenas:
+        out[f"arena{number}_system_bytes"] = int(system)
+        out[f"arena{number}_in_use_bytes"] = int(in_use)
+    return out
 
 
 def sample(d: Stubdomd, with_trim: bool) -> dict:
@@ -91,6 +111,7 @@ def sample(d: Stubdomd, with_trim: bool) -> dict:
            "rss_file_kib": int(st["RssFile"]), "threads": int(st["Threads"]),
            "fds": len(os.listdir(f"/proc/{pid}/fd"))}
     out.update(smaps(pid))
+    out["largest_other_anon"] = largest_anon(pid)
     out.update(malloc_stats(pid, d.log_file))
     if with_trim:
         gdb_call(pid, "malloc_trim(0)")
@@ -146,7 +167,7 @@ def main():
             first, last = steps[0], steps[-1]
             if last > first:
                 for key in results[last]:
-                    if key.endswith("_kib") or key.endswith("_bytes"):
+                    if (key.endswith("_kib") or key.endswith("_bytes")) and key in results[first]:
                         scale = 1024 if key.endswith("_kib") else 1
                         per = (results[last][key] - results[first][key]) * scale / (last - first)
                         print(f"per_guest_bytes.{key}={per:.0f}", flush=True)
