@@ -4,7 +4,6 @@ capabilities, query-status, query-vnc from the guest's dm-argv, change-vnc-passw
 set_password recorded for tests), with its fault switches."""
 
 import json
-import os
 import socket
 
 import pytest
@@ -42,11 +41,16 @@ def linked_stub(h, dm_argv=("-xen-domid", "1", "-vnc", "10.0.0.5:1,password=on",
 
 
 def start_proxy(h, g, s, sock=None):
+    """The proxy, once it accepts: its socket's path exists from bind(), a connect is
+    refused until listen(), and the state it writes after listen() says when (as libxl
+    waits for it)."""
     sock = sock or str(h.dir / f"qmp-libxl-{g}")
-    p = h.spawn(PROXY, f"--state-path=/local/domain/0/device-model/{s}/qmp-proxy-state",
+    state = f"/local/domain/0/device-model/{s}/qmp-proxy-state"
+    p = h.spawn(PROXY, f"--state-path={state}",
                 s, f"/local/domain/{s}/device-model/{g}/qmp-vchan", sock,
                 stdout=open(h.dir / "proxy.log", "a"), stderr=open(h.dir / "proxy.log", "a"))
-    wait_for(lambda: os.path.exists(sock) or p.poll() is not None, what="the proxy's socket")
+    wait_for(lambda: h.xs_read(state) == "running" or p.poll() is not None,
+             what="the proxy's running state")
     return p, sock
 
 
@@ -92,8 +96,6 @@ def test_proxy_serves_qmp_as_the_stub_qemu_would(sim_host):
     g, s = linked_stub(h)
     p, sock = start_proxy(h, g, s)
     assert p.poll() is None
-    # The proxy listens first and writes its state after: wait for it, do not race it.
-    wait_for(lambda: h.xs_read(f"/local/domain/0/device-model/{s}/qmp-proxy-state") == "running", what="the proxy's running state")
     q = Qmp(sock)
     greeting = q.message()
     assert "QMP" in greeting and "version" in greeting["QMP"]

@@ -90,3 +90,23 @@ pid_t xsim_spawn_detached(char* const argv[], const char* log_path) {
         ;
     return r == (ssize_t)sizeof child ? child : -1;
 }
+
+int xsim_unix_listening(const char* path) {
+    FILE* table = fopen("/proc/net/unix", "re");
+    if (!table)
+        return 0;
+    /* "Num RefCount Protocol Flags Type St Inode Path": __SO_ACCEPTCON in Flags. */
+    enum { ACCEPTCON = 0x10000 };
+    char line[4096];
+    int listening = 0;
+    while (!listening && fgets(line, sizeof line, table)) {
+        unsigned long flags;
+        int at = 0;
+        if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %n", &flags, &at) != 1 || at == 0)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        listening = (flags & ACCEPTCON) && strcmp(line + at, path) == 0;
+    }
+    fclose(table);
+    return listening;
+}

@@ -20,6 +20,9 @@ int xsim_proc_signal(pid_t pid, unsigned long long start, int sig);
  * -1. Safe in threaded callers; a short-lived intermediate child is reaped here (a
  * caller reaping with waitpid(-1) may see it exit first, which does no harm). */
 pid_t xsim_spawn_detached(char* const argv[], const char* log_path);
+/* 1 if a unix socket bound at `path` is listening (/proc/net/unix), else 0. A server
+ * binds before it listens: in between, its path exists and a connect is refused. */
+int xsim_unix_listening(const char* path);
 
 #ifdef __cplusplus
 }

@@ -344,10 +344,10 @@ void startVncServer(const char* dir, const Stub& s, const std::string& base,
                     static_cast<int>(pid));
         return;
     }
-    // The port is published once the server answers on it, as QEMU's bind precedes the
-    // vnc-port a real backend writes. However long QEMU takes, for as long as it lives.
-    struct stat st;
-    while (xsim_proc_start(pid) != 0 && stat(sock.c_str(), &st) != 0)
+    // The port is published once the server listens on it, as QEMU's listen precedes the
+    // vnc-port a real backend writes (its socket's path exists from bind, a moment before
+    // it accepts). However long QEMU takes, for as long as it lives.
+    while (xsim_proc_start(pid) != 0 && !xsim_unix_listening(sock.c_str()))
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::printf("xensim-dom: VNC server pid %d on %s\n", static_cast<int>(pid), sock.c_str());
 }
