@@ -5,11 +5,10 @@ without org.xen.Stubdom.display is refused and gets no file."""
 
 import json
 import socket
-import struct
-import zlib
 
 import pytest
 
+import pngread
 from simhost import sim_host  # noqa: F401  (fixture)
 from stubdomd import BUILD_ROOT, STUBDOMD
 from test_display_open import running_guest
@@ -21,47 +20,8 @@ pytestmark = pytest.mark.skipif(not STUBDOMD.exists() or not STUBDOMCTL.exists()
 
 
 def read_png_rgb(path):
-    """(width, height, RGB bytes) of an 8-bit RGB or RGBA PNG, read with zlib alone: an
-    independent check of what gdk-pixbuf wrote."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    at, idat, header = 8, b"", None
-    while at < len(data):
-        length, kind = struct.unpack(">I4s", data[at:at + 8])
-        body = data[at + 8:at + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        at += 12 + length
-    width, height, depth, colour, _, _, interlace = header
-    assert depth == 8 and colour in (2, 6) and interlace == 0, header
-    bpp = 3 if colour == 2 else 4
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    rows, previous, at = [], bytearray(stride), 0
-    for _ in range(height):
-        kind, line = raw[at], bytearray(raw[at + 1:at + 1 + stride])
-        at += 1 + stride
-        for i in range(stride):
-            left = line[i - bpp] if i >= bpp else 0
-            up = previous[i]
-            corner = previous[i - bpp] if i >= bpp else 0
-            if kind == 1:
-                line[i] = (line[i] + left) & 0xFF
-            elif kind == 2:
-                line[i] = (line[i] + up) & 0xFF
-            elif kind == 3:
-                line[i] = (line[i] + (left + up) // 2) & 0xFF
-            elif kind == 4:
-                p = left + up - corner
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                pred = left if pa <= pb and pa <= pc else up if pb <= pc else corner
-                line[i] = (line[i] + pred) & 0xFF
-        rows.append(bytes(line) if bpp == 3 else
-                    b"".join(bytes(line[i:i + 3]) for i in range(0, stride, 4)))
-        previous = line
-    return width, height, b"".join(rows)
+    """(width, height, RGB bytes) of the PNG at `path` (pngread: zlib alone)."""
+    return pngread.read_png_rgb(path.read_bytes())
 
 
 def read_ppm(path):
