@@ -24,8 +24,6 @@
 #include "xen/XlConfigReader.hpp"
 #include "xen/XlToolstack.hpp"
 
-#include <sdbus-c++/Error.h>
-
 #include <csignal>
 #include <cstring>
 #include <memory>
@@ -115,8 +113,7 @@ int run(const Settings& settings) {
     std::unique_ptr<dbus::LogindSleep> logind;
     if (settings.pauseOnHostSleep) {
         logind = std::make_unique<dbus::LogindSleep>(
-            server.connection(),
-            [&hostSleep](bool sleeping) { hostSleep->prepareForSleep(sleeping); },
+            server.bus(), [&hostSleep](bool sleeping) { hostSleep->prepareForSleep(sleeping); },
             [&hostSleep] { hostSleep->sleepManagerStarted(); });
         hostSleep = std::make_unique<HostSleep>(manager, *logind);
         hostSleep->start();
@@ -162,8 +159,6 @@ int main(int argc, char** argv) {
         return run(*startup.settings);
     } catch (const Error& e) {
         logError({}, e.what());
-    } catch (const sdbus::Error& e) {
-        logError({}, "D-Bus: " + e.getName() + ": " + e.getMessage());
     } catch (const std::exception& e) {
         logError({}, e.what());
     }

@@ -5,16 +5,13 @@
 #pragma once
 
 #include "core/Errors.hpp"
-
-#include <sdbus-c++/IConnection.h>
-#include <sdbus-c++/IObject.h>
-#include <sdbus-c++/IProxy.h>
+#include "dbus/server/SdBusHandles.hpp"
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
-#include <memory>
+#include <list>
 #include <optional>
 #include <string>
 
@@ -23,11 +20,14 @@ namespace stubdomd::dbus {
 struct Caller {
     std::string sender;       // unique bus name, the polkit subject
     std::optional<uid_t> uid; // nullopt: the bus could not tell (treated as not root)
+    // The call carried ALLOW_INTERACTIVE_AUTHORIZATION: polkit may ask the user (through
+    // their polkit agent) rather than answer no.
+    bool interactive = false;
 };
 
-// The caller of the method call `object` is handling right now (call only inside a
-// handler). Asks the bus daemon for the uid (one short synchronous round trip).
-Caller currentCaller(const sdbus::IObject& object);
+// The caller of the method call `call`. Asks the bus daemon for the uid (one short
+// synchronous round trip).
+Caller currentCaller(sd_bus_message* call);
 
 class Authorizer {
 public:
@@ -35,9 +35,9 @@ public:
     using Decision = std::function<void(const std::optional<Error>& denied)>;
 
     // Polkit calls time out after `timeout` (shorter than a client's default 25 s,
-    // so the caller gets our AccessDenied rather than its own timeout).
-    explicit Authorizer(sdbus::IConnection& connection,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    // so the caller gets our AccessDenied rather than its own timeout). `bus` must
+    // outlive the Authorizer.
+    explicit Authorizer(sd_bus* bus, std::chrono::milliseconds timeout = std::chrono::seconds(20));
     ~Authorizer();
     Authorizer(const Authorizer&) = delete;
     Authorizer& operator=(const Authorizer&) = delete;
@@ -48,8 +48,18 @@ public:
     void check(const Caller& caller, const std::string& action, Decision decide);
 
 private:
-    std::unique_ptr<sdbus::IProxy> polkit_;
+    struct Pending {
+        Authorizer* owner;
+        std::string action;
+        Decision decide;
+        SdSlot slot; // the call's callback: unreferencing it drops the call
+    };
+    static int answered(sd_bus_message* reply, void* userdata, sd_bus_error* error);
+    void decideOn(std::list<Pending>::iterator pending, sd_bus_message* reply);
+
+    sd_bus* bus_;
     std::chrono::milliseconds timeout_;
+    std::list<Pending> pending_; // a list: the callbacks hold pointers to the entries
 };
 
 } // namespace stubdomd::dbus

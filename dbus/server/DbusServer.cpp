@@ -2,8 +2,16 @@
 
 #include "core/Log.hpp"
 #include "dbus/Names.hpp"
+#include "dbus/server/Marshal.hpp"
+#include "dbus/server/ObjectPaths.hpp"
 
 #include <poll.h>
+#include <time.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
 
 namespace stubdomd::dbus {
 
@@ -33,18 +41,34 @@ void signalGuest(GuestObjects& objects, const GuestView& guest, const char* what
     }
 }
 
+SdBus openSystemBus() {
+    sd_bus* raw = nullptr;
+    // sd-bus honours DBUS_SYSTEM_BUS_ADDRESS (the tests' private bus).
+    checked(sd_bus_open_system(&raw), "connecting to the system bus");
+    return SdBus(raw);
+}
+
 } // namespace
 
 DbusServer::DbusServer(EventLoop& loop, GuestService& guests, HelperService* helpers,
                        ServerInfo info, PvGrubService* pvgrub)
-    : loop_(loop), guests_(guests), helpers_(helpers),
-      // Not createSystemBusConnection(name): that would own the name before any
-      // object exists.
-      connection_(sdbus::createSystemBusConnection()), authorizer_(*connection_),
-      resources_(loop, guests), context_{guests,   helpers, authorizer_,
-                                         replies_, pvgrub,  &resources_} {
-    manager_ = std::make_unique<ManagerObject>(*connection_, context_, std::move(info),
-                                               guestObjects_, guestRows_);
+    : loop_(loop), guests_(guests), helpers_(helpers), bus_(openSystemBus()),
+      authorizer_(bus_.get()), resources_(loop, guests), context_{guests,   helpers, authorizer_,
+                                                                  replies_, pvgrub,  &resources_} {
+    sd_bus* bus = bus_.get();
+    sd_bus_slot* slot = nullptr;
+    checked(sd_bus_add_object_manager(bus, &slot, kManagerPath), "adding the ObjectManager");
+    objectManager_.reset(slot);
+    checked(sd_bus_add_fallback_vtable(bus, &slot, kGuestPathPrefix, kGuestInterface,
+                                       GuestObject::vtable(), &DbusServer::findGuest, this),
+            "adding the Guest interface");
+    guestVtable_.reset(slot);
+    checked(sd_bus_add_node_enumerator(bus, &slot, kGuestPathPrefix, &DbusServer::enumerateGuests,
+                                       this),
+            "adding the guests' enumerator");
+    guestEnumerator_.reset(slot);
+    manager_ =
+        std::make_unique<ManagerObject>(bus, context_, std::move(info), guestObjects_, guestRows_);
 
     // Observe first, then take the snapshot: a guest added in between (there is none
     // on a single thread, but the order costs nothing) is not missed.
@@ -55,10 +79,11 @@ DbusServer::DbusServer(EventLoop& loop, GuestService& guests, HelperService* hel
         if (helpers_) {
             helpers_->addObserver(*this);
             for (const HelperView& helper : helpers_->helpers())
-                helperObjects_.emplace(
-                    helper.name, std::make_unique<HelperObject>(*connection_, context_, helper));
+                helperObjects_.emplace(helper.name,
+                                       std::make_unique<HelperObject>(bus, context_, helper));
         }
-        connection_->requestName(kBusName);
+        // Last: a client that sees the name sees complete objects.
+        checked(sd_bus_request_name(bus, kBusName, 0), "owning org.xen.Stubdom");
     } catch (...) {
         guests_.removeObserver(*this);
         if (helpers_)
@@ -80,14 +105,32 @@ DbusServer::~DbusServer() {
 void DbusServer::attachToLoop() {
     if (busFd_ >= 0)
         return;
-    auto poll = connection_->getEventLoopPollData();
-    busFd_ = poll.fd;
-    loop_.addFd(busFd_, poll.events, [this](short) { dispatch(); });
+    const int fd = checked(sd_bus_get_fd(bus_.get()), "the bus's descriptor");
+    const int events = checked(sd_bus_get_events(bus_.get()), "the bus's events");
+    busFd_ = fd;
+    loop_.addFd(busFd_, static_cast<short>(events), [this](short) { dispatch(); });
     loop_.beforePoll([this] { return prepareLoop(); });
 }
 
 std::string DbusServer::uniqueName() const {
-    return connection_->getUniqueName();
+    const char* name = nullptr;
+    checked(sd_bus_get_unique_name(bus_.get(), &name), "the bus's unique name");
+    return name;
+}
+
+int DbusServer::pollTimeout() const {
+    std::uint64_t until = 0; // absolute, CLOCK_MONOTONIC, in µs
+    checked(sd_bus_get_timeout(bus_.get(), &until), "the bus's timeout");
+    if (until == UINT64_MAX)
+        return -1;
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const std::uint64_t nowUsec = static_cast<std::uint64_t>(now.tv_sec) * 1000000u +
+                                  static_cast<std::uint64_t>(now.tv_nsec) / 1000u;
+    if (until <= nowUsec)
+        return 0;
+    const std::uint64_t ms = (until - nowUsec + 999u) / 1000u; // rounded up: never early
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
 int DbusServer::prepareLoop() noexcept {
@@ -97,13 +140,11 @@ int DbusServer::prepareLoop() noexcept {
         // would never wake us for: messages it read while waiting for a reply (e.g.
         // during requestName), or an expired call timeout. Do that work now; the
         // bound only guards against a library that keeps asking.
-        auto poll = connection_->getEventLoopPollData();
-        for (int round = 0; round < 64 && poll.getPollTimeout() == 0; ++round) {
+        for (int round = 0; round < 64 && pollTimeout() == 0; ++round)
             dispatch();
-            poll = connection_->getEventLoopPollData();
-        }
-        loop_.modifyFd(busFd_, poll.events);
-        return poll.getPollTimeout();
+        const int events = checked(sd_bus_get_events(bus_.get()), "the bus's events");
+        loop_.modifyFd(busFd_, static_cast<short>(events));
+        return pollTimeout();
     } catch (const std::exception& e) {
         logError({}, std::string("D-Bus connection failed: ") + e.what());
         loop_.stop();
@@ -113,7 +154,7 @@ int DbusServer::prepareLoop() noexcept {
 
 void DbusServer::dispatch() noexcept {
     try {
-        while (connection_->processPendingRequest()) {
+        while (checked(sd_bus_process(bus_.get(), nullptr), "processing the bus") > 0) {
         }
     } catch (const std::exception& e) {
         logError({}, std::string("D-Bus connection failed: ") + e.what());
@@ -126,13 +167,13 @@ void DbusServer::exportGuest(const GuestView& guest, bool announce) {
         logWarning(fieldsOf(guest), "guest " + guest.uuid + " announced twice; kept the first");
         return;
     }
-    auto object = std::make_unique<GuestObject>(*connection_, context_, guest);
-    GuestObject& exported = *object;
-    guestObjects_.emplace(guest.uuid, std::move(object));
-    guestRows_.add(guest, exported.getObjectPath());
+    guestObjects_.emplace(guest.uuid, std::make_unique<GuestObject>(context_, guest));
+    const std::string path = guestPath(guest.uuid);
+    guestRows_.add(guest, path);
     if (announce) {
-        exported.emitInterfacesAddedSignal();
-        manager_->emitGuestNew(guest.name, sdbus::ObjectPath(exported.getObjectPath()));
+        // Once findGuest finds it: sd-bus reads its properties for the signal.
+        checked(sd_bus_emit_object_added(bus_.get(), path.c_str()), "sending InterfacesAdded");
+        manager_->emitGuestNew(guest.name, path);
     }
 }
 
@@ -149,34 +190,76 @@ void DbusServer::guestAdded(const GuestView& guest) {
 void DbusServer::guestChanged(const GuestView& guest, std::uint32_t fields) {
     guestRows_.change(guest, fields);
     signalGuest(guestObjects_, guest, "a guest change",
-                [&](GuestObject& object) { object.update(guest, fields); });
+                [&](GuestObject& object) { object.update(bus_.get(), guest, fields); });
 }
 
 void DbusServer::stubFailed(const GuestView& guest, const std::string& cause,
                             const std::string& message) {
     signalGuest(guestObjects_, guest, "a stub's failure",
-                [&](GuestObject& object) { object.emitStubFailed(cause, message); });
+                [&](GuestObject& object) { object.emitStubFailed(bus_.get(), cause, message); });
 }
 
 void DbusServer::displayClientChanged(const GuestView& guest, bool connected, unsigned clients) {
-    signalGuest(guestObjects_, guest, "a display client",
-                [&](GuestObject& object) { object.emitDisplayClientChanged(connected, clients); });
+    signalGuest(guestObjects_, guest, "a display client", [&](GuestObject& object) {
+        object.emitDisplayClientChanged(bus_.get(), connected, clients);
+    });
 }
 
 void DbusServer::guestRemoved(const GuestView& guest) {
     auto it = guestObjects_.find(guest.uuid);
     if (it == guestObjects_.end())
         return;
-    std::unique_ptr<GuestObject> object = std::move(it->second);
-    guestObjects_.erase(it);
-    guestRows_.remove(guest.uuid);
+    const std::string path = guestPath(guest.uuid);
     try {
-        // While the object still exists: sd-bus lists its interfaces for the signal.
-        object->emitInterfacesRemovedSignal();
-        manager_->emitGuestRemoved(guest.name, sdbus::ObjectPath(object->getObjectPath()));
+        // While findGuest still finds it: sd-bus lists its interfaces for the signal.
+        checked(sd_bus_emit_object_removed(bus_.get(), path.c_str()), "sending InterfacesRemoved");
     } catch (const std::exception& e) {
         logError(fieldsOf(guest), std::string("cannot signal a guest's removal: ") + e.what());
     }
+    guestObjects_.erase(it);
+    guestRows_.remove(guest.uuid);
+    try {
+        manager_->emitGuestRemoved(guest.name, path);
+    } catch (const std::exception& e) {
+        logError(fieldsOf(guest), std::string("cannot signal a guest's removal: ") + e.what());
+    }
+}
+
+int DbusServer::findGuest(sd_bus*, const char* path, const char*, void* userdata, void** found,
+                          sd_bus_error*) {
+    auto* self = static_cast<DbusServer*>(userdata);
+    char* raw = nullptr;
+    // 0: not one element below the prefix (the prefix itself, or deeper).
+    int r = sd_bus_path_decode(path, kGuestPathPrefix, &raw);
+    std::unique_ptr<char, decltype(&std::free)> uuid(raw, &std::free);
+    if (r <= 0)
+        return r;
+    auto it = self->guestObjects_.find(uuid.get());
+    if (it == self->guestObjects_.end())
+        return 0;
+    *found = it->second.get();
+    return 1;
+}
+
+int DbusServer::enumerateGuests(sd_bus*, const char*, void* userdata, char*** nodes,
+                                sd_bus_error*) {
+    auto* self = static_cast<DbusServer*>(userdata);
+    const auto& rows = self->guestRows_.rows();
+    // A NULL-terminated array of strings sd-bus frees with free().
+    auto** list = static_cast<char**>(std::calloc(rows.size() + 1, sizeof(char*)));
+    if (!list)
+        return -ENOMEM;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        list[i] = strdup(rows[i].get<5>().c_str());
+        if (!list[i]) {
+            for (std::size_t j = 0; j < i; ++j)
+                std::free(list[j]);
+            std::free(list);
+            return -ENOMEM;
+        }
+    }
+    *nodes = list;
+    return 0;
 }
 
 void DbusServer::helperChanged(const HelperView& helper, std::uint32_t fields) {

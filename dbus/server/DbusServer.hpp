@@ -16,7 +16,7 @@
 #include "dbus/server/ServerInfo.hpp"
 #include "loop/EventLoop.hpp"
 
-#include <sdbus-c++/IConnection.h>
+#include "dbus/server/SdBusHandles.hpp"
 
 #include <map>
 #include <memory>
@@ -29,7 +29,7 @@ public:
     // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS when set), exports every
     // object, registers as observer of `guests` (and `helpers`, which may be null:
     // no helper objects then) and finally requests org.xen.Stubdom. Throws
-    // sdbus::Error when the bus is unreachable or the name cannot be owned.
+    // Error(Internal) when the bus is unreachable or the name cannot be owned.
     // `loop`, `guests` and `helpers` must outlive the server.
     // `pvgrub` (may be null) answers Manager.PvGrubConfig and PvGrubCheck.
     DbusServer(EventLoop& loop, GuestService& guests, HelperService* helpers, ServerInfo info,
@@ -47,7 +47,7 @@ public:
     std::string uniqueName() const;
     // The connection, for the daemon's other users of the system bus (logind), which
     // must go before the server.
-    sdbus::IConnection& connection() { return *connection_; }
+    sd_bus* bus() { return bus_.get(); }
     // Calls still waiting for the core or polkit (for tests and the benchmark).
     std::size_t pendingReplies() const { return replies_.size(); }
 
@@ -65,19 +65,31 @@ private:
     void exportGuest(const GuestView& guest, bool announce);
     void dispatch() noexcept;
     int prepareLoop() noexcept;
+    // sd-bus's next timeout as poll() wants it: -1 none, 0 now, else milliseconds.
+    int pollTimeout() const;
+
+    // The guests' fallback vtable: the GuestObject of a guest path, if exported.
+    static int findGuest(sd_bus* bus, const char* path, const char* interface, void* userdata,
+                         void** found, sd_bus_error* error);
+    // Every guest path, for introspection and GetManagedObjects.
+    static int enumerateGuests(sd_bus* bus, const char* prefix, void* userdata, char*** nodes,
+                               sd_bus_error* error);
 
     EventLoop& loop_;
     GuestService& guests_;
     HelperService* helpers_;
     // Destruction runs bottom up: objects, then the gate (drops pending polkit calls),
     // then pending replies (answered while the connection still exists), connection last.
-    std::unique_ptr<sdbus::IConnection> connection_;
+    SdBus bus_;
     PendingReplies replies_;
     Authorizer authorizer_;
     ResourceWatchers resources_; // before the objects that hand out its descriptors
     ServerContext context_;
     GuestObjects guestObjects_;
     GuestRows guestRows_; // ListGuests' rows: changed wherever guestObjects_ is
+    SdSlot objectManager_;
+    SdSlot guestVtable_; // one for every guest (GuestObject.hpp)
+    SdSlot guestEnumerator_;
     std::unique_ptr<ManagerObject> manager_;
     std::map<std::string, std::unique_ptr<HelperObject>> helperObjects_;
     int busFd_ = -1;

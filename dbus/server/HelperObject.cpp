@@ -3,6 +3,7 @@
 #include "dbus/Names.hpp"
 #include "dbus/server/ChangedProperties.hpp"
 #include "dbus/server/ObjectPaths.hpp"
+#include "dbus/server/VtableGlue.hpp"
 
 #include <array>
 #include <utility>
@@ -19,61 +20,63 @@ constexpr std::array<std::pair<HelperField, const char*>, 5> kProperties{{
     {HelperFieldLastExit, "LastExit"},
 }};
 
+constexpr std::uint64_t kProperty = SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE;
+
+using V = Vtable<HelperObject>;
+
+// The members and signatures of dbus/org.xen.Stubdom.Helper.xml.
+const sd_bus_vtable kVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD("Start", "", "", V::method<&HelperObject::start>, kAnyCaller),
+    SD_BUS_METHOD("Stop", "", "", V::method<&HelperObject::stop>, kAnyCaller),
+    SD_BUS_METHOD("Restart", "", "", V::method<&HelperObject::restart>, kAnyCaller),
+    SD_BUS_PROPERTY("Name", "s", (V::property<std::string, &HelperObject::name>), 0, kProperty),
+    SD_BUS_PROPERTY("State", "s", (V::property<std::string, &HelperObject::state>), 0, kProperty),
+    SD_BUS_PROPERTY("MainPID", "u", (V::property<std::uint32_t, &HelperObject::mainPid>), 0,
+                    kProperty),
+    SD_BUS_PROPERTY("Restarts", "u", (V::property<std::uint32_t, &HelperObject::restarts>), 0,
+                    kProperty),
+    SD_BUS_PROPERTY("LastExit", "s", (V::property<std::string, &HelperObject::lastExit>), 0,
+                    kProperty),
+    SD_BUS_VTABLE_END,
+};
+
 } // namespace
 
-HelperObject::HelperObject(sdbus::IConnection& connection, ServerContext& context,
-                           const HelperView& view)
-    : AdaptorInterfaces(connection, helperPath(view.name)), context_(context), view_(view) {
-    registerAdaptor();
-}
-
-HelperObject::~HelperObject() {
-    unregisterAdaptor();
+HelperObject::HelperObject(sd_bus* bus, ServerContext& context, const HelperView& view)
+    : bus_(bus), context_(context), view_(view), path_(helperPath(view.name)) {
+    sd_bus_slot* slot = nullptr;
+    checked(sd_bus_add_object_vtable(bus, &slot, path_.c_str(), kHelperInterface, kVtable, this),
+            "adding a Helper object");
+    slot_.reset(slot);
 }
 
 void HelperObject::update(const HelperView& view, std::uint32_t fields) {
     view_ = view;
-    std::vector<std::string> names = changedProperties(kProperties, fields);
-    if (!names.empty())
-        emitPropertiesChangedSignal(kHelperInterface, names);
+    emitPropertiesChanged(bus_, path_, kHelperInterface, changedProperties(kProperties, fields));
 }
 
-void HelperObject::runCommand(sdbus::Result<>&& result, Command command) {
-    AsyncReply<> reply(context_.replies, std::move(result));
+int HelperObject::runCommand(sd_bus_message* call, Command command) {
+    AsyncReply<> reply(context_.replies, call);
     try {
-        authorizeThen(context_, getObject(), kActionManage, reply,
+        authorizeThen(context_, call, kActionManage, reply,
                       [service = context_.helpers, name = view_.name, reply, command] {
                           (service->*command)(name, reply.completion());
                       });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());
     }
+    return 1;
 }
 
-void HelperObject::Start(sdbus::Result<>&& result) {
-    runCommand(std::move(result), &HelperService::start);
+int HelperObject::start(sd_bus_message* call) {
+    return runCommand(call, &HelperService::start);
 }
-void HelperObject::Stop(sdbus::Result<>&& result) {
-    runCommand(std::move(result), &HelperService::stop);
+int HelperObject::stop(sd_bus_message* call) {
+    return runCommand(call, &HelperService::stop);
 }
-void HelperObject::Restart(sdbus::Result<>&& result) {
-    runCommand(std::move(result), &HelperService::restart);
-}
-
-std::string HelperObject::Name() {
-    return view_.name;
-}
-std::string HelperObject::State() {
-    return std::string(toString(view_.state));
-}
-uint32_t HelperObject::MainPID() {
-    return view_.mainPid;
-}
-uint32_t HelperObject::Restarts() {
-    return view_.restarts;
-}
-std::string HelperObject::LastExit() {
-    return view_.lastExit;
+int HelperObject::restart(sd_bus_message* call) {
+    return runCommand(call, &HelperService::restart);
 }
 
 } // namespace stubdomd::dbus

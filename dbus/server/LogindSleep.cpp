@@ -2,10 +2,12 @@
 
 #include "core/Log.hpp"
 #include "dbus/Names.hpp"
+#include "dbus/server/Marshal.hpp"
 
-#include <sdbus-c++/Error.h>
-#include <sdbus-c++/Message.h>
+#include <fcntl.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -26,46 +28,57 @@ std::string matchRule(const std::string& sender, const std::string& path,
     return rule;
 }
 
+SdSlot addMatch(sd_bus* bus, const std::string& rule, sd_bus_message_handler_t callback,
+                void* userdata) {
+    sd_bus_slot* slot = nullptr;
+    checked(sd_bus_add_match(bus, &slot, rule.c_str(), callback, userdata),
+            "adding a match for logind");
+    return SdSlot(slot);
+}
+
 } // namespace
 
-LogindSleep::LogindSleep(sdbus::IConnection& connection, PrepareForSleep prepare, Started started)
-    // By reference: the proxy shares the daemon's connection and loop.
-    : logind_(sdbus::createProxy(connection, kLogindBusName, kLogindPath)),
-      prepare_(std::move(prepare)), started_(std::move(started)) {
+LogindSleep::LogindSleep(sd_bus* bus, PrepareForSleep prepare, Started started)
+    : bus_(bus), prepare_(std::move(prepare)), started_(std::move(started)) {
     // dbus-daemon matches a well-known sender against whoever owns it when the signal is
     // sent, so this match outlives a restart of logind.
-    sleepMatch_ = connection.addMatch(
-        matchRule(kLogindBusName, kLogindPath, kLogindInterface, "PrepareForSleep"),
-        [this](sdbus::Message& message) {
-            bool sleeping = false;
-            try {
-                message >> sleeping;
-            } catch (const sdbus::Error& e) {
-                logWarning({}, "logind's PrepareForSleep without its boolean: " + e.getMessage());
-                return;
-            }
-            prepare_(sleeping);
-        });
-    ownerMatch_ =
-        connection.addMatch(matchRule("org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                      "org.freedesktop.DBus", "NameOwnerChanged", kLogindBusName),
-                            [this](sdbus::Message& message) {
-                                std::string name, oldOwner, newOwner;
-                                try {
-                                    message >> name >> oldOwner >> newOwner;
-                                } catch (const sdbus::Error&) {
-                                    return;
-                                }
-                                if (name == kLogindBusName)
-                                    ownerChanged(oldOwner, newOwner);
-                            });
+    sleepMatch_ =
+        addMatch(bus, matchRule(kLogindBusName, kLogindPath, kLogindInterface, "PrepareForSleep"),
+                 &LogindSleep::onPrepareForSleep, this);
+    ownerMatch_ = addMatch(bus,
+                           matchRule("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "NameOwnerChanged", kLogindBusName),
+                           &LogindSleep::onOwnerChanged, this);
 }
 
 LogindSleep::~LogindSleep() = default;
 
+int LogindSleep::onPrepareForSleep(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    auto* self = static_cast<LogindSleep*>(userdata);
+    int sleeping = 0;
+    if (int r = sd_bus_message_read_basic(m, 'b', &sleeping); r <= 0) {
+        logWarning({}, "logind's PrepareForSleep without its boolean");
+        return 0;
+    }
+    self->prepare_(sleeping != 0);
+    return 0;
+}
+
+int LogindSleep::onOwnerChanged(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    auto* self = static_cast<LogindSleep*>(userdata);
+    const char* name = nullptr;
+    const char* oldOwner = nullptr;
+    const char* newOwner = nullptr;
+    if (sd_bus_message_read(m, "sss", &name, &oldOwner, &newOwner) <= 0)
+        return 0;
+    if (std::string(name) == kLogindBusName)
+        self->ownerChanged(oldOwner, newOwner);
+    return 0;
+}
+
 void LogindSleep::hold() {
     wanted_ = true;
-    if (!fd_ && !asking_)
+    if (!fd_ && !inhibitCall_)
         inhibit();
 }
 
@@ -77,39 +90,57 @@ void LogindSleep::release() {
 }
 
 void LogindSleep::inhibit() {
-    asking_ = true;
-    auto onReply = [this](const sdbus::Error* error, sdbus::UnixFd fd) {
-        // From sdbus's dispatch: nothing but sdbus::Error may escape.
-        asking_ = false;
-        if (error) {
-            const bool absent = error->getName() == "org.freedesktop.DBus.Error.ServiceUnknown" ||
-                                error->getName() == "org.freedesktop.DBus.Error.NameHasNoOwner";
-            if (!absent) {
-                logWarning({}, "logind refused the sleep delay inhibitor (" + error->getName() +
-                                   ": " + error->getMessage() +
-                                   "); the host may sleep without pausing stub domains");
-            } else if (!toldAbsent_) {
-                toldAbsent_ = true;
-                logInfo({}, "logind is not on the bus: host sleep will not pause stub domains "
-                            "until it comes");
-            }
-            return;
-        }
-        if (!wanted_ || fd_)
-            return; // released meanwhile, or taken twice: closing this one drops it
-        fd_ = std::move(fd);
-        logInfo({}, "holding logind's sleep delay inhibitor");
-    };
-    try {
-        logind_->callMethodAsync("Inhibit")
-            .onInterface(kLogindInterface)
-            .withArguments(std::string("sleep"), std::string(kWho), std::string(kWhy),
-                           std::string("delay"))
-            .uponReplyInvoke(std::move(onReply));
-    } catch (const sdbus::Error& e) {
-        asking_ = false;
-        logWarning({}, "cannot ask logind for a sleep delay inhibitor: " + e.getMessage());
+    sd_bus_slot* slot = nullptr;
+    int r = sd_bus_call_method_async(bus_, &slot, kLogindBusName, kLogindPath, kLogindInterface,
+                                     "Inhibit", &LogindSleep::onInhibit, this, "ssss", "sleep",
+                                     kWho, kWhy, "delay");
+    if (r < 0) {
+        logWarning({}, std::string("cannot ask logind for a sleep delay inhibitor: ") +
+                           std::strerror(-r));
+        return;
     }
+    inhibitCall_.reset(slot);
+}
+
+int LogindSleep::onInhibit(sd_bus_message* reply, void* userdata, sd_bus_error*) {
+    static_cast<LogindSleep*>(userdata)->inhibited(reply);
+    return 0;
+}
+
+void LogindSleep::inhibited(sd_bus_message* reply) {
+    // sd-bus holds the slot while it runs this callback, so it may go now.
+    inhibitCall_.reset();
+    if (sd_bus_message_is_method_error(reply, nullptr)) {
+        const sd_bus_error* error = sd_bus_message_get_error(reply);
+        const std::string name = error && error->name ? error->name : "";
+        const std::string message = error && error->message ? error->message : "";
+        const bool absent = name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+                            name == "org.freedesktop.DBus.Error.NameHasNoOwner";
+        if (!absent) {
+            logWarning({}, "logind refused the sleep delay inhibitor (" + name + ": " + message +
+                               "); the host may sleep without pausing stub domains");
+        } else if (!toldAbsent_) {
+            toldAbsent_ = true;
+            logInfo({}, "logind is not on the bus: host sleep will not pause stub domains "
+                        "until it comes");
+        }
+        return;
+    }
+    int fd = -1;
+    if (sd_bus_message_read_basic(reply, 'h', &fd) <= 0) {
+        logWarning({}, "logind's Inhibit reply carries no file descriptor");
+        return;
+    }
+    if (!wanted_ || fd_)
+        return; // released meanwhile, or taken twice: the reply's descriptor goes with it
+    // The reply owns its descriptor; the inhibitor is held by a duplicate of ours.
+    fd_.reset(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    if (!fd_) {
+        logWarning({}, std::string("cannot keep logind's sleep delay inhibitor: ") +
+                           std::strerror(errno));
+        return;
+    }
+    logInfo({}, "holding logind's sleep delay inhibitor");
 }
 
 void LogindSleep::ownerChanged(const std::string& oldOwner, const std::string& newOwner) {
@@ -123,7 +154,7 @@ void LogindSleep::ownerChanged(const std::string& oldOwner, const std::string& n
         toldAbsent_ = false;
         logInfo({}, "logind is on the bus");
         started_();
-        if (wanted_ && !fd_ && !asking_)
+        if (wanted_ && !fd_ && !inhibitCall_)
             inhibit();
     }
 }

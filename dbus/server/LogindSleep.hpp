@@ -6,14 +6,11 @@
 #pragma once
 
 #include "core/HostSleep.hpp"
-
-#include <sdbus-c++/IConnection.h>
-#include <sdbus-c++/IProxy.h>
-#include <sdbus-c++/Types.h>
+#include "dbus/server/SdBusHandles.hpp"
+#include "loop/UniqueFd.hpp"
 
 #include <functional>
-#include <memory>
-#include <optional>
+#include <string>
 
 namespace stubdomd::dbus {
 
@@ -21,9 +18,9 @@ class LogindSleep final : public SleepInhibitor {
 public:
     using PrepareForSleep = std::function<void(bool sleeping)>;
     using Started = std::function<void()>;
-    // `connection` must outlive this; `prepare` (PrepareForSleep) and `started` (logind
-    // came onto the bus) run from the connection's dispatch.
-    LogindSleep(sdbus::IConnection& connection, PrepareForSleep prepare, Started started);
+    // `bus` must outlive this; `prepare` (PrepareForSleep) and `started` (logind came
+    // onto the bus) run from the connection's dispatch.
+    LogindSleep(sd_bus* bus, PrepareForSleep prepare, Started started);
     ~LogindSleep() override;
     LogindSleep(const LogindSleep&) = delete;
     LogindSleep& operator=(const LogindSleep&) = delete;
@@ -33,21 +30,25 @@ public:
     void release() override;
 
     // For tests and the log: whether logind's inhibitor fd is held now.
-    bool held() const { return fd_.has_value(); }
+    bool held() const { return static_cast<bool>(fd_); }
 
 private:
+    static int onPrepareForSleep(sd_bus_message* m, void* userdata, sd_bus_error* error);
+    static int onOwnerChanged(sd_bus_message* m, void* userdata, sd_bus_error* error);
+    static int onInhibit(sd_bus_message* m, void* userdata, sd_bus_error* error);
     void inhibit();
+    void inhibited(sd_bus_message* reply);
     void ownerChanged(const std::string& oldOwner, const std::string& newOwner);
 
-    std::unique_ptr<sdbus::IProxy> logind_;
+    sd_bus* bus_;
     PrepareForSleep prepare_;
     Started started_;
-    sdbus::Slot sleepMatch_;
-    sdbus::Slot ownerMatch_;
-    std::optional<sdbus::UnixFd> fd_; // closing it lets the sleep go on
-    bool wanted_ = false;             // hold() until release()
-    bool asking_ = false;             // an Inhibit call is on its way
-    bool toldAbsent_ = false;         // "logind is not on the bus" logged already
+    SdSlot sleepMatch_;
+    SdSlot ownerMatch_;
+    SdSlot inhibitCall_;      // the Inhibit call on its way; dropped with this
+    UniqueFd fd_;             // closing it lets the sleep go on
+    bool wanted_ = false;     // hold() until release()
+    bool toldAbsent_ = false; // "logind is not on the bus" logged already
 };
 
 } // namespace stubdomd::dbus

@@ -5,61 +5,101 @@
 #include "dbus/server/ObjectPaths.hpp"
 #include "dbus/server/Options.hpp"
 #include "dbus/server/PvGrubDbus.hpp"
+#include "dbus/server/VtableGlue.hpp"
 
 namespace stubdomd::dbus {
 
-ManagerObject::ManagerObject(sdbus::IConnection& connection, ServerContext& context,
-                             ServerInfo info, const GuestObjects& guests, const GuestRows& rows)
-    : AdaptorInterfaces(connection, kManagerPath), context_(context), info_(std::move(info)),
-      guests_(guests), rows_(rows) {
-    registerAdaptor();
+namespace {
+
+constexpr std::uint64_t kConst = SD_BUS_VTABLE_PROPERTY_CONST;
+
+using V = Vtable<ManagerObject>;
+
+// The members, signatures and argument names of dbus/org.xen.Stubdom.Manager.xml.
+const sd_bus_vtable kVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_NAMES("ListGuests", "", , "a(sssuuo)", SD_BUS_PARAM(guests),
+                             V::method<&ManagerObject::listGuests>, kAnyCaller),
+    SD_BUS_METHOD_WITH_NAMES("GetGuest", "s", SD_BUS_PARAM(name_or_uuid), "o", SD_BUS_PARAM(guest),
+                             V::method<&ManagerObject::getGuest>, kAnyCaller),
+    SD_BUS_METHOD_WITH_NAMES("GetGuestByDomid", "u", SD_BUS_PARAM(domid), "o", SD_BUS_PARAM(guest),
+                             V::method<&ManagerObject::getGuestByDomid>, kAnyCaller),
+    SD_BUS_METHOD_WITH_NAMES("Attach", "ua{sv}", SD_BUS_PARAM(domid) SD_BUS_PARAM(options), "o",
+                             SD_BUS_PARAM(guest), V::method<&ManagerObject::attach>, kAnyCaller),
+    SD_BUS_METHOD("Reload", "", "", V::method<&ManagerObject::reload>, kAnyCaller),
+    SD_BUS_METHOD_WITH_NAMES("PvGrubConfig", "a{sv}", SD_BUS_PARAM(options), "a{sv}",
+                             SD_BUS_PARAM(config), V::method<&ManagerObject::pvGrubConfig>,
+                             kAnyCaller),
+    SD_BUS_METHOD_WITH_NAMES("PvGrubCheck", "s", SD_BUS_PARAM(path), "a{sv}", SD_BUS_PARAM(report),
+                             V::method<&ManagerObject::pvGrubCheck>, kAnyCaller),
+    SD_BUS_SIGNAL_WITH_NAMES("GuestNew", "so", SD_BUS_PARAM(name) SD_BUS_PARAM(guest), 0),
+    SD_BUS_SIGNAL_WITH_NAMES("GuestRemoved", "so", SD_BUS_PARAM(name) SD_BUS_PARAM(guest), 0),
+    SD_BUS_PROPERTY("Version", "s", (V::property<std::string, &ManagerObject::version>), 0, kConst),
+    SD_BUS_PROPERTY("XenVersion", "s", (V::property<std::string, &ManagerObject::xenVersion>), 0,
+                    kConst),
+    SD_BUS_PROPERTY("Features", "as",
+                    (V::property<std::vector<std::string>, &ManagerObject::features>), 0, kConst),
+    SD_BUS_PROPERTY("Toolstack", "s", (V::property<std::string, &ManagerObject::toolstack>), 0,
+                    kConst),
+    SD_BUS_VTABLE_END,
+};
+
+} // namespace
+
+ManagerObject::ManagerObject(sd_bus* bus, ServerContext& context, ServerInfo info,
+                             const GuestObjects& guests, const GuestRows& rows)
+    : bus_(bus), context_(context), info_(std::move(info)), guests_(guests), rows_(rows) {
+    sd_bus_slot* slot = nullptr;
+    checked(sd_bus_add_object_vtable(bus, &slot, kManagerPath, kManagerInterface, kVtable, this),
+            "adding the Manager interface");
+    slot_.reset(slot);
 }
 
-ManagerObject::~ManagerObject() {
-    unregisterAdaptor();
+void ManagerObject::emitGuestNew(const std::string& name, const std::string& path) {
+    emitSignal(bus_, kManagerPath, kManagerInterface, "GuestNew", name, sdbus::ObjectPath(path));
+}
+
+void ManagerObject::emitGuestRemoved(const std::string& name, const std::string& path) {
+    emitSignal(bus_, kManagerPath, kManagerInterface, "GuestRemoved", name,
+               sdbus::ObjectPath(path));
 }
 
 // Answered at once, marshalled from the rows kept ready (GuestRows.hpp).
-void ManagerObject::ListGuests(sdbus::Result<std::vector<GuestRows::Row>>&& result) {
-    try {
-        result.returnResults(rows_.rows());
-    } catch (...) {
-        result.returnError(currentExceptionAsDbusError());
-    }
+int ManagerObject::listGuests(sd_bus_message* call) {
+    return replyWith(call, rows_.rows());
 }
 
 sdbus::ObjectPath ManagerObject::exportedPath(const std::optional<GuestView>& guest,
                                               const std::string& what) const {
     if (!guest || guests_.find(guest->uuid) == guests_.end())
         throw Error(ErrorCode::NoSuchGuest, "no guest " + what);
-    return sdbus::ObjectPath(guests_.at(guest->uuid)->getObjectPath());
+    return sdbus::ObjectPath(guestPath(guest->uuid));
 }
 
-sdbus::ObjectPath ManagerObject::GetGuest(const std::string& name_or_uuid) {
-    try {
-        return exportedPath(context_.guests.findGuest(name_or_uuid),
-                            "named or with uuid '" + excerpt(name_or_uuid) + "'");
-    } catch (...) {
-        throw currentExceptionAsDbusError();
-    }
+int ManagerObject::getGuest(sd_bus_message* call) {
+    const char* nameOrUuid = nullptr;
+    checked(sd_bus_message_read_basic(call, 's', &nameOrUuid), "reading GetGuest's argument");
+    const std::string key = nameOrUuid;
+    return replyWith(call, exportedPath(context_.guests.findGuest(key),
+                                        "named or with uuid '" + excerpt(key) + "'"));
 }
 
-sdbus::ObjectPath ManagerObject::GetGuestByDomid(const uint32_t& domid) {
-    try {
-        return exportedPath(context_.guests.findGuestByDomid(domid),
-                            "with domain id " + std::to_string(domid) + " or a stub domain of it");
-    } catch (...) {
-        throw currentExceptionAsDbusError();
-    }
+int ManagerObject::getGuestByDomid(sd_bus_message* call) {
+    std::uint32_t domid = 0;
+    checked(sd_bus_message_read_basic(call, 'u', &domid), "reading GetGuestByDomid's domid");
+    return replyWith(
+        call, exportedPath(context_.guests.findGuestByDomid(domid),
+                           "with domain id " + std::to_string(domid) + " or a stub domain of it"));
 }
 
-void ManagerObject::Attach(sdbus::Result<sdbus::ObjectPath>&& result, uint32_t domid,
-                           std::map<std::string, sdbus::Variant> options) {
-    AsyncReply<sdbus::ObjectPath> reply(context_.replies, std::move(result));
+int ManagerObject::attach(sd_bus_message* call) {
+    AsyncReply<sdbus::ObjectPath> reply(context_.replies, call);
     try {
-        checkOptions("Attach", options, attachOptions());
+        std::uint32_t domid = 0;
+        checked(sd_bus_message_read_basic(call, 'u', &domid), "reading Attach's domid");
+        const Options options = readOptions(call, "Attach", attachOptions());
         std::optional<GuestDisplayConfig> display = toolstackDisplay(options);
-        authorizeThen(context_, getObject(), kActionManage, reply,
+        authorizeThen(context_, call, kActionManage, reply,
                       [service = &context_.guests, domid, reply, display] {
                           auto done = [service, domid, reply](const std::optional<Error>& error) {
                               try {
@@ -83,57 +123,40 @@ void ManagerObject::Attach(sdbus::Result<sdbus::ObjectPath>&& result, uint32_t d
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());
     }
+    return 1;
 }
 
-void ManagerObject::Reload(sdbus::Result<>&& result) {
-    AsyncReply<> reply(context_.replies, std::move(result));
+int ManagerObject::reload(sd_bus_message* call) {
+    AsyncReply<> reply(context_.replies, call);
     try {
-        authorizeThen(context_, getObject(), kActionManage, reply,
-                      [service = &context_.guests, reply] {
-                          service->reload();
-                          reply.succeed();
-                      });
+        authorizeThen(context_, call, kActionManage, reply, [service = &context_.guests, reply] {
+            service->reload();
+            reply.succeed();
+        });
     } catch (...) {
         reply.fail(currentExceptionAsDbusError());
     }
+    return 1;
 }
 
 // Reading only, so open to every caller; the files named are opened with the caller's
 // rights in mind (PvGrubService), since the daemon reads as root.
-std::map<std::string, sdbus::Variant>
-ManagerObject::PvGrubConfig(const std::map<std::string, sdbus::Variant>& options) {
-    try {
-        if (!context_.pvgrub)
-            throw Error(ErrorCode::NotSupported, "PV-GRUB support is not enabled in stubdomd");
-        const pvgrub::ConfigRequest request = pvGrubConfigRequest(options);
-        return toDict(context_.pvgrub->config(request, currentCaller(getObject()).uid == 0u));
-    } catch (...) {
-        throw currentExceptionAsDbusError();
-    }
+int ManagerObject::pvGrubConfig(sd_bus_message* call) {
+    if (!context_.pvgrub)
+        throw Error(ErrorCode::NotSupported, "PV-GRUB support is not enabled in stubdomd");
+    const pvgrub::ConfigRequest request =
+        pvGrubConfigRequest(readOptions(call, "PvGrubConfig", pvGrubConfigOptions()));
+    return replyWith(call, toDict(context_.pvgrub->config(request, currentCaller(call).uid == 0u)));
 }
 
-std::map<std::string, sdbus::Variant> ManagerObject::PvGrubCheck(const std::string& path) {
-    try {
-        if (!context_.pvgrub)
-            throw Error(ErrorCode::NotSupported, "PV-GRUB support is not enabled in stubdomd");
-        checkPvGrubPath(path);
-        return toDict(context_.pvgrub->check(path, currentCaller(getObject()).uid == 0u));
-    } catch (...) {
-        throw currentExceptionAsDbusError();
-    }
-}
-
-std::string ManagerObject::Version() {
-    return info_.version;
-}
-std::string ManagerObject::XenVersion() {
-    return info_.xenVersion;
-}
-std::vector<std::string> ManagerObject::Features() {
-    return info_.features;
-}
-std::string ManagerObject::Toolstack() {
-    return info_.toolstack;
+int ManagerObject::pvGrubCheck(sd_bus_message* call) {
+    if (!context_.pvgrub)
+        throw Error(ErrorCode::NotSupported, "PV-GRUB support is not enabled in stubdomd");
+    const char* raw = nullptr;
+    checked(sd_bus_message_read_basic(call, 's', &raw), "reading PvGrubCheck's path");
+    const std::string path = raw;
+    checkPvGrubPath(path);
+    return replyWith(call, toDict(context_.pvgrub->check(path, currentCaller(call).uid == 0u)));
 }
 
 } // namespace stubdomd::dbus

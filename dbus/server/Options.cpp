@@ -24,20 +24,23 @@ std::string knownKeys(const std::vector<OptionSpec>& known) {
 
 } // namespace
 
+void checkOption(std::string_view method, const std::string& key, const std::string& signature,
+                 const std::vector<OptionSpec>& known) {
+    auto spec = std::find_if(known.begin(), known.end(),
+                             [&key](const OptionSpec& s) { return s.key == key; });
+    if (spec == known.end())
+        throw Error(ErrorCode::InvalidArgs, std::string(method) + ": unknown option '" +
+                                                excerpt(key) + "' (" + knownKeys(known) + ")");
+    if (signature != spec->signature)
+        throw Error(ErrorCode::InvalidArgs,
+                    std::string(method) + ": option '" + key + "' must be of type '" +
+                        std::string(spec->signature) + "', not '" + signature + "'");
+}
+
 void checkOptions(std::string_view method, const Options& options,
                   const std::vector<OptionSpec>& known) {
-    for (const auto& [key, value] : options) {
-        auto spec = std::find_if(known.begin(), known.end(),
-                                 [&key = key](const OptionSpec& s) { return s.key == key; });
-        if (spec == known.end())
-            throw Error(ErrorCode::InvalidArgs, std::string(method) + ": unknown option '" +
-                                                    excerpt(key) + "' (" + knownKeys(known) + ")");
-        const std::string actual = value.peekValueType();
-        if (actual != spec->signature)
-            throw Error(ErrorCode::InvalidArgs,
-                        std::string(method) + ": option '" + key + "' must be of type '" +
-                            std::string(spec->signature) + "', not '" + actual + "'");
-    }
+    for (const auto& [key, value] : options)
+        checkOption(method, key, value.peekValueType(), known);
 }
 
 const std::vector<OptionSpec>& noOptions() {

@@ -23,6 +23,12 @@ struct OptionSpec {
     std::string_view signature; // D-Bus type of the variant's value, e.g. "s", "i"
 };
 
+// One option whose value has D-Bus type `signature`: Error(ErrorCode::InvalidArgs)
+// naming the method, the key and what was expected when `known` has no such key or
+// gives it another type (also for options read off the wire: readOptions, Marshal.hpp).
+void checkOption(std::string_view method, const std::string& key, const std::string& signature,
+                 const std::vector<OptionSpec>& known);
+
 // Throws Error(ErrorCode::InvalidArgs) naming the method, the key and what was
 // expected, for the first (in key order) unknown or mistyped key.
 void checkOptions(std::string_view method, const Options& options,

@@ -1,12 +1,11 @@
-// Async server replies (sdbus::Result) that outlive the handler: completed later from
-// the core's Completion or a polkit answer, on the loop thread.
+// Async server replies that outlive the handler: the call (a referenced sd-bus message)
+// answered later from the core's Completion or a polkit answer, on the loop thread.
 //
-// Why a registry: an sdbus::Result keeps a raw pointer into its connection, so it
-// must neither be answered nor even destroyed after the connection is gone. The
-// registry (owned by DbusServer, destroyed before the connection) holds every
-// pending Result; an AsyncReply only refers to it weakly, so a completion that comes
-// after the server was torn down is a harmless no-op. On teardown the registry
-// answers what is still pending with Failed, so no caller waits for a timeout.
+// Why a registry: a call must be answered once, and while the server's connection is
+// still there. The registry (owned by DbusServer, destroyed before the connection)
+// holds every pending call; an AsyncReply only refers to it weakly, so a completion
+// that comes after the server was torn down is a harmless no-op. On teardown the
+// registry answers what is still pending with Failed, so no caller waits for a timeout.
 #pragma once
 
 #include "core/Errors.hpp"
@@ -14,7 +13,8 @@
 #include "core/Log.hpp"
 #include "dbus/server/ErrorMapping.hpp"
 
-#include <sdbus-c++/MethodResult.h>
+#include "dbus/server/Marshal.hpp"
+#include "dbus/server/SdBusHandles.hpp"
 
 #include <memory>
 #include <unordered_map>
@@ -47,20 +47,20 @@ private:
 // broke, is logged and otherwise harmless. Cheap to copy (fits std::function).
 template <typename... Results> class AsyncReply {
 public:
-    AsyncReply(PendingReplies& registry, sdbus::Result<Results...>&& result)
-        : registry_(&registry) {
-        auto entry = std::make_shared<Typed>(std::move(result));
+    // `call`: the method call being handled, answered later.
+    AsyncReply(PendingReplies& registry, sd_bus_message* call) : registry_(&registry) {
+        auto entry = std::make_shared<Typed>(refMessage(call));
         entry_ = entry;
         registry.hold(std::move(entry));
     }
 
     void succeed(const Results&... values) const {
         if (auto entry = take())
-            send([&] { entry->result.returnResults(values...); });
+            send([&] { replyWith(entry->call.get(), values...); });
     }
     void fail(const sdbus::Error& error) const {
         if (auto entry = take())
-            send([&] { entry->result.returnError(error); });
+            entry->fail(error);
     }
     void fail(const Error& error) const { fail(toDbusError(error)); }
 
@@ -81,11 +81,11 @@ public:
 
 private:
     struct Typed : PendingReplies::Entry {
-        explicit Typed(sdbus::Result<Results...>&& r) : result(std::move(r)) {}
+        explicit Typed(SdMessage c) : call(std::move(c)) {}
         void fail(const sdbus::Error& error) override {
-            send([&] { result.returnError(error); });
+            send([&] { replyError(call.get(), error.getName(), error.getMessage()); });
         }
-        sdbus::Result<Results...> result;
+        SdMessage call;
     };
 
     // The registry holds the only other strong ref, so a successful lock means the

@@ -10,8 +10,6 @@
 #include "dbus/server/PendingReplies.hpp"
 #include "dbus/server/ResourceWatchers.hpp"
 
-#include <sdbus-c++/IObject.h>
-
 namespace stubdomd::dbus {
 
 struct ServerContext {
@@ -23,14 +21,14 @@ struct ServerContext {
     ResourceWatchers* resources = nullptr; // null: WatchResources is NotSupported
 };
 
-// Runs `act` once the caller of the call `object` is handling may do `action`;
-// if not, or if `act` throws, answers `reply` with the error instead. `act` may run
-// after `object` is gone, so it must capture what it needs by value (a uuid, a
-// service pointer), never the object.
+// Runs `act` once the caller of `call` may do `action`; if not, or if `act` throws,
+// answers `reply` with the error instead. `act` may run after the object called is
+// gone, so it must capture what it needs by value (a uuid, a service pointer), never
+// the object.
 template <typename Reply, typename Act>
-void authorizeThen(ServerContext& context, const sdbus::IObject& object, const char* action,
+void authorizeThen(ServerContext& context, sd_bus_message* call, const char* action,
                    const Reply& reply, Act act) {
-    context.authorizer.check(currentCaller(object), action,
+    context.authorizer.check(currentCaller(call), action,
                              [reply, act = std::move(act)](const std::optional<Error>& denied) {
                                  if (denied) {
                                      reply.fail(*denied);
