@@ -607,3 +607,16 @@ def test_nobody_cannot_own_the_name(bus, server):
               '    print(e.get_dbus_name())\n')
     out = nobody(sys.executable, '-c', script, bus)
     assert out.stdout.strip() == 'org.freedesktop.DBus.Error.AccessDenied', out.stderr
+
+
+def test_polkit_may_prompt_only_a_caller_that_allows_it(bus, server, polkit):
+    """CheckAuthorization's flags carry AllowUserInteraction (1) exactly when the call had
+    ALLOW_INTERACTIVE_AUTHORIZATION (DESIGN.md section 5), so a VM manager's user can be
+    asked through their polkit agent, and a script is never held up by a prompt."""
+    for allow, flags in (('yes', 1), ('no', 0)):
+        polkit.ClearCalls()
+        out = nobody('busctl', '--address=' + bus, '--allow-interactive-authorization=' + allow,
+                     'call', BUS_NAME, MANAGER_PATH, MANAGER, 'Reload')
+        assert out.returncode != 0  # busctl says only "Access denied"
+        calls = polkit.GetMethodCalls('CheckAuthorization')
+        assert [int(args[3]) for _, args in calls] == [flags], allow
