@@ -55,6 +55,11 @@ DbusServer::DbusServer(EventLoop& loop, GuestService& guests, HelperService* hel
     : loop_(loop), guests_(guests), helpers_(helpers), bus_(openSystemBus()),
       authorizer_(bus_.get()), resources_(loop, guests), context_{guests,   helpers, authorizer_,
                                                                   replies_, pvgrub,  &resources_} {
+    // sdbus-c++ still gives the server its value types (Variant in options and replies'
+    // dictionaries), and makes their messages on a thread-local pseudo connection holding
+    // two eventfds, created at the first Variant. Made now, so the descriptors the daemon
+    // holds do not change with the first call that brings options (the fd-count tests).
+    sdbus::Variant(std::uint32_t{0});
     sd_bus* bus = bus_.get();
     sd_bus_slot* slot = nullptr;
     checked(sd_bus_add_object_manager(bus, &slot, kManagerPath), "adding the ObjectManager");
