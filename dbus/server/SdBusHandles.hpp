@@ -46,7 +46,9 @@ public:
     const sd_bus_error* get() const { return &error_; }
 
 private:
-    sd_bus_error error_ = SD_BUS_ERROR_NULL;
+    // All fields null, as SD_BUS_ERROR_NULL; that macro is a C compound literal, which
+    // clang's -Wpedantic rejects in C++.
+    sd_bus_error error_{};
 };
 
 } // namespace stubdomd::dbus
