@@ -18,10 +18,6 @@ Error denied(const std::string& why) {
     return Error(ErrorCode::AccessDenied, why);
 }
 
-struct CredsUnref {
-    void operator()(sd_bus_creds* creds) const { sd_bus_creds_unref(creds); }
-};
-
 } // namespace
 
 Caller currentCaller(sd_bus_message* call) {
@@ -35,7 +31,7 @@ Caller currentCaller(sd_bus_message* call) {
     // What sdbus-c++'s getCredsUid asked: the uid, augmented from /proc if the bus did
     // not send it.
     int r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_UID | SD_BUS_CREDS_AUGMENT, &raw);
-    std::unique_ptr<sd_bus_creds, CredsUnref> creds(raw);
+    SdCreds creds(raw);
     uid_t uid = 0;
     if (r >= 0)
         r = sd_bus_creds_get_uid(creds.get(), &uid);

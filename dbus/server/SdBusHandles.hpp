@@ -22,12 +22,16 @@ struct SdMessageUnref {
 struct SdSlotUnref {
     void operator()(sd_bus_slot* s) const { sd_bus_slot_unref(s); }
 };
+struct SdCredsUnref {
+    void operator()(sd_bus_creds* c) const { sd_bus_creds_unref(c); }
+};
 
 using SdBus = std::unique_ptr<sd_bus, SdBusUnref>;
 using SdMessage = std::unique_ptr<sd_bus_message, SdMessageUnref>;
 // Unreferencing a slot removes what it registered (a vtable, a match, a pending call's
 // callback), so a slot owned by an object ends its registrations with it.
 using SdSlot = std::unique_ptr<sd_bus_slot, SdSlotUnref>;
+using SdCreds = std::unique_ptr<sd_bus_creds, SdCredsUnref>;
 
 // A message kept beyond the callback that was handed it (an async call's reply).
 inline SdMessage refMessage(sd_bus_message* m) {
