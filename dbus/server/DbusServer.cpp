@@ -233,17 +233,19 @@ void DbusServer::guestRemoved(const GuestView& guest) {
 int DbusServer::findGuest(sd_bus*, const char* path, const char*, void* userdata, void** found,
                           sd_bus_error*) {
     auto* self = static_cast<DbusServer*>(userdata);
-    char* raw = nullptr;
-    // 0: not one element below the prefix (the prefix itself, or deeper).
-    int r = sd_bus_path_decode(path, kGuestPathPrefix, &raw);
-    std::unique_ptr<char, decltype(&std::free)> uuid(raw, &std::free);
-    if (r <= 0)
-        return r;
-    auto it = self->guestObjects_.find(uuid.get());
-    if (it == self->guestObjects_.end())
-        return 0;
-    *found = it->second.get();
-    return 1;
+    try {
+        const std::optional<std::string> uuid = guestUuidOf(path);
+        if (!uuid)
+            return 0;
+        auto it = self->guestObjects_.find(*uuid);
+        if (it == self->guestObjects_.end())
+            return 0;
+        *found = it->second.get();
+        return 1;
+    } catch (...) {
+        // Nothing may unwind into sd-bus; decoding fails only for want of memory.
+        return -ENOMEM;
+    }
 }
 
 int DbusServer::enumerateGuests(sd_bus*, const char*, void* userdata, char*** nodes,

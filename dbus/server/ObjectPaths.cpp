@@ -20,6 +20,24 @@ std::string guestPath(const std::string& uuid) {
     return encoded.get();
 }
 
+std::optional<std::string> guestUuidOf(const char* path) {
+    // sd_bus_path_decode takes any path below the prefix, the prefix itself (as "") and
+    // deeper ones too: only one non-empty element below it is a guest's.
+    const std::string prefix = std::string(kGuestPathPrefix) + "/";
+    const std::string whole = path;
+    if (whole.size() <= prefix.size() || whole.compare(0, prefix.size(), prefix) != 0 ||
+        whole.find('/', prefix.size()) != std::string::npos)
+        return std::nullopt;
+    char* raw = nullptr;
+    int r = sd_bus_path_decode(path, kGuestPathPrefix, &raw);
+    std::unique_ptr<char, decltype(&std::free)> uuid(raw, &std::free);
+    if (r < 0)
+        throw Error(ErrorCode::Internal, std::string("cannot decode object path '") + path + "'");
+    if (r == 0)
+        return std::nullopt;
+    return std::string(uuid.get());
+}
+
 std::string helperPath(const std::string& name) {
     std::string path = std::string(kHelperPathPrefix) + "/";
     if (name.empty())

@@ -20,6 +20,15 @@ TEST_CASE("a guest's path is its uuid, path-encoded, and decodes back", "[dbus][
     std::free(decoded);
 }
 
+TEST_CASE("guestUuidOf reads a guest path back, and nothing from any other path", "[dbus][paths]") {
+    CHECK(guestUuidOf(guestPath("3f2a9c1e-0b7d").c_str()) ==
+          std::optional<std::string>("3f2a9c1e-0b7d"));
+    CHECK(guestUuidOf(guestPath("a/b c").c_str()) == std::optional<std::string>("a/b c"));
+    CHECK_FALSE(guestUuidOf("/org/xen/Stubdom/guest").has_value());
+    CHECK_FALSE(guestUuidOf("/org/xen/Stubdom/guest/a/b").has_value());
+    CHECK_FALSE(guestUuidOf("/org/xen/Stubdom").has_value());
+}
+
 TEST_CASE("an empty or odd uuid still gives a valid path", "[dbus][paths]") {
     CHECK(sd_bus_object_path_is_valid(guestPath("").c_str()));
     CHECK(sd_bus_object_path_is_valid(guestPath("a/b c").c_str()));
