@@ -9,12 +9,14 @@
             d.wait_state("hvmconfig", "running")
 
 Stable API (other suites build on it; extend, do not change):
-  Stubdomd(host, *, config_dir=None, settings=None, args=(), env=None)
+  Stubdomd(host, *, config_dir=None, settings=None, args=(), env=None, rlimits=None)
       config_dir: the --xen-config-dir (default: a fresh one with examples/stubdom-hvmconfig)
       settings:   extra stubdomd.json keys (toolstack, runtime_dir, state_dir, exports_dir,
                   log_dir are filled in for the sim, and a start timeout of 10 minutes:
                   a test of the timeout sets its own, short one)
       env:        extra environment (NOTIFY_SOCKET, WATCHDOG_USEC …)
+      rlimits:    {resource.RLIMIT_…: (soft, hard)} the daemon starts with (systemd's
+                  LimitNOFILE=, say)
   .start(wait_ready=True) .stop() (SIGTERM) .kill() (SIGKILL) .restart()
   .log() -> str               everything the daemon wrote to stderr so far
   .proc                       the Popen
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -53,7 +56,8 @@ EXAMPLES = SOURCE_ROOT / "examples"
 
 class Stubdomd:
     def __init__(self, host: SimHost, *, config_dir: Optional[os.PathLike] = None,
-                 settings: Optional[dict] = None, args=(), env: Optional[dict] = None):
+                 settings: Optional[dict] = None, args=(), env: Optional[dict] = None,
+                 rlimits: Optional[dict] = None):
         self.host = host
         self.config_dir = Path(config_dir) if config_dir else Path(
             tempfile.mkdtemp(prefix="xenconf-", dir=host.dir))
@@ -79,6 +83,7 @@ class Stubdomd:
         self.config_file = host.dir / "stubdomd.json"
         self.args = list(args)
         self.env = dict(env or {})
+        self.rlimits = dict(rlimits or {})
         self.log_file = host.dir / "stubdomd.log"
         self.proc: Optional[subprocess.Popen] = None
 
@@ -86,9 +91,15 @@ class Stubdomd:
     def start(self, wait_ready: bool = True) -> "Stubdomd":
         self.config_file.write_text(json.dumps(self.settings, indent=2))
         log = open(self.log_file, "a")
+        limits = self.rlimits
+
+        def set_limits():  # in the child, before exec
+            for which, soft_hard in limits.items():
+                resource.setrlimit(which, soft_hard)
         self.proc = self.host.spawn(
             STUBDOMD, "--config", self.config_file, "--xen-config-dir", self.config_dir,
-            *self.args, env={"LD_PRELOAD": str(self.host.shim), **self.env}, stdout=log, stderr=log)
+            *self.args, env={"LD_PRELOAD": str(self.host.shim), **self.env}, stdout=log, stderr=log,
+            preexec_fn=set_limits if limits else None)
         log.close()
         if wait_ready:
             # Its start is work it does: its CPU time moving is progress.
