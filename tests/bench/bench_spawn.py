@@ -30,7 +30,10 @@ as key=value lines, asserting nothing about time:
   xenstored's at that size: the daemon's CPU is a few percent of xenstored's). A small storm is over in well under a
   second (20 guests: ~0.4 s), where one scheduling hiccup moves a single ratio by 0.2, so
   each size runs ROUNDS pairs of storm and plain script, one after the other, and prints
-  the medians with `storm_ratio_min=`/`storm_ratio_max=` over the pairs (`rounds=`);
+  the medians with `storm_ratio_min=`/`storm_ratio_max=` over the pairs (`rounds=`).
+  Beside each, xenstored's CPU over it (`xenstored_cpu_s=`, `plain_xenstored_cpu_s=`): at
+  large sizes a storm waits on xenstored, whose cost per request grows with the domains
+  (sim-scale), and the daemon's own requests are what the storm adds to it;
 - `rss_kib_<N>=`: stubdomd's VmRSS with every stub running;
 - the reaction (one guest, REACTION_ROUNDS times, medians): from the start of the guest's
   `xl create` to stubdomd's `xl create` of its stub starting (a wrapper around xl stamps it)
@@ -54,7 +57,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
-from simhost import SimHost, rss_kib, wait_for  # noqa: E402
+from simhost import SimHost, cpu_ticks, rss_kib, wait_for  # noqa: E402
 from stubdomd import EXAMPLES, Stubdomd  # noqa: E402
 
 PARALLEL = 4  # max_parallel_spawns, for the daemon and the plain script alike
@@ -179,6 +182,13 @@ class StraceRequestCounter:
         self.proc.wait()
 
 
+def xenstored_cpu_s(host: SimHost) -> float:
+    """Debian's xenstored's CPU time so far: what a large storm waits on (its cost per
+    request grows with the number of domains, sim-scale), beside the storm's wall time."""
+    pid = int((host.dir / "xenstored.pid").read_text().strip())
+    return cpu_ticks(pid) / os.sysconf("SC_CLK_TCK")
+
+
 def stub_config(host: SimHost) -> Path:
     """What the plain script creates for each stub domain: the example's stub config with
     what stubdomd's generated one adds (name, extra, memory given on the command line)."""
@@ -189,9 +199,10 @@ def stub_config(host: SimHost) -> Path:
     return path
 
 
-def plain_script(guests: int) -> float:
+def plain_script(guests: int) -> tuple[float, float]:
     """The same `xl create`s with no daemon: each guest in turn, and for each its stub
-    domain (`xl create -p`, `xl unpause`) in a pool of PARALLEL, as a script would."""
+    domain (`xl create -p`, `xl unpause`) in a pool of PARALLEL, as a script would.
+    Returns its time and xenstored's CPU over it."""
     with SimHost(total_mem_kib=(guests * 80 + 2048) * 1024, boot_delay_ms=0) as host:
         cfg = stub_config(host)
         names = [f"b{i:03d}" for i in range(guests)]
@@ -201,7 +212,7 @@ def plain_script(guests: int) -> float:
             host.xl("create", "-p", cfg, f'name="{name}-dm"', "memory=32",
                     f'extra="-d {domid}"')
             host.xl("unpause", f"{name}-dm")
-        began = time.monotonic()
+        began, xenstored_began = time.monotonic(), xenstored_cpu_s(host)
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
             futures = []
             for n in names:
@@ -209,7 +220,7 @@ def plain_script(guests: int) -> float:
                 futures.append(pool.submit(stub, n))
             for f in futures:
                 f.result()
-        return time.monotonic() - began
+        return time.monotonic() - began, xenstored_cpu_s(host) - xenstored_began
 
 
 def storm(guests: int, trace: Path | None = None,
@@ -232,7 +243,7 @@ def storm(guests: int, trace: Path | None = None,
                 if trace:
                     return stubdomd_requests(trace) - baseline
                 return counter.count() if counter else float("nan")
-            began = time.monotonic()
+            began, xenstored_began = time.monotonic(), xenstored_cpu_s(host)
             for n in names:
                 host.xl("create", EXAMPLES / "hvmconfig", f'name="{n}"', "memory=32")
             created = time.monotonic()
@@ -253,6 +264,7 @@ def storm(guests: int, trace: Path | None = None,
             wait_for(lambda: running() == guests, interval=0.02, progress=running,
                      backoff=False, what="every guest running")
             done = time.monotonic()
+            xenstored_storm = xenstored_cpu_s(host) - xenstored_began
             rss = rss_kib(d.proc.pid)
             spawned = requests()
             for n in names:
@@ -269,6 +281,7 @@ def storm(guests: int, trace: Path | None = None,
                 "requests_per_guest": whole / guests,
                 "last_guest_created_to_stub_running_ms": latency * 1000,
                 "create_all_s": created - began, "storm_s": done - began,
+                "xenstored_cpu_s": xenstored_storm,
                 f"rss_kib_{guests}": rss}
 
 
@@ -336,7 +349,7 @@ def main():
             if strace_out:
                 counted = figures
             pairs.append((figures, plain_script(n)))
-        ratios = [f["storm_s"] / plain for f, plain in pairs]
+        ratios = [f["storm_s"] / plain for f, (plain, _) in pairs]
         # The round whose ratio is the median gives the storm's other figures.
         median_round = sorted(range(len(pairs)), key=lambda i: ratios[i])[len(pairs) // 2]
         figures = dict(pairs[median_round][0])
@@ -353,7 +366,9 @@ def main():
             figures[k] = counted[k]
         figures["rounds"] = len(pairs)
         figures["storm_s"] = statistics.median(f["storm_s"] for f, _ in pairs)
-        figures["plain_script_s"] = statistics.median(plain for _, plain in pairs)
+        figures["xenstored_cpu_s"] = statistics.median(f["xenstored_cpu_s"] for f, _ in pairs)
+        figures["plain_script_s"] = statistics.median(plain for _, (plain, _) in pairs)
+        figures["plain_xenstored_cpu_s"] = statistics.median(cpu for _, (_, cpu) in pairs)
         figures["storm_ratio"] = statistics.median(ratios)
         figures["storm_ratio_min"] = min(ratios)
         figures["storm_ratio_max"] = max(ratios)
