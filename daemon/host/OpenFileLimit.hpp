@@ -1,8 +1,8 @@
 // The daemon's own open-file limit. Each stub domain it follows holds two descriptors
 // (its console's pty and the console log), and each xl it runs a few more (its output
 // pipes, a pidfd): under systemd's default LimitNOFILE=1024:524288, a soft limit of 1024
-// would stop the daemon at about 500 stub domains, first silently (consoles no longer
-// logged), then loudly (xl no longer started). The soft limit may be raised to the hard
+// would stop the daemon at about 500 stub domains: xl could no longer be started, nor a
+// new stub's console followed into its log. The soft limit may be raised to the hard
 // one by the process itself; systemd leaves that to programs that, like this one, never
 // use select() (whose fd_set ends at 1024). The children it starts inherit the raised
 // limit, as they would under a unit's LimitNOFILE=.
