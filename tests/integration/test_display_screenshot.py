@@ -4,11 +4,11 @@ real QEMU behind the stub's vfb) says its screen is (its own QMP screendump); a 
 without org.xen.Stubdom.display is refused and gets no file."""
 
 import json
-import socket
 
 import pytest
 
 import pngread
+from qemu_qmp import qmp_commands
 from simhost import sim_host  # noqa: F401  (fixture)
 from stubdomd import BUILD_ROOT, STUBDOMD
 from test_display_open import running_guest
@@ -33,16 +33,8 @@ def read_ppm(path):
 
 def server_screendump(host, port, target):
     """The sim's VNC server's own picture of its screen: QEMU's screendump over its QMP."""
-    with socket.socket(socket.AF_UNIX) as q:
-        q.connect(str(host.dir / "vnc" / f"{port}.qmp"))
-        f = q.makefile("rw")
-        json.loads(f.readline())
-        for cmd in ({"execute": "qmp_capabilities"},
-                    {"execute": "screendump", "arguments": {"filename": str(target)}}):
-            f.write(json.dumps(cmd) + "\n")
-            f.flush()
-            reply = json.loads(f.readline())
-            assert "return" in reply, reply
+    qmp_commands(host.dir / "vnc" / f"{port}.qmp",
+                 [{"execute": "screendump", "arguments": {"filename": str(target)}}])
     return read_ppm(target)
 
 

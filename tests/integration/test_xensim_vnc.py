@@ -1,11 +1,11 @@
 """The sim's VNC server behind a stub's vfb: a real QEMU speaking RFB on DIR/vnc/PORT.sock,
 reached by a TCP connect() to PORT through the shim, ended with its domain."""
 
-import json
 import os
 import socket
 import subprocess
 
+from qemu_qmp import qmp_commands
 from simhost import BUILD, SOURCE_ROOT, sim_host, wait_for  # noqa: F401
 
 HVM = SOURCE_ROOT / "examples" / "hvmconfig"
@@ -68,15 +68,9 @@ def test_vfb_port_serves_rfb_from_qemu_and_ends_with_domain(sim_host):
                          capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout == "RFB 003.008\n"
     # Its QMP names the machine after the stub's vfb.
-    with socket.socket(socket.AF_UNIX) as q:
-        q.connect(str(h.dir / "vnc" / "5900.qmp"))
-        f = q.makefile("rw")
-        assert "QMP" in json.loads(f.readline())
-        for cmd in ({"execute": "qmp_capabilities"}, {"execute": "query-name"}):
-            f.write(json.dumps(cmd) + "\n")
-            f.flush()
-            reply = json.loads(f.readline())
-        assert reply["return"]["name"] == "hvmconfig-dm-vfb"
+    greeting, (name,) = qmp_commands(h.dir / "vnc" / "5900.qmp", [{"execute": "query-name"}])
+    assert "QMP" in greeting
+    assert name["name"] == "hvmconfig-dm-vfb"
     # Destroying the domain ends its VNC server: no process is left behind.
     h.xl("destroy", str(stub))
     wait_for(lambda: qemu_comm(pid) is None, what="the VNC server to end")
