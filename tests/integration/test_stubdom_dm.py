@@ -2,7 +2,6 @@
 whose config names it, with the real stubdomd: the stub domain comes up, stubdom-dm
 stays while the guest lives and ends with it; a failing stub config makes it fail."""
 
-import os
 import stat
 
 import pytest
@@ -16,27 +15,19 @@ pytestmark = pytest.mark.skipif(not STUBDOMD.exists() or not STUBDOM_DM.exists()
                                 reason=f"needs {STUBDOMD} and {STUBDOM_DM}")
 
 # libxl signals the device model's pid; this wrapper passes the signal on and records
-# stubdom-dm's exit status, which would otherwise go to an orphan's reaper.
-WRAPPER = """#!/bin/bash
-"{dm}" "$@" &
-child=$!
-trap 'kill -HUP $child 2>/dev/null' HUP
-trap 'kill -TERM $child 2>/dev/null' TERM
-# A wait that a trap interrupts returns 128+signal; once the child is gone, one more wait
-# returns its real status, or no status at all when the last wait already took it: 127,
-# and once in CI's sanitizer step -1 (bash 5.2), which is no exit status either.
-while true; do
-    wait $child
-    rc=$?
-    if ! kill -0 $child 2>/dev/null; then
-        wait $child 2>/dev/null
-        last=$?
-        if [ $last -ge 0 ] && [ $last -le 255 ] && [ $last -ne 127 ]; then rc=$last; fi
-        break
-    fi
-done
+# stubdom-dm's exit status, which would otherwise go to an orphan's reaper. Python's wait
+# goes on after a signal's handler has run (PEP 475), so the status it returns is the
+# child's own, taken once.
+WRAPPER = """#!/usr/bin/python3
+import os, signal, subprocess, sys
+child = subprocess.Popen(["{dm}", *sys.argv[1:]])
+for forwarded in (signal.SIGHUP, signal.SIGTERM):
+    signal.signal(forwarded, lambda number, frame: child.send_signal(number))
+status = child.wait()
 # Written whole, then renamed: the test polls for the file and must never read it half-done.
-echo $rc > "{status}.part" && mv "{status}.part" "{status}"
+with open("{status}.part", "w") as out:
+    out.write(f"{{status}}\\n")
+os.rename("{status}.part", "{status}")
 """
 
 
