@@ -114,18 +114,22 @@ def test_xl_create_and_destroy_as_signals(monitored):
     assert "hvmconfig" not in d.guests()
 
 
-def call_cookie(messages, member, path):
-    calls = [m for m in messages if m.get("type") == "method_call" and m.get("member") == member
-             and m.get("path") == path]
-    assert len(calls) == 1, f"{len(calls)} calls of {member}"
-    return calls[0]["cookie"]
-
-
-def reply_index(messages, cookie):
-    for i, m in enumerate(messages):
-        if m.get("type") in ("method_return", "error") and m.get("reply_cookie") == cookie:
-            return i
-    raise AssertionError(f"no reply to call {cookie}")
+def call_and_reply(monitor, member, path):
+    """The monitor's messages once it has recorded the reply to the one call of `member`
+    on `path`, with that call's and reply's indexes: the client has its reply before the
+    monitor, which reads the bus on its own, has written it down."""
+    def replied(messages):
+        calls = [i for i, m in enumerate(messages) if m.get("type") == "method_call"
+                 and m.get("member") == member and m.get("path") == path]
+        assert len(calls) <= 1, f"{len(calls)} calls of {member}"
+        if not calls:
+            return None
+        cookie = messages[calls[0]]["cookie"]
+        replies = [i for i, m in enumerate(messages)
+                   if m.get("type") in ("method_return", "error")
+                   and m.get("reply_cookie") == cookie]
+        return (messages, calls[0], replies[0]) if replies else None
+    return monitor.wait(replied, what=f"busctl monitor to record {member}'s reply")
 
 
 def test_stop_start_restart_do_what_they_say(monitored):
@@ -152,12 +156,8 @@ def test_stop_start_restart_do_what_they_say(monitored):
     second_stub = host.domid("hvmconfig-dm")
     assert second_stub is not None and second_stub != first_stub
     assert d.prop(path, "StubDomId") == second_stub
-    messages = monitor.snapshot()
-    cookie = call_cookie(messages, "Start", path)
-    replied = reply_index(messages, cookie)
+    messages, called, replied = call_and_reply(monitor, "Start", path)
     assert messages[replied]["type"] == "method_return"
-    called = next(i for i, m in enumerate(messages) if m.get("cookie") == cookie
-                  and m.get("type") == "method_call")
     between = state_changes(messages[called:replied], path)
     assert between and between[-1] == "running", between
     assert "starting" in between, between  # the reply waited through the boot
@@ -167,11 +167,8 @@ def test_stop_start_restart_do_what_they_say(monitored):
     assert third_stub is not None and third_stub not in (first_stub, second_stub)
     assert second_stub not in host.domains()
     assert d.prop(path, "State") == "running" and d.prop(path, "StubDomId") == third_stub
-    messages = monitor.snapshot()
-    cookie = call_cookie(messages, "Restart", path)
-    called = next(i for i, m in enumerate(messages) if m.get("cookie") == cookie
-                  and m.get("type") == "method_call")
-    between = state_changes(messages[called:reply_index(messages, cookie)], path)
+    messages, called, replied = call_and_reply(monitor, "Restart", path)
+    between = state_changes(messages[called:replied], path)
     assert "stopping" in between and between[-1] == "running", between
     assert host.domid("hvmconfig") == guest_domid
 
