@@ -345,7 +345,7 @@ def run(floor_exe: str, guests: int, per_kind: int):
                          per_block=max(2, BLOCK * 20 // guests)),
                 ]
                 by = {k.name: k for k in kinds}
-            bus_pid = int((host.dir / "dbus-daemon.pid").read_text().strip())
+            bus_pid = host.daemon_pid("dbus-daemon")
             for k in kinds:  # warm-up
                 k.bus_pid = bus_pid
                 k.call()

@@ -60,10 +60,8 @@ class Meter:
     sim's xenconsoled, and wall time, around one operation."""
 
     def __init__(self, host: SimHost):
-        pids = host.daemons()
-        self.xenstored = int((host.dir / "xenstored.pid").read_text())
-        self.consoled = int((host.dir / "consoled.pid").read_text())
-        assert self.xenstored in pids and self.consoled in pids
+        self.xenstored = host.daemon_pid("xenstored")
+        self.consoled = host.daemon_pid("consoled")
         self.samples: dict[str, dict[str, list[float]]] = {}
 
     def _now(self):
@@ -87,7 +85,7 @@ class Meter:
 
 def per_request_us(host: SimHost, kind: str) -> float:
     """xenstored's CPU per request: REQUESTS of one kind on one connection."""
-    xenstored = int((host.dir / "xenstored.pid").read_text())
+    xenstored = host.daemon_pid("xenstored")
     before = cpu_ticks(xenstored)
     subprocess.run([BUILD / "xs-probe", "repeat", kind, "/tool/bench-sim", str(REQUESTS)],
                    env=host.env, check=True, capture_output=True)

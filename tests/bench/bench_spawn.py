@@ -188,7 +188,7 @@ class StraceRequestCounter:
 def xenstored_cpu_s(host: SimHost) -> float:
     """Debian's xenstored's CPU time so far: what a large storm waits on (its cost per
     request grows with the number of domains, sim-scale), beside the storm's wall time."""
-    pid = int((host.dir / "xenstored.pid").read_text().strip())
+    pid = host.daemon_pid("xenstored")
     return cpu_ticks(pid) / os.sysconf("SC_CLK_TCK")
 
 

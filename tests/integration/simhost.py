@@ -343,12 +343,20 @@ class SimHost:
                            env={**self.env, **(env or {})}, check=check, timeout=timeout,
                            input=input, progress=self.activity)
 
+    HOST_DAEMONS = ("xenstored", "dbus-daemon", "consoled")
+
+    def daemon_pid(self, name: str) -> int:
+        """The pid of one of the host's own daemons (HOST_DAEMONS), from its pid file."""
+        assert name in self.HOST_DAEMONS, name
+        return int((self.dir / f"{name}.pid").read_text().strip())
+
     def daemons(self) -> list[int]:
-        """The pids of the host's own daemons: xenstored, dbus-daemon, xenconsoled."""
+        """The pids of the host's own daemons that are up: xenstored, dbus-daemon,
+        xenconsoled."""
         pids = []
-        for name in ("xenstored.pid", "dbus-daemon.pid", "consoled.pid"):
+        for name in self.HOST_DAEMONS:
             try:
-                pids.append(int((self.dir / name).read_text().strip()))
+                pids.append(self.daemon_pid(name))
             except (OSError, ValueError):
                 pass
         return pids

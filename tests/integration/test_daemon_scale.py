@@ -11,7 +11,7 @@ sanitizer step of CI.
 The daemon starts with a soft open-file limit below what its guests' stub consoles take
 (each holds two descriptors: the pty and the log), the shape of systemd's default
 LimitNOFILE=1024:524288 scaled down: it must raise the soft limit to the hard one itself,
-or it would stop following consoles, and then stop spawning (xl's pipes), at about half
+or it would stop following consoles and stop spawning (xl's pipes), both at about half
 the soft limit in stub domains."""
 
 import os
