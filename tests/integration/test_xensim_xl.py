@@ -286,7 +286,10 @@ def test_unpause_through_libxenctrl_boots_without_leaking_descriptors(sim_host):
                        env={**h.env, "LD_PRELOAD": str(h.shim)}, pass_fds=(w,))
     finally:
         os.close(w)
-    helper = h.run("pgrep", "-f", f"xensim-dom {h.dir} {stub}").stdout.split()
+    # xc-probe returns once the helper is forked; it runs xensim-dom a moment later (the
+    # boot delay keeps it there for 1.5 s after that).
+    helper = wait_for(lambda: h.run("pgrep", "-f", f"xensim-dom {h.dir} {stub}").stdout.split(),
+                      what="the boot helper to run xensim-dom")
     assert len(helper) == 1
     fds = sorted(int(fd) for fd in os.listdir(f"/proc/{helper[0]}/fd"))
     assert fds == [0, 1, 2]
