@@ -26,6 +26,8 @@ Stable API (other suites build on it; extend, do not change):
                                            state (or of its stub domain) is progress
   .busctl(*args, user=None) -> CompletedProcess
   .write_config_dir_file(name, text)
+  .children(program) -> {pid: argv}   the daemon's running children whose argv[0] ends
+                                      with program (vchan-socket-proxy, say)
 SANITIZED: True in a sanitizer build's test run (no RSS bounds there; LeakSanitizer).
 Where the binary is: $BUILD_ROOT/daemon/stubdomd (meson sets BUILD_ROOT), else
 <source root>/build/daemon/stubdomd.
@@ -142,6 +144,21 @@ class Stubdomd:
 
     def log(self) -> str:
         return self.log_file.read_text() if self.log_file.exists() else ""
+
+    def children(self, program: str) -> dict[int, list[str]]:
+        """The daemon's children running `program` (argv[0] ends with it): pid -> argv.
+        The daemon starts them with posix_spawn, which returns after the exec: a child it
+        has reported is already under its own name."""
+        r = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
+        found = {}
+        for pid in map(int, r.stdout.split()):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_text().split("\0")[:-1]
+            except FileNotFoundError:  # gone since pgrep saw it
+                continue
+            if argv and argv[0].endswith(program):
+                found[pid] = argv
+        return found
 
     def write_config_dir_file(self, name: str, text: str):
         (self.config_dir / name).write_text(text)

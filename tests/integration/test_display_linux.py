@@ -10,7 +10,6 @@ own screendump."""
 import contextlib
 import json
 import socket
-import subprocess
 
 import dbus
 import pytest
@@ -47,16 +46,8 @@ def linux_guest(host, guest_config="vnc = 0\nsdl = 0\n"):
 
 def display_proxies(d):
     """The daemon's display proxies (vchan-socket-proxy children at a vnc-vchan): argvs."""
-    r = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True, text=True)
-    found = []
-    for pid in map(int, r.stdout.split()):
-        try:
-            argv = open(f"/proc/{pid}/cmdline").read().split("\0")[:-1]
-        except FileNotFoundError:
-            continue
-        if argv and argv[0].endswith("vchan-socket-proxy") and argv[-2].endswith("/vnc-vchan"):
-            found.append(argv)
-    return found
+    return [argv for argv in d.children("vchan-socket-proxy").values()
+            if argv[-2].endswith("/vnc-vchan")]
 
 
 def open_display(host, path):

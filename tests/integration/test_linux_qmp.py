@@ -65,16 +65,7 @@ def get_display(d, name="lx"):
 
 def proxies(d):
     """The daemon's vchan-socket-proxy children: pid → argv."""
-    r = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True, text=True)
-    found = {}
-    for pid in map(int, r.stdout.split()):
-        try:
-            argv = open(f"/proc/{pid}/cmdline").read().split("\0")[:-1]
-        except FileNotFoundError:
-            continue
-        if argv and argv[0].endswith("vchan-socket-proxy"):
-            found[pid] = argv
-    return found
+    return d.children("vchan-socket-proxy")
 
 
 def socket_of(host, g):
