@@ -38,6 +38,7 @@ Stable API (other suites build on it; extend, do not change):
            backoff=True)
   wait_process(proc, what="", *, timeout=None, progress=None) -> returncode
   communicate(proc, what="", *, input=None, timeout=None, progress=None) -> (out, err)
+  command_line(pid) -> [argv…] or None (gone)   waits out an exec still under way
   STALL_SECONDS
 
 Waits are progress-based: a busy machine makes a test slower, never failed. A wait
@@ -131,6 +132,24 @@ def cpu_ticks(pid: int) -> int:
     except (OSError, IndexError):
         return 0
     return sum(int(f) for f in fields[11:15])
+
+
+def command_line(pid: int) -> Optional[list[str]]:
+    """A process's argv, or None once it is gone (or a zombie). The kernel lets the parent
+    go on (posix_spawn and Popen return, a vfork ends) before the new program's arguments
+    are in place: for that moment /proc/PID/cmdline is empty and ps shows "[comm]". An
+    empty one of a live process is waited out."""
+    def read():
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return "gone"
+        if state == "Z":
+            return "gone"
+        return raw.decode(errors="replace").split("\0")[:-1] or None
+    argv = wait_for(read, what=f"process {pid}'s command line")
+    return None if argv == "gone" else argv
 
 
 def wait_process(proc: subprocess.Popen, what: str = "", *, timeout: Optional[float] = None,

@@ -45,7 +45,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from simhost import SOURCE_ROOT, SimHost, cpu_ticks, wait_for, wait_process
+from simhost import SOURCE_ROOT, SimHost, command_line, cpu_ticks, wait_for, wait_process
 
 BUILD_ROOT = Path(os.environ.get("BUILD_ROOT", SOURCE_ROOT / "build"))
 # Set by tests/sanitize/run-sanitized: the daemon runs under AddressSanitizer, whose
@@ -146,16 +146,11 @@ class Stubdomd:
         return self.log_file.read_text() if self.log_file.exists() else ""
 
     def children(self, program: str) -> dict[int, list[str]]:
-        """The daemon's children running `program` (argv[0] ends with it): pid -> argv.
-        The daemon starts them with posix_spawn, which returns after the exec: a child it
-        has reported is already under its own name."""
+        """The daemon's children running `program` (argv[0] ends with it): pid -> argv."""
         r = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
         found = {}
         for pid in map(int, r.stdout.split()):
-            try:
-                argv = Path(f"/proc/{pid}/cmdline").read_text().split("\0")[:-1]
-            except FileNotFoundError:  # gone since pgrep saw it
-                continue
+            argv = command_line(pid)
             if argv and argv[0].endswith(program):
                 found[pid] = argv
         return found

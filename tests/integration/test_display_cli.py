@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from simhost import communicate, sim_host, wait_for  # noqa: F401  (fixture)
+from simhost import command_line, communicate, sim_host, wait_for  # noqa: F401  (fixture)
 from stubdomd import BUILD_ROOT, STUBDOMD
 from test_display import HVM, generated, get_display, start, stub_config
 
@@ -101,7 +101,10 @@ def test_the_password_comes_from_stdin_and_shows_up_nowhere_else(sim_host):
         p = sim_host.spawn(STUBDOMCTL, "display", "hvmconfig", "password",
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
-        # While stubdomctl waits for the password, no command line holds it.
+        # While stubdomctl waits for the password, no command line holds it. (Its own
+        # command line is in place a moment after Popen returns: ps shows "[stubdomctl]"
+        # until then, and failed CI once.)
+        assert command_line(p.pid) == [str(STUBDOMCTL), "display", "hvmconfig", "password"]
         ps = sim_host.run("ps", "-eo", "args", "ww")
         assert ps.returncode == 0 and str(STUBDOMCTL) in ps.stdout
         assert secret not in ps.stdout
