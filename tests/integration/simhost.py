@@ -39,6 +39,7 @@ Stable API (other suites build on it; extend, do not change):
   wait_process(proc, what="", *, timeout=None, progress=None) -> returncode
   communicate(proc, what="", *, input=None, timeout=None, progress=None) -> (out, err)
   command_line(pid) -> [argv…] or None (gone)   waits out an exec still under way
+  process_gone(pid) -> bool       gone, or a zombie
   STALL_SECONDS
 
 Waits are progress-based: a busy machine makes a test slower, never failed. A wait
@@ -134,6 +135,15 @@ def cpu_ticks(pid: int) -> int:
     return sum(int(f) for f in fields[11:15])
 
 
+def process_gone(pid: int) -> bool:
+    """Whether a process has ended: no /proc entry, or a zombie. A process may end
+    between opening its /proc file and reading it (ESRCH): that is gone too."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def command_line(pid: int) -> Optional[list[str]]:
     """A process's argv, or None once it is gone (or a zombie). The kernel lets the parent
     go on (posix_spawn and Popen return, a vfork ends) before the new program's arguments
@@ -142,10 +152,9 @@ def command_line(pid: int) -> Optional[list[str]]:
     def read():
         try:
             raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
+        except OSError:
             return "gone"
-        if state == "Z":
+        if process_gone(pid):
             return "gone"
         return raw.decode(errors="replace").split("\0")[:-1] or None
     argv = wait_for(read, what=f"process {pid}'s command line")

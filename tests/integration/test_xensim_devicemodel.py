@@ -1,11 +1,7 @@
 """A guest whose config names a device model: the fake xl runs it in dom0 the way libxl
 4.17 runs qemu-traditional, waits for it, and signals it on destroy."""
 
-import os
-
-import pytest
-
-from simhost import BUILD, SOURCE_ROOT, sim_host, wait_for  # noqa: F401
+from simhost import BUILD, SOURCE_ROOT, process_gone, sim_host, wait_for  # noqa: F401
 
 RECORD_DM = SOURCE_ROOT / "tests" / "xensim" / "testdata" / "record-dm"
 
@@ -48,7 +44,7 @@ def test_device_model_runs_with_qemu_traditional_arguments(sim_host, tmp_path):
     # xl came back only once the model said so, and left it running.
     assert h.xs_read("/local/domain/0/device-model/1/state") == "running"
     pid = int(h.xs_read("/local/domain/1/image/device-model-pid"))
-    assert os.path.exists(f"/proc/{pid}")
+    assert not process_gone(pid)
     assert h.xs_read("/local/domain/1/platform/device-model") == "qemu-xen-traditional"
     assert h.domains()[1]["tot_kib"] == (128 + 4) * 1024  # Cirrus: exactly 4 MiB
 
@@ -56,8 +52,7 @@ def test_device_model_runs_with_qemu_traditional_arguments(sim_host, tmp_path):
     h.xl("destroy", "dmguest")
     wait_for(lambda: (tmp_path / "argv.signals").exists(), what="the dm to be signalled")
     assert (tmp_path / "argv.signals").read_text().split() == ["hup"]
-    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
-             open(f"/proc/{pid}/stat").read().split()[2] == "Z")
+    wait_for(lambda: process_gone(pid), what="the device model to end")
     assert h.xs_read("/local/domain/0/device-model/1") is None
 
 
@@ -138,5 +133,4 @@ def test_down_ends_a_device_model(tmp_path):
     with host as h:
         h.xl("create", guest_config(tmp_path, *override()), env=dm_env(tmp_path))
         pid = int(h.xs_read("/local/domain/1/image/device-model-pid"))
-    assert not os.path.exists(f"/proc/{pid}") or \
-        open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    assert process_gone(pid)

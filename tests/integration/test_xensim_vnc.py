@@ -49,7 +49,7 @@ def boot_stub_with_vnc(h):
 def qemu_comm(pid):
     try:
         return open(f"/proc/{pid}/comm").read().strip()
-    except FileNotFoundError:
+    except OSError:  # no entry, or (ESRCH) the process ended between open and read
         return None
 
 
