@@ -296,7 +296,9 @@ linux_screenshot() {
   command -v stubdomctl >/dev/null || { fail "linux screenshot: no stubdomctl in dom0"; return; }
   png=/tmp/$G-screen.png
   t=$(up)
-  if out=$(stubdomctl --json screenshot $G $png 2>&1); then
+  # TCG Xen on a loaded machine can take longer than stubdomctl's 60 s default for the
+  # first frame (seen with two CI runs at once); the run's own limit bounds the wait.
+  if out=$(stubdomctl --timeout 1200 --json screenshot $G $png 2>&1); then
     timing linux_screenshot_s $t
     w=$(echo "$out" | grep -o '"width": *[0-9]*' | grep -o '[0-9]*$')
     h=$(echo "$out" | grep -o '"height": *[0-9]*' | grep -o '[0-9]*$')
