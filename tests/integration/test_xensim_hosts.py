@@ -4,7 +4,8 @@ private system bus and the env file."""
 import os
 import subprocess
 
-from simhost import BUILD, SOURCE_ROOT, SimHost, sim_host, wait_for, wait_process  # noqa: F401
+from simhost import (BUILD, SOURCE_ROOT, SimHost, process_gone, sim_host, wait_for,  # noqa: F401
+                     wait_process)
 
 HVM = SOURCE_ROOT / "examples" / "hvmconfig"
 STUB = SOURCE_ROOT / "examples" / "stubdom-hvmconfig"
@@ -16,10 +17,9 @@ def processes_mentioning(text: str) -> list[str]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
         except OSError:
+            continue
+        if process_gone(int(pid)):
             continue
         if text in cmd:
             found.append(f"{pid}: {cmd}")
